@@ -1,0 +1,32 @@
+# Two commands do all the set-up: `make run` (the hub with demo data, embedded PostgreSQL)
+# and `make test`. Both create .venv and install the project into it when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test serve migrate schema bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## start the hub with demo data on http://127.0.0.1:8000/graphql
+	$(BIN)/hub demo
+
+test: $(STAMP)  ## the whole test suite (pytest's "no tests" exit 5 fails the target)
+	$(BIN)/pytest
+
+serve: $(STAMP)
+	$(BIN)/hub serve
+
+migrate: $(STAMP)
+	$(BIN)/hub migrate
+
+schema: $(STAMP)  ## regenerate the committed SDL
+	$(BIN)/hub schema > graphql_schema/schema.graphql
+
+clean:
+	rm -rf $(VENV) .hub .pytest_cache

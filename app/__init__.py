@@ -1,0 +1,1 @@
+"""Apprenticeship data hub: runtime, domain rules and persistence (no GraphQL here)."""

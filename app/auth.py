@@ -1,0 +1,65 @@
+"""Bearer key → :class:`Principal`: who calls, with which role and which scope."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.db import RequestSession
+from app.repositories.clients import ClientRepository
+from app.security import hash_api_key, keys_match, looks_like_api_key
+
+
+class Role(StrEnum):
+    VENDOR = "VENDOR"
+    PORTAL = "PORTAL"
+    ADVISER = "ADVISER"
+    PILOT = "PILOT"
+    ADMIN = "ADMIN"
+
+
+class Portal(StrEnum):
+    PARCOURSUP = "PARCOURSUP"
+    AFFELNET = "AFFELNET"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    client_id: uuid.UUID
+    name: str
+    role: Role
+    portal: Portal | None
+    departments: frozenset[str] | None  # None: national scope
+    created_at: datetime
+    key_id: uuid.UUID
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(db: RequestSession, pepper: str, authorization: str | None) -> Principal | None:
+    """The principal of a valid, unrevoked, unexpired key; None for anything else."""
+    token = bearer_token(authorization)
+    if token is None or not looks_like_api_key(token):
+        return None
+    presented = hash_api_key(pepper, token)
+    row = await ClientRepository(db).active_key(presented)
+    if row is None or not keys_match(row.key_hash, presented):
+        return None
+    return Principal(
+        client_id=row.client_id,
+        name=row.name,
+        role=Role(row.role),
+        portal=Portal(row.portal) if row.portal else None,
+        departments=frozenset(row.departments) if row.departments is not None else None,
+        created_at=row.created_at,
+        key_id=row.key_id,
+    )

@@ -1,0 +1,235 @@
+"""The ``hub`` command: serve, migrate, demo, clients, schema.
+
+Every command uses ``HUB_DATABASE_URL`` when set, else the embedded PostgreSQL in
+``HUB_DATA_DIR`` (default ``./.hub``), and brings the schema to head before it works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from app.auth import Portal, Role
+from app.db import Database, RequestSession, make_engine, resolve_database_url
+from app.migrate import upgrade
+from app.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def _prepare(settings: Settings) -> str:
+    """Resolve the database (starting the embedded one if needed) and migrate it."""
+    url = resolve_database_url(settings)
+
+    async def migrate() -> None:
+        engine = make_engine(url, settings)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
+
+
+def _with_session(settings: Settings, url: str, work: Callable[[RequestSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(make_engine(url, settings))
+        db = database.session()
+        try:
+            result = await work(db)
+            await db.commit()
+            return result
+        finally:
+            await db.close()
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _prepare(settings)
+    from app.migrate import head_revision
+
+    print(f"database at revision {head_revision()}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    url = _prepare(settings)
+    # Workers are fresh processes: they read the resolved database from the environment and
+    # do not migrate again.
+    os.environ["HUB_DATABASE_URL"] = url
+    os.environ["HUB_MIGRATE_ON_START"] = "false"
+    get_settings.cache_clear()
+    if settings.is_development:
+        print(f"GraphiQL: http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.main import create_app  # noqa: F401  (fail early on a broken app)
+    from app.security import IdentityVault
+    from app.services import demo
+
+    url = _prepare(settings)
+    vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
+    pepper = settings.key_pepper.get_secret_value()
+
+    async def load(db: RequestSession) -> dict[str, Any] | None:
+        if await demo.demo_loaded(db):
+            return None
+        return await demo.load_demo(db, vault, pepper, demo.DemoSize(cfas=args.cfas, youths=args.youths))
+
+    started = time.monotonic()
+    counts = _with_session(settings, url, load)
+    if counts is None:
+        print("demo data already loaded (delete HUB_DATA_DIR to start afresh)", file=sys.stderr)
+    else:
+        summary = ", ".join(f"{value} {name}" for name, value in counts.items())
+        print(f"demo data loaded in {time.monotonic() - started:.1f}s: {summary}", file=sys.stderr)
+    keys = _with_session(settings, url, lambda db: demo.issue_demo_keys(db, pepper))
+    print("\nDemo API keys (shown once; `hub demo` again issues new ones):")
+    for name, key in sorted(keys.items()):
+        print(f"  {name:<32} {key}")
+    if args.no_serve:
+        return 0
+    return cmd_serve(args, settings)
+
+
+def cmd_clients_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.errors import HubError
+    from app.services import clients
+
+    url = _prepare(settings)
+
+    async def create(db: RequestSession) -> Any:
+        return await clients.create_client(
+            db,
+            settings.key_pepper.get_secret_value(),
+            name=args.name,
+            role=Role(args.role),
+            portal=Portal(args.portal) if args.portal else None,
+            departments=args.departments,
+            regions=args.regions,
+        )
+
+    try:
+        created = _with_session(settings, url, create)
+    except HubError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    client = created.client
+    scope = ",".join(client.departments) if client.departments else "national"
+    print(f"client {client.id} ({client.role}, {client.name}, scope {scope})")
+    print(created.api_key)
+    return 0
+
+
+def cmd_clients_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import clients
+
+    url = _prepare(settings)
+    rows = _with_session(settings, url, clients.list_clients)
+    print(f"{'id':<36}  {'role':<8} {'portal':<10} {'status':<8} name")
+    for row in rows:
+        status = "revoked" if row.revoked_at else "active"
+        print(f"{row.id!s:<36}  {row.role:<8} {row.portal or '-':<10} {status:<8} {row.name}")
+    return 0
+
+
+def cmd_clients_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.errors import HubError
+    from app.services import clients
+
+    url = _prepare(settings)
+    try:
+        client_id = uuid.UUID(args.id)
+        row = _with_session(settings, url, lambda db: clients.revoke_client(db, client_id))
+    except (ValueError, HubError):
+        print(f"error: no client has id {args.id}", file=sys.stderr)
+        return 2
+    print(f"client {row.id} revoked at {row.revoked_at.isoformat()}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from graphql_schema.schema import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Apprenticeship data hub.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_serve_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    serve = commands.add_parser("serve", help="run the HTTP server (migrates first)")
+    add_serve_options(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema to head").set_defaults(handler=cmd_migrate)
+
+    demo = commands.add_parser("demo", help="load synthetic demo data, print one key per role, serve")
+    add_serve_options(demo)
+    demo.add_argument("--cfas", type=int, default=48)
+    demo.add_argument("--youths", type=int, default=4_000)
+    demo.add_argument("--no-serve", action="store_true", help="load and print keys, then exit")
+    demo.set_defaults(handler=cmd_demo)
+
+    clients = commands.add_parser("clients", help="API clients and keys").add_subparsers(dest="action", required=True)
+    create = clients.add_parser("create", help="create a client; its key is printed alone on the last line")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--name", required=True)
+    create.add_argument("--portal", choices=[portal.value for portal in Portal])
+    create.add_argument("--departments", nargs="+", metavar="CODE")
+    create.add_argument("--regions", nargs="+", metavar="CODE")
+    create.set_defaults(handler=cmd_clients_create)
+    clients.add_parser("list", help="list clients").set_defaults(handler=cmd_clients_list)
+    revoke = clients.add_parser("revoke", help="revoke a client: its keys stop working at once")
+    revoke.add_argument("id")
+    revoke.set_defaults(handler=cmd_clients_revoke)
+
+    commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings.check_production()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Engine, per-request session and the ASGI middleware that opens and closes it.
+
+One ``AsyncSession`` per request. Sibling resolvers run concurrently, so every statement goes
+through :class:`RequestSession`, which serialises them with a lock. The session never commits
+by itself: the GraphQL transaction extension decides after the operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Executable, Result
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.settings import Settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """``HUB_DATABASE_URL`` when set; otherwise start the embedded PostgreSQL."""
+    if settings.database_url:
+        return settings.database_url
+    from app.embedded import embedded_database_url
+
+    return embedded_database_url(settings.data_dir)
+
+
+def make_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {
+                "application_name": "hub",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+            }
+        },
+    )
+
+
+class Database:
+    """What a running hub needs of its store: an engine and a session factory.
+
+    ``bind`` lets tests run every request inside one outer transaction (each commit becomes a
+    savepoint release) that they roll back afterwards.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None):
+        self.engine = engine
+        if bind is None:
+            self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        else:
+            self.sessionmaker = async_sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+
+    def session(self) -> RequestSession:
+        return RequestSession(self.sessionmaker())
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class RequestSession:
+    """One request's session, safe for concurrent resolvers (statements take a lock)."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+        self.lock = asyncio.Lock()
+        self.wrote = False
+
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | list[Mapping[str, Any]] | None = None
+    ) -> Result[Any]:
+        async with self.lock:
+            return await self.session.execute(statement, params)
+
+    async def driver_connection(self) -> Any:
+        """The asyncpg connection under the session, for COPY; hold ``lock`` while using it."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def commit(self) -> None:
+        async with self.lock:
+            await self.session.commit()
+
+    async def rollback(self) -> None:
+        async with self.lock:
+            await self.session.rollback()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class SessionMiddleware:
+    """Pure ASGI middleware: one session per HTTP request, closed when the response is sent."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        database: Database = scope["app"].state.database
+        session = database.session()
+        scope.setdefault("state", {})["db"] = session
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            await session.close()

@@ -1,0 +1,160 @@
+"""Identifier rules of DOMAIN.md: normalise, then validate.
+
+Every checker takes the raw text and returns either the normalised value (``str``) or an
+:class:`Invalid` with a stable code and a message. Messages never repeat the value: an INE
+or a NIR must not travel into logs or stored rejections.
+
+Callers in batch loops test ``isinstance(result, Invalid)``; no exception is raised for
+bad input, which keeps 2,000-record validation in one tight loop.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import NamedTuple
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.fr import nir as stdnum_nir
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+
+
+class Invalid(NamedTuple):
+    code: str
+    message: str
+
+
+class CertificationKind(StrEnum):
+    CFD = "CFD"
+    RNCP = "RNCP"
+
+
+UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: I, O and Q are left out
+
+_SPACES = re.compile(r"\s+")
+_RNCP_NOISE = re.compile(r"[\s.\-]+")
+_UAI = re.compile(r"^\d{7}[A-Z]$")
+_INE_FORMATS = (
+    re.compile(r"^\d{9}[A-Z]{2}$"),  # RNIE
+    re.compile(r"^\d{10}[A-Z]$"),  # BEA
+    re.compile(r"^\d{4}A\d{5}[A-Z]$"),  # apprentissage
+)
+_CFD = re.compile(r"^[A-Z0-9]{3}\d{3}[A-Z0-9]{2}$")
+_RNCP = re.compile(r"^RNCP\d{3,5}$")
+_RNCP_DIGITS = re.compile(r"^\d{3,5}$")
+_DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
+
+
+def _compact(value: str) -> str:
+    return _SPACES.sub("", value).upper()
+
+
+def uai_check_letter(first_seven_digits: str) -> str:
+    return UAI_LETTERS[int(first_seven_digits) % 23]
+
+
+def check_uai(value: str) -> str | Invalid:
+    """UAI: 7 digits and a check letter; lower case and spaces accepted; 7 characters left-padded."""
+    uai = _compact(value)
+    if len(uai) == 7:
+        uai = "0" + uai
+    if not _UAI.match(uai):
+        return Invalid("INVALID_UAI", "a UAI is 7 digits followed by a check letter, e.g. 0751234J")
+    expected = uai_check_letter(uai[:7])
+    if uai[7] != expected:
+        return Invalid("INVALID_UAI", f"the UAI check letter should be {expected}")
+    return uai
+
+
+def uai_department_prefix(uai: str) -> str:
+    """The department part of a valid UAI, on 3 positions ("075", "620" for 2A, "971")."""
+    return uai[:3]
+
+
+def check_siret(value: str) -> str | Invalid:
+    """SIRET: 14 digits, Luhn over all 14 (La Poste, 356000000…: digit sum divisible by 5)."""
+    siret = _compact(value)
+    if not siret.isdigit() or len(siret) != 14:
+        return Invalid("INVALID_SIRET", "a SIRET is 14 digits")
+    try:
+        return stdnum_siret.validate(siret)
+    except stdnum_errors.ValidationError:
+        return Invalid("INVALID_SIRET", "the SIRET check digit is wrong (Luhn)")
+
+
+def check_siren(value: str) -> str | Invalid:
+    siren = _compact(value)
+    if not siren.isdigit() or len(siren) != 9:
+        return Invalid("INVALID_SIREN", "a SIREN is 9 digits")
+    try:
+        return stdnum_siren.validate(siren)
+    except stdnum_errors.ValidationError:
+        return Invalid("INVALID_SIREN", "the SIREN check digit is wrong (Luhn)")
+
+
+def check_ine(value: str) -> str | Invalid:
+    """INE: format only, one of RNIE (9 digits + 2 letters), BEA (10 digits + letter) or
+    apprentissage (4 digits, A, 5 digits, letter)."""
+    ine = _compact(value)
+    for pattern in _INE_FORMATS:
+        if pattern.match(ine):
+            return ine
+    return Invalid(
+        "INVALID_INE",
+        "an INE is 9 digits + 2 letters (RNIE), 10 digits + 1 letter (BEA) "
+        "or 4 digits + A + 5 digits + 1 letter (apprentissage)",
+    )
+
+
+def check_nir(value: str) -> str | Invalid:
+    """NIR: 13 characters and a 2-digit key = 97 - (first 13 mod 97); 2A reads 19, 2B 18."""
+    nir = _compact(value)
+    if len(nir) != 15:
+        return Invalid("INVALID_NIR", "a NIR is 13 characters followed by a 2-digit key")
+    try:
+        return stdnum_nir.validate(nir)
+    except stdnum_errors.InvalidChecksum:
+        return Invalid("INVALID_NIR", "the NIR key does not match")
+    except stdnum_errors.ValidationError:
+        return Invalid("INVALID_NIR", "a NIR is 13 characters followed by a 2-digit key")
+
+
+class Certification(NamedTuple):
+    code: str
+    kind: CertificationKind
+
+
+def check_certification(value: str) -> Certification | Invalid:
+    """CFD (8 characters, e.g. 50022141) or RNCP ("RNCP" + 3 to 5 digits).
+
+    RNCP codes are normalised: upper case, spaces, dots and dashes removed, "RNCP" added to
+    bare digits ("rncp 34.567" and "34567" give "RNCP34567").
+    """
+    compact = _compact(value)
+    if _CFD.match(compact):
+        return Certification(compact, CertificationKind.CFD)
+    rncp = _RNCP_NOISE.sub("", compact)
+    if _RNCP_DIGITS.match(rncp):
+        rncp = "RNCP" + rncp
+    if _RNCP.match(rncp):
+        return Certification(rncp, CertificationKind.RNCP)
+    return Invalid(
+        "INVALID_CERTIFICATION",
+        "a certification is a CFD code (8 characters, e.g. 50022141) or an RNCP code "
+        "(RNCP followed by 3 to 5 digits)",
+    )
+
+
+def check_department_code(value: str) -> str | Invalid:
+    """INSEE department code: "01"…"95", "2A", "2B", "971"…"978", "984"…"989".
+
+    A single digit is left-padded ("1" gives "01"). Whether the code exists is a fact of the
+    reference data, checked against the database.
+    """
+    code = _compact(value)
+    if len(code) == 1 and code.isdigit():
+        code = "0" + code
+    if not _DEPARTMENT.match(code):
+        return Invalid("INVALID_DEPARTMENT", "a department code is like 01, 75, 2A or 971")
+    return code

@@ -1,0 +1,31 @@
+"""SQLModel tables, one module per aggregate; importing this package registers them all."""
+
+from app.models.base import metadata
+from app.models.certification import Certification
+from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
+from app.models.client import ApiClient, ApiKey
+from app.models.feedback import AuditEntry, Rejection
+from app.models.offer import Offer
+from app.models.reference import Academie, Department, Region
+from app.models.step import StepEvent
+from app.models.wish import Wish
+from app.models.youth import Youth
+
+__all__ = [
+    "Academie",
+    "ApiClient",
+    "ApiKey",
+    "AuditEntry",
+    "Certification",
+    "Cfa",
+    "CfaConsentEvent",
+    "CfaVendor",
+    "Department",
+    "Offer",
+    "Region",
+    "Rejection",
+    "StepEvent",
+    "Wish",
+    "Youth",
+    "metadata",
+]

@@ -1,0 +1,49 @@
+"""CFAs (centres de formation d'apprentis), their consent and the vendors they authorise."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import false, ARRAY, Uuid
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field, timestamp_field
+
+
+class Cfa(SQLModel, table=True):
+    __tablename__ = "cfa"
+
+    uai: str = Field(primary_key=True, max_length=8)
+    siret: str | None = Field(default=None, max_length=14)
+    name: str = Field(max_length=300)
+    department_code: str = Field(foreign_key="department.code", max_length=3, index=True)
+    consent_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    consent_changed_at: datetime | None = timestamp_field()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CfaConsentEvent(SQLModel, table=True):
+    """Consent history: every change of consent or of the authorised vendors, by whom."""
+
+    __tablename__ = "cfa_consent_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uai: str = Field(foreign_key="cfa.uai", max_length=8, index=True)
+    given: bool
+    vendor_client_ids: list[uuid.UUID] = Field(sa_type=ARRAY(Uuid))
+    changed_by: uuid.UUID | None = Field(default=None, foreign_key="api_client.id")
+    changed_at: datetime = created_at_field()
+
+
+class CfaVendor(SQLModel, table=True):
+    """A vendor client authorised by the CFA to write its data."""
+
+    __tablename__ = "cfa_vendor"
+
+    uai: str = Field(foreign_key="cfa.uai", primary_key=True, max_length=8)
+    client_id: uuid.UUID = Field(
+        foreign_key="api_client.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    created_at: datetime = created_at_field()

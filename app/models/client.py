@@ -1,0 +1,45 @@
+"""API clients (one role, one scope each) and their keys, stored only as keyed hashes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, CheckConstraint, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field, timestamp_field
+
+ROLES = ("VENDOR", "PORTAL", "ADVISER", "PILOT", "ADMIN")
+PORTALS = ("PARCOURSUP", "AFFELNET")
+
+
+class ApiClient(SQLModel, table=True):
+    __tablename__ = "api_client"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint(f"portal IS NULL OR portal IN {PORTALS}", name="portal"),
+        CheckConstraint("(role = 'PORTAL') = (portal IS NOT NULL)", name="portal_iff_role"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    portal: str | None = Field(default=None, max_length=16)
+    # ADVISER and regional PILOT territory; NULL means national.
+    departments: list[str] | None = Field(default=None, sa_type=ARRAY(String(3)))
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = timestamp_field()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID = Field(foreign_key="api_client.id", index=True, ondelete="CASCADE")
+    key_hash: bytes = Field(sa_type=LargeBinary, unique=True)
+    hint: str = Field(max_length=16)  # "hub_" + 4 characters, to recognise a key
+    created_at: datetime = created_at_field()
+    expires_at: datetime | None = timestamp_field()
+    revoked_at: datetime | None = timestamp_field()
+    last_used_at: datetime | None = timestamp_field()

@@ -1,0 +1,23 @@
+"""Youths, pseudonymous: keyed hashes to match, the INE encrypted, never a NIR in clear."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import false, BigInteger, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field
+
+
+class Youth(SQLModel, table=True):
+    __tablename__ = "youth"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    ine_hash: bytes | None = Field(default=None, sa_type=LargeBinary, unique=True)
+    ine_encrypted: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Only with HUB_NIR_MATCHING=hmac; otherwise the NIR is validated then discarded.
+    nir_hash: bytes | None = Field(default=None, sa_type=LargeBinary, unique=True)
+    nir_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

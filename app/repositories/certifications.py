@@ -1,0 +1,59 @@
+"""The certification referential (CFD and RNCP codes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.models import Certification
+from app.repositories.base import Repository
+
+certification_t = Certification.__table__
+
+_COLUMNS = (
+    certification_t.c.code,
+    certification_t.c.kind,
+    certification_t.c.title,
+    certification_t.c.level,
+    certification_t.c.verified,
+)
+
+
+class CertificationRepository(Repository):
+    async def by_codes(self, codes: Sequence[str]) -> list[Row[Any]]:
+        statement = select(*_COLUMNS).where(certification_t.c.code.in_(list(codes)))
+        return list((await self.db.execute(statement)).all())
+
+    async def upsert_verified(self, records: Sequence[dict[str, Any]]) -> int:
+        """Insert or update verified certifications in one statement; return how many changed.
+
+        A record identical to the stored, verified one is left alone (an idempotent replay).
+        """
+        if not records:
+            return 0
+        statement = pg_insert(certification_t).values(
+            [{**record, "verified": True} for record in records]
+        )
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[certification_t.c.code],
+            set_={
+                "kind": excluded.kind,
+                "title": excluded.title,
+                "level": excluded.level,
+                "verified": true(),
+                "updated_at": func.now(),
+            },
+            where=(
+                func.row(
+                    certification_t.c.kind,
+                    certification_t.c.title,
+                    certification_t.c.level,
+                    certification_t.c.verified,
+                ).is_distinct_from(func.row(excluded.kind, excluded.title, excluded.level, true()))
+            ),
+        ).returning(certification_t.c.code)
+        return len((await self.db.execute(statement)).all())

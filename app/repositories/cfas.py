@@ -1,0 +1,85 @@
+"""CFAs, their consent history and their authorised vendors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.models import Cfa, CfaConsentEvent, CfaVendor
+from app.repositories.base import Repository
+
+cfa_t = Cfa.__table__
+consent_t = CfaConsentEvent.__table__
+vendor_t = CfaVendor.__table__
+
+_COLUMNS = (
+    cfa_t.c.uai,
+    cfa_t.c.siret,
+    cfa_t.c.name,
+    cfa_t.c.department_code,
+    cfa_t.c.consent_given,
+    cfa_t.c.consent_changed_at,
+)
+
+
+class CfaRepository(Repository):
+    async def by_uais(self, uais: Sequence[str]) -> list[Row[Any]]:
+        statement = select(*_COLUMNS).where(cfa_t.c.uai.in_(list(uais)))
+        return list((await self.db.execute(statement)).all())
+
+    async def page(self, after_uai: str | None, limit: int) -> list[Row[Any]]:
+        statement = select(*_COLUMNS).order_by(cfa_t.c.uai).limit(limit)
+        if after_uai is not None:
+            statement = statement.where(cfa_t.c.uai > after_uai)
+        return list((await self.db.execute(statement)).all())
+
+    async def count(self) -> int:
+        return (await self.db.execute(select(func.count()).select_from(cfa_t))).scalar_one()
+
+    async def upsert(self, *, uai: str, siret: str | None, name: str, department_code: str) -> Row[Any]:
+        statement = pg_insert(cfa_t).values(
+            uai=uai, siret=siret, name=name, department_code=department_code
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[cfa_t.c.uai],
+            set_={
+                "siret": statement.excluded.siret,
+                "name": statement.excluded.name,
+                "department_code": statement.excluded.department_code,
+                "updated_at": func.now(),
+            },
+        ).returning(*_COLUMNS)
+        return (await self.db.execute(statement)).one()
+
+    async def set_consent(self, uai: str, given: bool) -> Row[Any] | None:
+        statement = (
+            cfa_t.update()
+            .where(cfa_t.c.uai == uai)
+            .values(consent_given=given, consent_changed_at=func.now(), updated_at=func.now())
+            .returning(*_COLUMNS)
+        )
+        return (await self.db.execute(statement)).first()
+
+    async def replace_vendors(self, uai: str, vendor_ids: Sequence[uuid.UUID]) -> None:
+        await self.db.execute(delete(vendor_t).where(vendor_t.c.uai == uai))
+        if vendor_ids:
+            await self.db.execute(
+                insert(vendor_t), [{"uai": uai, "client_id": vendor_id} for vendor_id in vendor_ids]
+            )
+
+    async def vendor_ids(self, uai: str) -> list[uuid.UUID]:
+        statement = select(vendor_t.c.client_id).where(vendor_t.c.uai == uai).order_by(vendor_t.c.client_id)
+        return list((await self.db.execute(statement)).scalars())
+
+    async def record_consent_event(
+        self, uai: str, given: bool, vendor_ids: Sequence[uuid.UUID], changed_by: uuid.UUID
+    ) -> None:
+        await self.db.execute(
+            insert(consent_t).values(
+                uai=uai, given=given, vendor_client_ids=list(vendor_ids), changed_by=changed_by
+            )
+        )

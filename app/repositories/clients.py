@@ -1,0 +1,92 @@
+"""API clients and keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, insert, or_, select, update
+
+from app.models import ApiClient, ApiKey
+from app.repositories.base import Repository
+
+client_t = ApiClient.__table__
+key_t = ApiKey.__table__
+
+_CLIENT_COLUMNS = (
+    client_t.c.id,
+    client_t.c.name,
+    client_t.c.role,
+    client_t.c.portal,
+    client_t.c.departments,
+    client_t.c.created_at,
+    client_t.c.revoked_at,
+)
+
+
+class ClientRepository(Repository):
+    async def active_key(self, key_hash: bytes) -> Row[Any] | None:
+        statement = (
+            select(
+                key_t.c.id.label("key_id"),
+                key_t.c.key_hash,
+                client_t.c.id.label("client_id"),
+                client_t.c.name,
+                client_t.c.role,
+                client_t.c.portal,
+                client_t.c.departments,
+                client_t.c.created_at,
+            )
+            .join(client_t, client_t.c.id == key_t.c.client_id)
+            .where(
+                key_t.c.key_hash == key_hash,
+                key_t.c.revoked_at.is_(None),
+                client_t.c.revoked_at.is_(None),
+                or_(key_t.c.expires_at.is_(None), key_t.c.expires_at > func.now()),
+            )
+        )
+        return (await self.db.execute(statement)).first()
+
+    async def insert_client(
+        self, *, name: str, role: str, portal: str | None, departments: list[str] | None
+    ) -> Row[Any]:
+        statement = (
+            insert(client_t)
+            .values(id=uuid.uuid4(), name=name, role=role, portal=portal, departments=departments)
+            .returning(*_CLIENT_COLUMNS)
+        )
+        return (await self.db.execute(statement)).one()
+
+    async def insert_key(self, client_id: uuid.UUID, key_hash: bytes, hint: str) -> None:
+        await self.db.execute(
+            insert(key_t).values(id=uuid.uuid4(), client_id=client_id, key_hash=key_hash, hint=hint)
+        )
+
+    async def revoke_keys(self, client_id: uuid.UUID) -> None:
+        await self.db.execute(
+            update(key_t)
+            .where(key_t.c.client_id == client_id, key_t.c.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+
+    async def revoke_client(self, client_id: uuid.UUID) -> Row[Any] | None:
+        statement = (
+            update(client_t)
+            .where(client_t.c.id == client_id)
+            .values(revoked_at=func.coalesce(client_t.c.revoked_at, func.now()))
+            .returning(*_CLIENT_COLUMNS)
+        )
+        return (await self.db.execute(statement)).first()
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+        statement = select(*_CLIENT_COLUMNS).where(client_t.c.id.in_(list(ids)))
+        return list((await self.db.execute(statement)).all())
+
+    async def by_name(self, name: str) -> Row[Any] | None:
+        statement = select(*_CLIENT_COLUMNS).where(client_t.c.name == name).order_by(client_t.c.created_at)
+        return (await self.db.execute(statement)).first()
+
+    async def all(self) -> list[Row[Any]]:
+        statement = select(*_CLIENT_COLUMNS).order_by(client_t.c.created_at, client_t.c.id)
+        return list((await self.db.execute(statement)).all())

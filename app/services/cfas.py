@@ -1,0 +1,130 @@
+"""CFAs: registration, consent and authorised vendors, listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+
+from app.auth import Principal, Role
+from app.db import RequestSession
+from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.identifiers import Invalid, check_department_code, check_siret, check_uai
+from app.errors import BadInput
+from app.repositories.cfas import CfaRepository
+from app.repositories.clients import ClientRepository
+from app.repositories.reference import ReferenceRepository
+
+CFA_CURSOR = "cfa"
+
+
+def valid_uai(raw: str, field: str = "uai") -> str:
+    uai = check_uai(raw)
+    if isinstance(uai, Invalid):
+        raise BadInput(f"{field}: {uai.message}", field=field, reason=uai.code)
+    return uai
+
+
+async def register_cfa(
+    db: RequestSession, *, uai: str, siret: str | None, name: str, department_code: str
+) -> Row[Any]:
+    """Create the CFA, or update its SIRET, name and department if the UAI is known."""
+    normalised_uai = valid_uai(uai)
+    normalised_siret = None
+    if siret is not None and siret.strip():
+        checked = check_siret(siret)
+        if isinstance(checked, Invalid):
+            raise BadInput(f"siret: {checked.message}", field="siret", reason=checked.code)
+        normalised_siret = checked
+    name = name.strip()
+    if not name or len(name) > 300:
+        raise BadInput("name: 1 to 300 characters", field="name", reason="INVALID_NAME")
+    department = check_department_code(department_code)
+    if isinstance(department, Invalid):
+        raise BadInput(f"departmentCode: {department.message}", field="departmentCode", reason=department.code)
+    if not await ReferenceRepository(db).departments_by_codes([department]):
+        raise BadInput(
+            f"departmentCode: unknown department code {department}",
+            field="departmentCode",
+            reason="UNKNOWN_DEPARTMENT",
+        )
+    return await CfaRepository(db).upsert(
+        uai=normalised_uai, siret=normalised_siret, name=name, department_code=department
+    )
+
+
+async def set_consent(
+    db: RequestSession,
+    principal: Principal,
+    *,
+    uai: str,
+    given: bool,
+    vendor_client_ids: Sequence[str] | None,
+) -> Row[Any]:
+    """Record the CFA's consent; a list of vendors replaces the authorised ones, None keeps them."""
+    normalised_uai = valid_uai(uai)
+    cfas = CfaRepository(db)
+    vendor_ids: list[uuid.UUID] | None = None
+    if vendor_client_ids is not None:
+        vendor_ids = []
+        for raw in vendor_client_ids:
+            try:
+                vendor_ids.append(uuid.UUID(str(raw)))
+            except ValueError:
+                raise BadInput(
+                    "vendorClientIds: not a client id", field="vendorClientIds", reason="UNKNOWN_CLIENT"
+                ) from None
+        vendor_ids = sorted(set(vendor_ids))
+        clients = {row.id: row for row in await ClientRepository(db).by_ids(vendor_ids)}
+        for vendor_id in vendor_ids:
+            client = clients.get(vendor_id)
+            if client is None:
+                raise BadInput(
+                    f"vendorClientIds: no client has id {vendor_id}",
+                    field="vendorClientIds",
+                    reason="UNKNOWN_CLIENT",
+                )
+            if client.role != Role.VENDOR or client.revoked_at is not None:
+                raise BadInput(
+                    f"vendorClientIds: client {vendor_id} is not an active VENDOR",
+                    field="vendorClientIds",
+                    reason="NOT_A_VENDOR",
+                )
+    cfa = await cfas.set_consent(normalised_uai, given)
+    if cfa is None:
+        raise BadInput("uai: no CFA is registered with this UAI", field="uai", reason="UNKNOWN_CFA")
+    if vendor_ids is not None:
+        await cfas.replace_vendors(normalised_uai, vendor_ids)
+    else:
+        vendor_ids = await cfas.vendor_ids(normalised_uai)
+    await cfas.record_consent_event(normalised_uai, given, vendor_ids, principal.client_id)
+    return cfa
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row[Any]]
+    cursors: list[str]
+    has_next: bool
+    total: int
+
+
+async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:
+    after_uai = None
+    if after is not None:
+        try:
+            (after_uai,) = decode_cursor(CFA_CURSOR, after, 1)
+        except CursorError as exc:
+            raise BadInput(f"after: {exc}", field="after", reason="INVALID_CURSOR") from None
+    repository = CfaRepository(db)
+    rows = await repository.page(after_uai, first + 1)
+    total = await repository.count()
+    return Page(
+        rows=rows[:first],
+        cursors=[encode_cursor(CFA_CURSOR, row.uai) for row in rows[:first]],
+        has_next=len(rows) > first,
+        total=total,
+    )

@@ -1,0 +1,135 @@
+"""API clients: creation with a scope checked against the reference data, keys, revocation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+
+from app.auth import Portal, Role
+from app.db import RequestSession
+from app.domain.identifiers import Invalid, check_department_code
+from app.errors import BadInput
+from app.repositories.clients import ClientRepository
+from app.repositories.reference import ReferenceRepository
+from app.security import hash_api_key, key_hint, new_api_key
+
+_TERRITORIAL = {Role.ADVISER, Role.PILOT}
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client: Row[Any]
+    api_key: str
+
+
+async def _territory(
+    db: RequestSession, departments: Sequence[str] | None, regions: Sequence[str] | None
+) -> list[str] | None:
+    """Departments given, plus those of the regions given; None when neither (national)."""
+    if departments is None and regions is None:
+        return None
+    reference = ReferenceRepository(db)
+    codes: set[str] = set()
+    for raw in departments or []:
+        code = check_department_code(raw)
+        if isinstance(code, Invalid):
+            raise BadInput(f"departments: {code.message}", field="departments", reason=code.code)
+        codes.add(code)
+    known = {row.code for row in await reference.departments_by_codes(sorted(codes))}
+    unknown = sorted(codes - known)
+    if unknown:
+        raise BadInput(
+            f"departments: unknown department code(s) {', '.join(unknown)}",
+            field="departments",
+            reason="UNKNOWN_DEPARTMENT",
+        )
+    region_codes = sorted({code.strip() for code in regions or []})
+    if region_codes:
+        found = {row.code for row in await reference.regions_by_codes(region_codes)}
+        missing = [code for code in region_codes if code not in found]
+        if missing:
+            raise BadInput(
+                f"regions: unknown region code(s) {', '.join(missing)}",
+                field="regions",
+                reason="UNKNOWN_REGION",
+            )
+        codes.update(await reference.department_codes_of_regions(region_codes))
+    if not codes:
+        raise BadInput(
+            "departments/regions: an empty territory gives access to nothing; omit both for "
+            "a national scope",
+            field="departments",
+            reason="EMPTY_TERRITORY",
+        )
+    return sorted(codes)
+
+
+async def create_client(
+    db: RequestSession,
+    pepper: str,
+    *,
+    name: str,
+    role: Role,
+    portal: Portal | None = None,
+    departments: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> NewClient:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise BadInput("name: 1 to 200 characters", field="name", reason="INVALID_NAME")
+    if role == Role.PORTAL and portal is None:
+        raise BadInput(
+            "portal: a PORTAL client names its portal (PARCOURSUP or AFFELNET)",
+            field="portal",
+            reason="PORTAL_REQUIRED",
+        )
+    if role != Role.PORTAL and portal is not None:
+        raise BadInput("portal: only PORTAL clients have a portal", field="portal", reason="PORTAL_NOT_ALLOWED")
+    has_territory = departments is not None or regions is not None
+    if has_territory and role not in _TERRITORIAL:
+        raise BadInput(
+            f"departments/regions: a {role} client has no territory (only ADVISER and PILOT)",
+            field="departments",
+            reason="TERRITORY_NOT_ALLOWED",
+        )
+    if role == Role.ADVISER and not has_territory:
+        raise BadInput(
+            "departments/regions: an ADVISER client needs a territory",
+            field="departments",
+            reason="TERRITORY_REQUIRED",
+        )
+    territory = await _territory(db, departments, regions)
+    repository = ClientRepository(db)
+    client = await repository.insert_client(
+        name=name, role=str(role), portal=str(portal) if portal else None, departments=territory
+    )
+    api_key = new_api_key()
+    await repository.insert_key(client.id, hash_api_key(pepper, api_key), key_hint(api_key))
+    return NewClient(client, api_key)
+
+
+async def issue_key(db: RequestSession, pepper: str, client_id: uuid.UUID) -> str:
+    api_key = new_api_key()
+    await ClientRepository(db).insert_key(client_id, hash_api_key(pepper, api_key), key_hint(api_key))
+    return api_key
+
+
+async def revoke_client(db: RequestSession, client_id: uuid.UUID) -> Row[Any]:
+    repository = ClientRepository(db)
+    client = await repository.revoke_client(client_id)
+    if client is None:
+        raise BadInput("id: no client has this id", field="id", reason="UNKNOWN_CLIENT")
+    await repository.revoke_keys(client_id)
+    return client
+
+
+async def list_clients(db: RequestSession) -> list[Row[Any]]:
+    return await ClientRepository(db).all()
+
+
+async def client_by_name(db: RequestSession, name: str) -> Row[Any] | None:
+    return await ClientRepository(db).by_name(name)

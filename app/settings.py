@@ -1,0 +1,110 @@
+"""Settings read from the environment (prefix ``HUB_``), validated once per process.
+
+Secrets are ``SecretStr`` so that they never print; in production the hub refuses to start
+with a development default (see :meth:`Settings.check_production`).
+"""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults: known to everybody, therefore refused in production.
+DEV_KEY_PEPPER = "dev-key-pepper-not-secret"
+DEV_IDENTITY_HASH_KEY = "dev-identity-hash-key-not-secret"
+DEV_IDENTITY_ENCRYPTION_KEY = base64.b64encode(b"dev-encryption-key-32-bytes-long").decode()
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class NirMatching(StrEnum):
+    OFF = "off"  # the NIR is validated then discarded; only the fact that one was given is kept
+    HMAC = "hmac"  # a keyed hash of the NIR is kept to match youths who have no INE
+
+
+class Settings(BaseSettings):
+    """Every setting of the hub; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+asyncpg://...). Unset: embedded PostgreSQL.",
+    )
+    data_dir: Path = Path(".hub")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+
+    key_pepper: SecretStr = SecretStr(DEV_KEY_PEPPER)
+    identity_hash_key: SecretStr = SecretStr(DEV_IDENTITY_HASH_KEY)
+    identity_encryption_key: SecretStr = SecretStr(DEV_IDENTITY_ENCRYPTION_KEY)
+    nir_matching: NirMatching = NirMatching.OFF
+
+    max_page_size: int = Field(default=500, ge=1)
+    max_batch_size: int = Field(default=2_000, ge=1)
+
+    # Status rules (DOMAIN.md): thresholds are settings, and figures carry the rule version.
+    rule_version: str = "2026.1"
+    registered_dropout_days: int = 90
+    broken_dropout_days: int = 180
+    no_contract_alert_days: int = 60
+    wish_not_handled_days: int = 30
+
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("identity_encryption_key")
+    @classmethod
+    def _aes_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError as exc:
+            raise ValueError("HUB_IDENTITY_ENCRYPTION_KEY must be base64") from exc
+        if len(raw) != 32:
+            raise ValueError("HUB_IDENTITY_ENCRYPTION_KEY must decode to 32 bytes (AES-256)")
+        return value
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == Environment.DEVELOPMENT
+
+    @property
+    def encryption_key_bytes(self) -> bytes:
+        return base64.b64decode(self.identity_encryption_key.get_secret_value())
+
+    def check_production(self) -> None:
+        """Raise if production would run with a missing database or a development secret."""
+        if self.env != Environment.PRODUCTION:
+            return
+        problems = []
+        if not self.database_url:
+            problems.append("HUB_DATABASE_URL must be set in production (no embedded database)")
+        defaults = {
+            "HUB_KEY_PEPPER": (self.key_pepper, DEV_KEY_PEPPER),
+            "HUB_IDENTITY_HASH_KEY": (self.identity_hash_key, DEV_IDENTITY_HASH_KEY),
+            "HUB_IDENTITY_ENCRYPTION_KEY": (
+                self.identity_encryption_key,
+                DEV_IDENTITY_ENCRYPTION_KEY,
+            ),
+        }
+        for name, (secret, default) in defaults.items():
+            value = secret.get_secret_value()
+            if value == default or len(value) < 32:
+                problems.append(f"{name} must be set to a secret of at least 32 characters")
+        if problems:
+            raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The GraphQL surface of the hub (strawberry): types, inputs, resolvers, permissions."""

@@ -1,0 +1,38 @@
+"""Shared arguments and their checks (page sizes, batch sizes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from app.errors import BadInput
+from graphql_schema.context import Info
+
+First = Annotated[int | None, strawberry.argument(description="Page size, from 1 to 500 (default 50).")]
+After = Annotated[
+    str | None, strawberry.argument(description="Opaque cursor: the `endCursor` of the previous page.")
+]
+
+
+DEFAULT_PAGE_SIZE = 50
+
+
+def page_size(info: Info, first: int | None) -> int:
+    limit = info.context.settings.max_page_size
+    if first is None:
+        return min(DEFAULT_PAGE_SIZE, limit)
+    if not 1 <= first <= limit:
+        raise BadInput(f"first: from 1 to {limit}, got {first}", field="first", reason="PAGE_SIZE")
+    return first
+
+
+def batch_of(info: Info, records: list[Any]) -> list[Any]:
+    limit = info.context.settings.max_batch_size
+    if not 1 <= len(records) <= limit:
+        raise BadInput(
+            f"input: from 1 to {limit} records a call, got {len(records)}; nothing was stored",
+            field="input",
+            reason="BATCH_SIZE",
+        )
+    return records

@@ -1,0 +1,35 @@
+"""The typed request context handed to every resolver (``strawberry.Info[HubContext, None]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import strawberry
+from starlette.requests import Request
+
+from app.auth import Principal
+from app.db import RequestSession
+from app.errors import Unauthenticated
+from app.security import IdentityVault
+from app.settings import Settings
+from graphql_schema.loaders import Loaders
+
+
+@dataclass
+class HubContext:
+    request: Request
+    db: RequestSession
+    settings: Settings
+    vault: IdentityVault
+    principal: Principal | None
+    loaders: Loaders
+    request_id: str
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("missing or unknown API key: send Authorization: Bearer <key>")
+        return self.principal
+
+
+Info: TypeAlias = strawberry.Info[HubContext, None]

@@ -1,0 +1,93 @@
+"""Schema extensions: the transaction decision and the error shape.
+
+GraphQL turns exceptions into ``errors`` with HTTP 200, so the commit is decided here, after
+the operation: a mutation with any error rolls back (all or nothing per call); a query commits
+(its audit rows) unless something unexpected happened. If the commit itself fails, the answer
+is replaced by an error: nothing is acknowledged that was not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from graphql import GraphQLError, OperationType
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from app.errors import ErrorCode, HubError, ServiceUnavailable
+
+log = logging.getLogger("hub.graphql")
+
+
+def is_expected(error: GraphQLError) -> bool:
+    return error.original_error is None or isinstance(error.original_error, HubError)
+
+
+class TransactionExtension(SchemaExtension):
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        db = getattr(context, "db", None)
+        if db is None:
+            return
+        result = self.execution_context.result
+        errors = list(getattr(result, "errors", None) or [])
+        is_mutation = self.execution_context.operation_type == OperationType.MUTATION
+        if result is None or (errors and is_mutation) or not all(is_expected(e) for e in errors):
+            await db.rollback()
+            return
+        try:
+            await db.commit()
+        except Exception:
+            log.exception("commit failed", extra={"request_id": context.request_id})
+            await db.rollback()
+            self.execution_context.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "the hub could not store the result of this operation; nothing was saved",
+                        original_error=ServiceUnavailable("commit failed"),
+                    )
+                ],
+            )
+
+
+def _validation_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$") or "got invalid value" in error.message:
+        return str(ErrorCode.BAD_USER_INPUT)
+    if "Expected value of type" in error.message or "Enum '" in error.message:
+        return str(ErrorCode.BAD_USER_INPUT)
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+class ErrorShapeExtension(SchemaExtension):
+    """Every error gets ``extensions.code``; unexpected ones are masked, with the request id."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        result.errors = [self._shape(error, request_id) for error in result.errors]
+
+    @staticmethod
+    def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, HubError):
+            extensions = original.extensions()
+            message = original.message
+        elif original is None:
+            extensions = {"code": _validation_code(error), **(error.extensions or {})}
+            message = error.message
+        else:
+            extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id or ""}
+            message = f"internal error; quote request id {request_id} to the operator"
+        return GraphQLError(
+            message, nodes=error.nodes, source=error.source, positions=error.positions,
+            path=error.path, original_error=None, extensions=extensions,
+        )

@@ -1,0 +1,63 @@
+"""Batch records: steps, wishes, certifications, offers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from graphql_schema.types.enums import Portal, Step
+
+
+@strawberry.input(description="A step of a youth's path, reported by a CFA's software (VENDOR).")
+class StepInput:
+    event_id: str = strawberry.field(
+        description="The vendor's id for this report; the same eventId sent again changes nothing (idempotent)."
+    )
+    uai: str = strawberry.field(description="UAI of the CFA reporting the step.")
+    ine: str | None = strawberry.field(default=None, description="INE of the youth; at least one of ine and nir.")
+    nir: str | None = strawberry.field(
+        default=None, description="NIR of the youth; never stored in clear, never returned."
+    )
+    certification: str = strawberry.field(description="CFD or RNCP code.")
+    step: Step = strawberry.field(description="What happened.")
+    effective_date: date = strawberry.field(description="When it happened.")
+    portal: Portal | None = strawberry.field(default=None, description="With portalWishId, links the step to that wish.")
+    portal_wish_id: str | None = strawberry.field(default=None, description="The portal's id of the wish.")
+    contract_start: date | None = strawberry.field(default=None, description="APPRENTICE / CONTRACT_BROKEN only.")
+    contract_end: date | None = strawberry.field(default=None, description="APPRENTICE / CONTRACT_BROKEN only.")
+
+
+@strawberry.input(description="A wish transmitted by a portal to a CFA (PORTAL).")
+class WishInput:
+    portal_wish_id: str = strawberry.field(description="Sending the same id again updates that wish.")
+    ine: str | None = strawberry.field(default=None, description="INE of the youth; at least one of ine and nir.")
+    nir: str | None = strawberry.field(
+        default=None, description="NIR of the youth; never stored in clear, never returned."
+    )
+    uai: str = strawberry.field(description="UAI of the CFA wished.")
+    certification: str = strawberry.field(description="CFD or RNCP code wished.")
+    offer_id: strawberry.ID | None = strawberry.field(default=None, description="The hub's offer id, when known.")
+    submitted_at: datetime = strawberry.field(description="When the portal transmitted the wish.")
+
+
+@strawberry.input(description="A certification of the referential (ADMIN).")
+class CertificationInput:
+    code: str = strawberry.field(description="CFD (8 characters) or RNCP code; normalised.")
+    title: str = strawberry.field(description="Title (intitulé), 1 to 500 characters.")
+    level: int | None = strawberry.field(default=None, description="Level 1 to 8: 3 (CAP) ... 7 (master).")
+
+
+@strawberry.input(description="A training offer of a CFA (VENDOR).")
+class OfferInput:
+    offer_ref: str = strawberry.field(
+        description="The CFA software's own key for the offer; upsert on (uai, offerRef)."
+    )
+    uai: str = strawberry.field(description="UAI of the CFA.")
+    certification: str = strawberry.field(description="CFD or RNCP code.")
+    department_code: str = strawberry.field(description="Where the training takes place.")
+    session_start: date | None = strawberry.field(default=None, description="Start of the session.")
+    session_end: date | None = strawberry.field(default=None, description="End of the session.")
+    capacity: int | None = strawberry.field(default=None, description="Capacité d'accueil.")
+    parcoursup_id: str | None = strawberry.field(default=None, description="Parcoursup formation id.")
+    affelnet_id: str | None = strawberry.field(default=None, description='Affelnet offer "<académie>/<code>".')

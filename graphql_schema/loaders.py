@@ -1,0 +1,54 @@
+"""Per-request DataLoaders (aiodataloader), named ``<entity>_by_<key>``.
+
+Built anew for each request: a loader kept across requests would leak one client's rows to
+another. Each batch is one ``IN (...)`` query, answered in key order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+
+from app.db import RequestSession
+from app.services import reference
+
+K = TypeVar("K")
+
+
+def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], Awaitable[list[Any]]]) -> DataLoader:
+    async def batch(keys: list[K]) -> list[Any]:
+        return await fetch(db, keys)
+
+    return DataLoader(batch_load_fn=batch)
+
+
+class Loaders:
+    def __init__(self, db: RequestSession):
+        self._db = db
+
+    @cached_property
+    def region_by_code(self) -> DataLoader:
+        return _loader(self._db, reference.regions)
+
+    @cached_property
+    def department_by_code(self) -> DataLoader:
+        return _loader(self._db, reference.departments)
+
+    @cached_property
+    def cfa_by_uai(self) -> DataLoader:
+        return _loader(self._db, reference.cfas)
+
+    @cached_property
+    def certification_by_code(self) -> DataLoader:
+        return _loader(self._db, reference.certifications)
+
+    @cached_property
+    def client_by_id(self) -> DataLoader:
+        async def fetch(db: RequestSession, ids: Sequence[uuid.UUID]) -> list[Any]:
+            return await reference.clients(db, ids)
+
+        return _loader(self._db, fetch)

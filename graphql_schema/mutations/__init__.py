@@ -1,0 +1,1 @@
+"""Root mutation resolvers: thin — parse input, call one service, shape the output."""

@@ -1,0 +1,97 @@
+"""ADMIN operations: CFAs and consent, certifications, clients and keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import strawberry
+
+from app.auth import Portal as DomainPortal
+from app.auth import Role as DomainRole
+from app.errors import BadInput
+from app.services import certifications as certification_service
+from app.services import cfas as cfa_service
+from app.services import clients as client_service
+from graphql_schema.arguments import batch_of
+from graphql_schema.context import Info
+from graphql_schema.inputs.records import CertificationInput
+from graphql_schema.types.batch import BatchPayload
+from graphql_schema.types.cfa import Cfa
+from graphql_schema.types.client import Client, NewClient
+from graphql_schema.types.enums import Portal, Role
+
+
+async def register_cfa(
+    info: Info,
+    uai: Annotated[str, strawberry.argument(description="UAI with its check letter.")],
+    name: Annotated[str, strawberry.argument(description="Name, 1 to 300 characters.")],
+    department_code: Annotated[str, strawberry.argument(description='INSEE department code: "75", "2A", "971".')],
+    siret: Annotated[str | None, strawberry.argument(description="SIRET (14 digits, Luhn).")] = None,
+) -> Cfa:
+    row = await cfa_service.register_cfa(
+        info.context.db, uai=uai, siret=siret, name=name, department_code=department_code
+    )
+    return Cfa.from_row(row)
+
+
+async def set_cfa_consent(
+    info: Info,
+    uai: Annotated[str, strawberry.argument(description="The CFA.")],
+    given: Annotated[bool, strawberry.argument(description="True: the CFA consents; false: withdrawn.")],
+    vendor_client_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(description="VENDOR clients authorised to write for the CFA; replaces the list. Omit to keep it."),
+    ] = None,
+) -> Cfa:
+    row = await cfa_service.set_consent(
+        info.context.db,
+        info.context.require_principal(),
+        uai=uai,
+        given=given,
+        vendor_client_ids=vendor_client_ids,
+    )
+    return Cfa.from_row(row)
+
+
+async def create_client(
+    info: Info,
+    name: Annotated[str, strawberry.argument(description="A name for people, 1 to 200 characters.")],
+    role: Annotated[Role, strawberry.argument(description="The client's role.")],
+    portal: Annotated[Portal | None, strawberry.argument(description="Required for PORTAL, refused otherwise.")] = None,
+    departments: Annotated[
+        list[str] | None, strawberry.argument(description="ADVISER (required) or PILOT territory.")
+    ] = None,
+    regions: Annotated[
+        list[str] | None, strawberry.argument(description="Regions, expanded to their departments.")
+    ] = None,
+) -> NewClient:
+    created = await client_service.create_client(
+        info.context.db,
+        info.context.settings.key_pepper.get_secret_value(),
+        name=name,
+        role=DomainRole(role.value),
+        portal=DomainPortal(portal.value) if portal else None,
+        departments=departments,
+        regions=regions,
+    )
+    return NewClient(client=Client.from_row(created.client), api_key=created.api_key)
+
+
+async def revoke_client(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The client to revoke.")]
+) -> Client:
+    try:
+        client_id = uuid.UUID(str(id))
+    except ValueError:
+        raise BadInput("id: not a client id", field="id", reason="UNKNOWN_CLIENT") from None
+    return Client.from_row(await client_service.revoke_client(info.context.db, client_id))
+
+
+async def register_certifications(info: Info, input: list[CertificationInput]) -> BatchPayload:
+    records = [
+        certification_service.CertificationRecord(code=item.code, title=item.title, level=item.level)
+        for item in batch_of(info, input)
+    ]
+    result = await certification_service.register_certifications(info.context.db, records)
+    return BatchPayload.from_result(result)

@@ -1,0 +1,1 @@
+"""Root query resolvers: thin — parse arguments, call one service, shape the output."""

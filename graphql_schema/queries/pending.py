@@ -1,0 +1,102 @@
+"""Contract fields whose issue has not landed yet: present so clients can be generated, they
+answer a NOT_IMPLEMENTED error naming the field."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from app.errors import NotImplementedYet
+from graphql_schema.arguments import After, First
+from graphql_schema.context import Info
+from graphql_schema.inputs.filters import AtRiskFilter, HeadcountFilter, OfferFilter, WishFilter
+from graphql_schema.inputs.records import OfferInput, StepInput, WishInput
+from graphql_schema.types.batch import BatchPayload, RejectionConnection
+from graphql_schema.types.enums import HeadcountDimension, Interval
+from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
+from graphql_schema.types.offer import OfferConnection
+from graphql_schema.types.path import AtRiskConnection
+from graphql_schema.types.wish import OutcomeCount, Wish, WishConnection
+
+
+def _not_yet(info: Info) -> NotImplementedYet:
+    return NotImplementedYet(f"{info.field_name} is not implemented yet in this version of the hub")
+
+
+async def offers(info: Info, filter: OfferFilter | None = None, first: First = 50, after: After = None) -> OfferConnection:
+    raise _not_yet(info)
+
+
+async def wishes(info: Info, filter: WishFilter | None = None, first: First = 50, after: After = None) -> WishConnection:
+    raise _not_yet(info)
+
+
+async def wish(
+    info: Info, portal_wish_id: Annotated[str, strawberry.argument(description="The portal's id of the wish.")]
+) -> Wish | None:
+    raise _not_yet(info)
+
+
+async def wish_outcome_summary(info: Info, filter: WishFilter | None = None) -> list[OutcomeCount]:
+    raise _not_yet(info)
+
+
+async def my_rejections(
+    info: Info,
+    since: Annotated[datetime | None, strawberry.argument(description="Only rejections received after.")] = None,
+    first: First = 50,
+    after: After = None,
+) -> RejectionConnection:
+    raise _not_yet(info)
+
+
+async def at_risk_youths(
+    info: Info,
+    filter: AtRiskFilter | None = None,
+    on: Annotated[date | None, strawberry.argument(description="The date of evaluation; default today.")] = None,
+    first: First = 50,
+    after: After = None,
+) -> AtRiskConnection:
+    raise _not_yet(info)
+
+
+async def headcounts(
+    info: Info,
+    group_by: Annotated[HeadcountDimension, strawberry.argument(description="How rows are grouped.")],
+    on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None,
+    filter: HeadcountFilter | None = None,
+) -> list[HeadcountRow]:
+    raise _not_yet(info)
+
+
+async def headcount_series(
+    info: Info,
+    from_: Annotated[date, strawberry.argument(name="from", description="First date of the series.")],
+    to: Annotated[date, strawberry.argument(description="Last date of the series.")],
+    interval: Annotated[Interval, strawberry.argument(description="Week or month ends; at most 60 points.")],
+    group_by: Annotated[HeadcountDimension, strawberry.argument(description="How rows are grouped.")],
+    filter: HeadcountFilter | None = None,
+) -> list[HeadcountPoint]:
+    raise _not_yet(info)
+
+
+async def record_steps(info: Info, input: list[StepInput]) -> BatchPayload:
+    raise _not_yet(info)
+
+
+async def upsert_offers(info: Info, input: list[OfferInput]) -> BatchPayload:
+    raise _not_yet(info)
+
+
+async def submit_wishes(info: Info, input: list[WishInput]) -> BatchPayload:
+    raise _not_yet(info)
+
+
+async def erase_youth(
+    info: Info,
+    ine: Annotated[str | None, strawberry.argument(description="The youth's INE.")] = None,
+    nir: Annotated[str | None, strawberry.argument(description="The youth's NIR (matched by keyed hash only).")] = None,
+) -> bool:
+    raise _not_yet(info)

@@ -1,0 +1,159 @@
+"""The composition root of the GraphQL API: Query, Mutation, extensions, error logging.
+
+Permissions are written on every root field (``allow(...)``); a test fails on a root field
+without one. Descriptions state who may call and the limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from app.auth import Role
+from app.errors import HubError
+from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
+from graphql_schema.mutations import admin
+from graphql_schema.queries import cfas as cfa_queries
+from graphql_schema.queries import clients as client_queries
+from graphql_schema.queries import pending
+from graphql_schema.permissions import allow
+
+A, V, P, D, L = Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT
+log = logging.getLogger("hub.graphql")
+
+
+@strawberry.type(description="Reads. Every request carries `Authorization: Bearer <api key>`.")
+class Query:
+    me = strawberry.field(resolver=client_queries.me, extensions=[allow()], description="The calling client. Any role.")
+    cfa = strawberry.field(
+        resolver=cfa_queries.cfa, extensions=[allow()], description="A CFA by UAI; null when unknown or invalid. Any role."
+    )
+    cfas = strawberry.field(
+        resolver=cfa_queries.cfas, extensions=[allow()], description="Every CFA, in UAI order; `first` 1 to 500. Any role."
+    )
+    certification = strawberry.field(
+        resolver=cfa_queries.certification,
+        extensions=[allow()],
+        description="A certification by CFD or RNCP code; null when unknown. Any role.",
+    )
+    offers = strawberry.field(
+        resolver=pending.offers,
+        extensions=[allow()],
+        description="Training offers with capacities and vacancies; `first` 1 to 500. Any role.",
+    )
+    wishes = strawberry.field(
+        resolver=pending.wishes,
+        extensions=[allow(P)],
+        description="PORTAL: only its own portal's wishes, with their outcome; `first` 1 to 500. Reads are audited.",
+    )
+    wish = strawberry.field(
+        resolver=pending.wish,
+        extensions=[allow(P)],
+        description="PORTAL: one of its wishes; null for an unknown id and for another portal's wish alike.",
+    )
+    wish_outcome_summary = strawberry.field(
+        resolver=pending.wish_outcome_summary,
+        extensions=[allow(P, L)],
+        description="Counts of wishes by stage and match. PORTAL (own wishes), PILOT (all, in scope).",
+    )
+    my_rejections = strawberry.field(
+        resolver=pending.my_rejections,
+        extensions=[allow(V, P)],
+        description="VENDOR and PORTAL: their own rejected records, newest first; `first` 1 to 500.",
+    )
+    at_risk_youths = strawberry.field(
+        resolver=pending.at_risk_youths,
+        extensions=[allow(D, A)],
+        description="ADVISER: only youths of its departments (ADMIN: all); `first` 1 to 500. Reads are audited.",
+    )
+    headcounts = strawberry.field(
+        resolver=pending.headcounts,
+        extensions=[allow(L, A)],
+        description="PILOT (in scope), ADMIN: headcounts on a date against capacities. Never a person.",
+    )
+    headcount_series = strawberry.field(
+        resolver=pending.headcount_series,
+        extensions=[allow(L, A)],
+        description="PILOT, ADMIN: headcounts at each week or month end in [from, to]; at most 60 points.",
+    )
+
+
+@strawberry.type(description="Writes. Batches take 1 to 2,000 records; per-record problems come back in the payload.")
+class Mutation:
+    record_steps = strawberry.field(
+        resolver=pending.record_steps,
+        extensions=[allow(V)],
+        description="VENDOR: at most 2,000 records a call; only CFAs that consented and authorised this vendor.",
+    )
+    upsert_offers = strawberry.field(
+        resolver=pending.upsert_offers,
+        extensions=[allow(V)],
+        description="VENDOR: at most 2,000 records a call; same CFA rules as recordSteps.",
+    )
+    submit_wishes = strawberry.field(
+        resolver=pending.submit_wishes,
+        extensions=[allow(P)],
+        description="PORTAL: at most 2,000 records a call; stored under the caller's portal.",
+    )
+    register_certifications = strawberry.field(
+        resolver=admin.register_certifications,
+        extensions=[allow(A)],
+        description="ADMIN: the certification referential, at most 2,000 records a call (a valid but "
+        "unknown code in a step or wish is kept, as an unverified certification).",
+    )
+    register_cfa = strawberry.field(
+        resolver=admin.register_cfa,
+        extensions=[allow(A)],
+        description="ADMIN: registers a CFA, or updates its SIRET, name and department.",
+    )
+    set_cfa_consent = strawberry.field(
+        resolver=admin.set_cfa_consent,
+        extensions=[allow(A)],
+        description="ADMIN: consent and the vendors authorised to write for the CFA; every change is kept in its history.",
+    )
+    create_client = strawberry.field(
+        resolver=admin.create_client,
+        extensions=[allow(A)],
+        description="ADMIN: a new client and its key (shown once). Regions expand to their departments.",
+    )
+    revoke_client = strawberry.field(
+        resolver=admin.revoke_client,
+        extensions=[allow(A)],
+        description="ADMIN: the client's keys stop working at once (next request).",
+    )
+    erase_youth = strawberry.field(
+        resolver=pending.erase_youth,
+        extensions=[allow(A)],
+        description="ADMIN: right to erasure; removes the youth, its wishes' personal link and its events.",
+    )
+
+
+class HubSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log unexpected errors only (with traceback and request id); never variables."""
+        for error in errors:
+            original: Any = error.original_error
+            if original is None or isinstance(original, HubError):
+                continue
+            request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+            log.error(
+                "unexpected error in %s (request %s)",
+                ".".join(str(p) for p in error.path or []),
+                request_id,
+                exc_info=original,
+            )
+
+
+def build_schema() -> HubSchema:
+    return HubSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[ErrorShapeExtension, TransactionExtension],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,1 @@
+"""GraphQL output types: built from repository rows, never from table models."""

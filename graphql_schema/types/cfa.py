@@ -1,0 +1,77 @@
+"""CFAs and certifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from graphql_schema.context import Info
+from graphql_schema.types.enums import CertificationKind
+from graphql_schema.types.reference import Department, Region, load_department
+
+
+@strawberry.type(description="A CFA (centre de formation d'apprentis). Readable by every role.")
+class Cfa:
+    uai: str = strawberry.field(
+        description='Unité Administrative Immatriculée, 7 characters + check letter, e.g. "0751234J".'
+    )
+    siret: str | None = strawberry.field(description="SIRET of the establishment (14 digits), when known.")
+    name: str = strawberry.field(description="Name of the CFA.")
+    consent_given: bool = strawberry.field(
+        description="The CFA agreed that its data is transmitted; without it, no step or offer of "
+        "the CFA is accepted."
+    )
+    department_code: strawberry.Private[str]
+
+    @strawberry.field(description="The department where the CFA is registered.")
+    async def department(self, info: Info) -> Department:
+        return await load_department(info, self.department_code)
+
+    @strawberry.field(description="The region of the CFA's department.")
+    async def region(self, info: Info) -> Region:
+        department = await info.context.loaders.department_by_code.load(self.department_code)
+        return Region.from_row(await info.context.loaders.region_by_code.load(department.region_code))
+
+    @classmethod
+    def from_row(cls, row: Any) -> Cfa:
+        return cls(
+            uai=row.uai,
+            siret=row.siret,
+            name=row.name,
+            consent_given=row.consent_given,
+            department_code=row.department_code,
+        )
+
+
+async def load_cfa(info: Info, uai: str) -> Cfa:
+    return Cfa.from_row(await info.context.loaders.cfa_by_uai.load(uai))
+
+
+@strawberry.type(description="A certification (diplôme or titre) in the CFD or RNCP referential.")
+class Certification:
+    code: str = strawberry.field(description='CFD (8 characters) or "RNCP" + digits.')
+    kind: CertificationKind = strawberry.field(description="The referential of the code.")
+    title: str = strawberry.field(
+        description="Title (intitulé); for an unverified certification, the code itself until the "
+        "referential names it."
+    )
+    level: int | None = strawberry.field(description="Level: 3 (CAP) ... 7 (master).")
+    verified: bool = strawberry.field(
+        description="True once registered in the referential by an ADMIN; false for a valid code "
+        "first seen in a step or a wish."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> Certification:
+        return cls(
+            code=row.code,
+            kind=CertificationKind(row.kind),
+            title=row.title,
+            level=row.level,
+            verified=row.verified,
+        )
+
+
+async def load_certification(info: Info, code: str) -> Certification:
+    return Certification.from_row(await info.context.loaders.certification_by_code.load(code))

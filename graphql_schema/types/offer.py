@@ -1,0 +1,62 @@
+"""Training offers with capacities (version 2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from graphql_schema.context import Info
+from graphql_schema.types.cfa import Certification, Cfa, load_cfa, load_certification
+from graphql_schema.types.pagination import PageInfo
+from graphql_schema.types.reference import Department, load_department
+
+
+@strawberry.type(description="A training offer of a CFA, with its capacity. Readable by every role.")
+class Offer:
+    id: strawberry.ID = strawberry.field(description="The hub's id of the offer.")
+    session_start: date | None = strawberry.field(description="Start of the training session.")
+    session_end: date | None = strawberry.field(description="End of the training session.")
+    capacity: int | None = strawberry.field(description="Capacité d'accueil, as the CFA declared it.")
+    revised_capacity: int | None = strawberry.field(
+        description="Capacity revised by the authorities (e.g. sanitary rules); overrides `capacity` when set."
+    )
+    enrolled: int = strawberry.field(
+        description="Youths currently REGISTERED, APPRENTICE or CONTRACT_BROKEN on this CFA and certification."
+    )
+    parcoursup_id: str | None = strawberry.field(description="Parcoursup formation id (g_ta_cod).")
+    affelnet_id: str | None = strawberry.field(description='Affelnet offer: "<académie>/<code>".')
+    updated_at: datetime = strawberry.field(description="Last change of the offer.")
+    uai: strawberry.Private[str]
+    certification_code: strawberry.Private[str]
+    department_code: strawberry.Private[str]
+
+    @strawberry.field(description="(revisedCapacity ?? capacity) - enrolled, never below 0; null when no capacity is known.")
+    def vacancies(self) -> int | None:
+        effective = self.revised_capacity if self.revised_capacity is not None else self.capacity
+        return None if effective is None else max(effective - self.enrolled, 0)
+
+    @strawberry.field(description="The CFA giving the training.")
+    async def cfa(self, info: Info) -> Cfa:
+        return await load_cfa(info, self.uai)
+
+    @strawberry.field(description="The certification prepared.")
+    async def certification(self, info: Info) -> Certification:
+        return await load_certification(info, self.certification_code)
+
+    @strawberry.field(description="Where the training takes place.")
+    async def department(self, info: Info) -> Department:
+        return await load_department(info, self.department_code)
+
+
+@strawberry.type(description="An edge of an offer list.")
+class OfferEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
+    node: Offer = strawberry.field(description="The offer.")
+
+
+@strawberry.type(description="A page of offers.")
+class OfferConnection:
+    edges: list[OfferEdge] = strawberry.field(description="The page.")
+    page_info: PageInfo = strawberry.field(description="Where the page stands.")
+    total_count: int = strawberry.field(description="All offers matching, over every page.")

@@ -1,0 +1,76 @@
+"""Portals' wishes and what became of them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from graphql_schema.context import Info
+from graphql_schema.types.cfa import Certification, Cfa, load_cfa, load_certification
+from graphql_schema.types.enums import OutcomeMatch, OutcomeStage, Portal
+from graphql_schema.types.offer import Offer
+from graphql_schema.types.pagination import PageInfo
+from graphql_schema.types.path import StatusEvent
+
+
+@strawberry.type(description="What became of a wish, from the youth's whole path across every CFA.")
+class WishOutcome:
+    stage: OutcomeStage = strawberry.field(description="How far the wish went.")
+    match: OutcomeMatch | None = strawberry.field(description="Null when stage is NO_NEWS.")
+    since: date | None = strawberry.field(description="Effective date of the step that set the stage.")
+    uai: strawberry.Private[str | None]
+    certification_code: strawberry.Private[str | None]
+
+    @strawberry.field(description="Where the outcome happened.")
+    async def cfa(self, info: Info) -> Cfa | None:
+        return None if self.uai is None else await load_cfa(info, self.uai)
+
+    @strawberry.field(description="The certification of the step that set the stage.")
+    async def certification(self, info: Info) -> Certification | None:
+        if self.certification_code is None:
+            return None
+        return await load_certification(info, self.certification_code)
+
+
+@strawberry.type(description="A wish (vœu) a portal transmitted to a CFA. PORTAL: only its own.")
+class Wish:
+    id: strawberry.ID = strawberry.field(description="The hub's id of the wish.")
+    portal: Portal = strawberry.field(description="The portal that sent it.")
+    portal_wish_id: str = strawberry.field(description="The portal's own identifier, unique per portal.")
+    submitted_at: datetime = strawberry.field(description="When the portal transmitted the wish.")
+    offer: Offer | None = strawberry.field(description="The offer wished, when the portal named it.")
+    outcome: WishOutcome = strawberry.field(description="What became of the wish.")
+    history: list[StatusEvent] = strawberry.field(
+        description="The youth's steps since the wish, every CFA included, oldest first."
+    )
+    uai: strawberry.Private[str]
+    certification_code: strawberry.Private[str]
+
+    @strawberry.field(description="The CFA wished.")
+    async def cfa(self, info: Info) -> Cfa:
+        return await load_cfa(info, self.uai)
+
+    @strawberry.field(description="The certification wished.")
+    async def certification(self, info: Info) -> Certification:
+        return await load_certification(info, self.certification_code)
+
+
+@strawberry.type(description="An edge of a wish list.")
+class WishEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
+    node: Wish = strawberry.field(description="The wish.")
+
+
+@strawberry.type(description="A page of wishes.")
+class WishConnection:
+    edges: list[WishEdge] = strawberry.field(description="The page.")
+    page_info: PageInfo = strawberry.field(description="Where the page stands.")
+    total_count: int = strawberry.field(description="All wishes matching, over every page.")
+
+
+@strawberry.type(description="How many wishes reached a stage, where.")
+class OutcomeCount:
+    stage: OutcomeStage = strawberry.field(description="The stage reached.")
+    match: OutcomeMatch | None = strawberry.field(description="Where; null for NO_NEWS.")
+    count: int = strawberry.field(description="How many wishes.")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub (dated files); reference data in reference/."""

@@ -1,0 +1,71 @@
+"""The served schema keeps the public contract, the committed SDL, and deny-by-default access."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import build_schema, find_breaking_changes, find_dangerous_changes
+
+from graphql_schema.permissions import roles_of
+from graphql_schema.schema import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = ROOT / "graphql_schema" / "contract.graphql"  # the project's copy
+SHARED_CONTRACT = ROOT.parent / "shared" / "contract" / "hub.graphql"
+SDL = ROOT / "graphql_schema" / "schema.graphql"
+
+
+def contract_schema():
+    return build_schema(CONTRACT.read_text())
+
+
+def test_project_copy_of_the_contract_is_current():
+    if not SHARED_CONTRACT.exists():
+        import pytest
+
+        pytest.skip(f"no shared contract beside the project ({SHARED_CONTRACT}); the copy is used alone")
+    assert CONTRACT.read_text() == SHARED_CONTRACT.read_text(), (
+        "shared/contract/hub.graphql changed: copy it to graphql_schema/contract.graphql"
+    )
+
+
+def test_served_schema_breaks_nothing_of_the_contract():
+    changes = find_breaking_changes(contract_schema(), schema._schema)
+    assert [f"{c.type.name}: {c.description}" for c in changes] == []
+
+
+def test_served_schema_changes_no_contract_default_or_enum():
+    changes = find_dangerous_changes(contract_schema(), schema._schema)
+    assert [f"{c.type.name}: {c.description}" for c in changes] == []
+
+
+def test_committed_sdl_equals_the_served_schema():
+    assert SDL.read_text() == schema.as_str() + "\n", (
+        "graphql_schema/schema.graphql is stale: run `hub schema > graphql_schema/schema.graphql`"
+    )
+
+
+def test_every_root_field_states_its_roles():
+    unguarded = []
+    for type_name in ("Query", "Mutation"):
+        definition = schema.get_type_by_name(type_name)
+        for field in definition.fields:
+            if not any(roles_of(extension) for extension in field.extensions):
+                unguarded.append(f"{type_name}.{field.python_name}")
+    assert unguarded == []
+
+
+def test_every_type_field_and_argument_has_a_description():
+    missing = []
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Boolean", "ID", "Float"}:
+            continue
+        if not graphql_type.description:
+            missing.append(name)
+        for field_name, field in getattr(graphql_type, "fields", {}).items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+            for arg_name, arg in getattr(field, "args", {}).items():
+                if not arg.description and arg_name not in {"input", "filter"}:
+                    missing.append(f"{name}.{field_name}({arg_name})")
+    assert missing == []
