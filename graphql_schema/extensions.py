@@ -21,7 +21,9 @@ log = logging.getLogger("hub.graphql")
 
 
 def is_expected(error: GraphQLError) -> bool:
-    return error.original_error is None or isinstance(error.original_error, HubError)
+    """A hub error, or a request error found before any resolver ran (parse, validation,
+    variable coercion: those have no path)."""
+    return isinstance(error.original_error, HubError) or error.original_error is None or error.path is None
 
 
 class TransactionExtension(SchemaExtension):
@@ -33,7 +35,10 @@ class TransactionExtension(SchemaExtension):
             return
         result = self.execution_context.result
         errors = list(getattr(result, "errors", None) or [])
-        is_mutation = self.execution_context.operation_type == OperationType.MUTATION
+        try:
+            is_mutation = self.execution_context.operation_type == OperationType.MUTATION
+        except RuntimeError:  # the document did not parse: nothing ran
+            is_mutation = False
         if result is None or (errors and is_mutation) or not all(is_expected(e) for e in errors):
             await db.rollback()
             return
@@ -81,8 +86,8 @@ class ErrorShapeExtension(SchemaExtension):
         if isinstance(original, HubError):
             extensions = original.extensions()
             message = original.message
-        elif original is None:
-            extensions = {"code": _validation_code(error), **(error.extensions or {})}
+        elif original is None or error.path is None:
+            extensions = {**(error.extensions or {}), "code": _validation_code(error)}
             message = error.message
         else:
             extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id or ""}

@@ -137,7 +137,7 @@ class HubSchema(strawberry.Schema):
         """Log unexpected errors only (with traceback and request id); never variables."""
         for error in errors:
             original: Any = error.original_error
-            if original is None or isinstance(original, HubError):
+            if original is None or isinstance(original, HubError) or error.path is None:
                 continue
             request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
             log.error(

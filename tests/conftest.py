@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.db import Database, make_engine
 from app.migrate import upgrade
 from app.settings import Environment, Settings
-from tests.helpers import Gql, QueryCounter
+from tests.helpers import AdminClient, Gql, QueryCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,3 +128,16 @@ async def http(settings: Settings, database: Database) -> AsyncIterator[httpx.As
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> Gql:
     return Gql(http)
+
+
+@pytest.fixture
+async def admin(database: Database) -> AdminClient:
+    from app.auth import Principal, Role
+    from tests.factories import new_client
+
+    row, key = await new_client(database, Role.ADMIN, name="test admin")
+    principal = Principal(
+        client_id=row.id, name=row.name, role=Role.ADMIN, portal=None, departments=None,
+        created_at=row.created_at, key_id=row.id,
+    )
+    return AdminClient(row=row, key=key, principal=principal)

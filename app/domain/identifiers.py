@@ -43,7 +43,7 @@ _INE_FORMATS = (
 _CFD = re.compile(r"^[A-Z0-9]{3}\d{3}[A-Z0-9]{2}$")
 _RNCP = re.compile(r"^RNCP\d{3,5}$")
 _RNCP_DIGITS = re.compile(r"^\d{3,5}$")
-_DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
+_DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-9])$")  # no "20" since 1976
 
 
 def _compact(value: str) -> str:

@@ -1,0 +1,119 @@
+"""The `hub` command, run as a real process against a fresh database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.db import Database, make_engine
+from app.domain.identifiers import check_ine, check_siret, check_uai
+from app.main import create_app
+from app.security import IdentityVault
+from app.settings import Environment, Settings
+from tests.conftest import create_database, drop_database
+
+
+@pytest.fixture
+async def cli_database(base_database_url):
+    name = f"hub_cli_{uuid.uuid4().hex[:8]}"
+    url = await create_database(base_database_url, name)
+    yield url
+    await drop_database(base_database_url, name)
+
+
+def hub(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def me(url: str, key: str) -> dict:
+    settings = Settings(env=Environment.TEST, database_url=url, migrate_on_start=False)
+    database = Database(make_engine(url, settings))
+    try:
+        app = create_app(settings, database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            response = await client.post(
+                "/graphql", json={"query": "{ me { id name role departments } }", "variables": {}},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        return response.json()
+    finally:
+        await database.dispose()
+
+
+async def test_clients_create_prints_the_key_alone_on_the_last_line(cli_database):
+    result = hub(cli_database, "clients", "create", "--role", "ADVISER", "--name", "Mission locale Paris", "--departments", "75", "92")
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("hub_") and " " not in key
+    body = await me(cli_database, key)
+    assert body["data"]["me"]["role"] == "ADVISER"
+    assert body["data"]["me"]["departments"] == ["75", "92"]
+
+    listed = hub(cli_database, "clients", "list")
+    assert "Mission locale Paris" in listed.stdout and "active" in listed.stdout
+    client_id = body["data"]["me"]["id"]
+    revoked = hub(cli_database, "clients", "revoke", client_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await me(cli_database, key))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_clients_create_refuses_bad_input_with_a_clear_message(cli_database):
+    result = hub(cli_database, "clients", "create", "--role", "PORTAL", "--name", "x")
+    assert result.returncode == 2
+    assert "portal" in result.stderr
+    assert hub(cli_database, "clients", "revoke", "nope").returncode == 2
+
+
+async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(cli_database):
+    result = hub(cli_database, "demo", "--no-serve", "--cfas", "12", "--youths", "300")
+    assert result.returncode == 0, result.stderr
+    assert "demo data loaded" in result.stderr
+    keys = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("  Demo ") and line.split()[-1].startswith("hub_"):
+            *name, key = line.split()
+            keys[" ".join(name)] = key
+    roles = set()
+    for key in keys.values():
+        body = await me(cli_database, key)
+        assert "errors" not in body, (key, body)
+        roles.add(body["data"]["me"]["role"])
+    assert roles == {"ADMIN", "VENDOR", "PORTAL", "ADVISER", "PILOT"}
+
+    settings = Settings(database_url=cli_database)
+    engine = make_engine(cli_database, settings)
+    vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
+    try:
+        async with engine.connect() as connection:
+            cfas = (await connection.execute(text("SELECT uai, siret FROM cfa"))).all()
+            youths = (await connection.execute(text("SELECT ine_encrypted, nir_hash, nir_given FROM youth"))).all()
+            steps = (await connection.execute(text("SELECT count(*) FROM step_event"))).scalar_one()
+            wishes = (await connection.execute(text("SELECT count(*) FROM wish"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert len(cfas) == 12 and all(check_uai(u) == u and check_siret(s) == s for u, s in cfas)
+    assert len(youths) == 300 and wishes == 300 and steps > 300
+    assert all(check_ine(vault.decrypt_ine(y.ine_encrypted)) == vault.decrypt_ine(y.ine_encrypted) for y in youths)
+    assert all(y.nir_hash is None and y.nir_given is False for y in youths)  # the demo carries no NIR
+
+    again = hub(cli_database, "demo", "--no-serve")
+    assert "already loaded" in again.stderr
+    first_admin = keys["Demo ADMIN"]
+    assert (await me(cli_database, first_admin))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_schema_command_prints_the_committed_sdl():
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-m", "app.cli", "schema"], capture_output=True, text=True, timeout=60)
+    committed = (Path(__file__).resolve().parent.parent / "graphql_schema" / "schema.graphql").read_text()
+    assert result.stdout == committed

@@ -1,0 +1,64 @@
+"""Migrations: upgrade to head on an empty database, no drift from the models (what `alembic
+check` reports), reference data loaded, downgrade to base and back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from app.db import make_engine
+from app.migrate import downgrade, schema_drift, upgrade
+from app.settings import Settings
+from tests.conftest import create_database, drop_database
+
+pytestmark = pytest.mark.migrations
+
+
+@pytest.fixture
+async def fresh_engine(base_database_url):
+    name = f"hub_migration_{uuid.uuid4().hex[:8]}"
+    url = await create_database(base_database_url, name)
+    engine = make_engine(url, Settings(database_url=url))
+    yield engine
+    await engine.dispose()
+    await drop_database(base_database_url, name)
+
+
+async def tables(engine) -> set[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        return {row.tablename for row in rows}
+
+
+async def test_upgrade_head_then_no_drift_then_downgrade_base_and_up_again(fresh_engine):
+    await upgrade(fresh_engine)
+    assert await schema_drift(fresh_engine) == []
+    assert {"cfa", "youth", "wish", "step_event", "api_client", "api_key", "audit_log"} <= await tables(fresh_engine)
+
+    await downgrade(fresh_engine, "base")
+    assert await tables(fresh_engine) == {"alembic_version"}
+
+    await upgrade(fresh_engine)
+    assert await schema_drift(fresh_engine) == []
+
+
+async def test_reference_data_is_loaded_by_the_migration(fresh_engine):
+    await upgrade(fresh_engine)
+    async with fresh_engine.connect() as connection:
+        counts = (await connection.execute(text(
+            "SELECT (SELECT count(*) FROM region), (SELECT count(*) FROM academie),"
+            " (SELECT count(*) FROM department), (SELECT count(*) FROM department WHERE in_101)"
+        ))).one()
+        corsica = (await connection.execute(text(
+            "SELECT code, uai_prefix, region_code FROM department WHERE code IN ('2A', '2B') ORDER BY code"
+        ))).all()
+    assert tuple(counts) == (26, 35, 108, 101)
+    assert [tuple(row) for row in corsica] == [("2A", "620", "94"), ("2B", "720", "94")]
+
+
+async def test_upgrading_twice_is_harmless(fresh_engine):
+    await upgrade(fresh_engine)
+    await upgrade(fresh_engine)
+    assert await schema_drift(fresh_engine) == []

@@ -1,0 +1,31 @@
+"""Contract fields whose issue has not landed answer NOT_IMPLEMENTED, after the role check."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.auth import Role
+from tests.factories import new_client
+
+PENDING = [
+    (Role.VENDOR, "{ offers { totalCount } }", "offers"),
+    (Role.PORTAL, "{ wishes { totalCount } }", "wishes"),
+    (Role.PORTAL, '{ wish(portalWishId: "x") { id } }', "wish"),
+    (Role.PILOT, "{ wishOutcomeSummary { count } }", "wishOutcomeSummary"),
+    (Role.VENDOR, "{ myRejections { totalCount } }", "myRejections"),
+    (Role.ADVISER, "{ atRiskYouths { totalCount } }", "atRiskYouths"),
+    (Role.PILOT, "{ headcounts(groupBy: REGION) { key } }", "headcounts"),
+    (Role.PILOT, "{ headcountSeries(from: \"2026-01-01\", to: \"2026-06-01\", interval: MONTH, groupBy: NATIONAL) { on } }", "headcountSeries"),
+    (Role.VENDOR, "mutation { recordSteps(input: []) { accepted } }", "recordSteps"),
+    (Role.VENDOR, "mutation { upsertOffers(input: []) { accepted } }", "upsertOffers"),
+    (Role.PORTAL, "mutation { submitWishes(input: []) { accepted } }", "submitWishes"),
+    (Role.ADMIN, 'mutation { eraseYouth(ine: "123456789AB") }', "eraseYouth"),
+]
+
+
+@pytest.mark.parametrize(("role", "query", "field"), PENDING, ids=[p[2] for p in PENDING])
+async def test_pending_fields_answer_not_implemented(gql, database, role, query, field):
+    _, key = await new_client(database, role, departments=["75"] if role == Role.ADVISER else None)
+    error = await gql.error(query, key=key)
+    assert error["extensions"]["code"] == "NOT_IMPLEMENTED"
+    assert field in error["message"]
