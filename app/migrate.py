@@ -16,7 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+import migrations as _migrations_package
+
+_MIGRATIONS = Path(_migrations_package.__file__).resolve().parent
 _LOCK_ID = 7_420_001  # arbitrary, constant: the hub's migration lock
 
 
