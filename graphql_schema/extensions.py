@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.errors import ErrorCode, HubError, ServiceUnavailable
 
@@ -47,15 +47,14 @@ class TransactionExtension(SchemaExtension):
         except Exception:
             log.exception("commit failed", extra={"request_id": context.request_id})
             await db.rollback()
-            self.execution_context.result = ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        "the hub could not store the result of this operation; nothing was saved",
-                        original_error=ServiceUnavailable("commit failed"),
-                    )
-                ],
-            )
+            # Strawberry returns the result object it holds: change it in place.
+            result.data = None
+            result.errors = [
+                GraphQLError(
+                    "the hub could not store the result of this operation; nothing was saved",
+                    original_error=ServiceUnavailable("commit failed"),
+                )
+            ]
 
 
 def _validation_code(error: GraphQLError) -> str:

@@ -67,3 +67,52 @@ async def test_a_variable_of_the_wrong_type_is_bad_user_input(gql, admin):
         "query($first: Int) { cfas(first: $first) { totalCount } }", {"first": "many"}, key=admin.key
     )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_readyz_is_503_while_the_schema_is_not_at_head(settings, base_database_url):
+    import uuid
+
+    from app.db import Database, make_engine
+    from tests.conftest import create_database, drop_database
+
+    name = f"hub_unmigrated_{uuid.uuid4().hex[:8]}"
+    url = await create_database(base_database_url, name)
+    database = Database(make_engine(url, settings))
+    try:
+        app = create_app(settings, database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+    finally:
+        await database.dispose()
+        await drop_database(base_database_url, name)
+
+
+async def test_a_mutation_with_an_error_stores_nothing_of_the_whole_call(gql, admin, connection):
+    from sqlalchemy import text
+
+    body = await gql(
+        'mutation { a: registerCfa(uai: "0751234J", name: "ok", departmentCode: "75") { uai }'
+        ' b: registerCfa(uai: "0751234A", name: "bad", departmentCode: "75") { uai } }',
+        key=admin.key,
+    )
+    assert [e["extensions"]["reason"] for e in body["errors"]] == ["INVALID_UAI"]
+    assert (await connection.execute(text("SELECT count(*) FROM cfa"))).scalar_one() == 0
+
+
+async def test_an_answer_is_not_sent_as_success_when_the_commit_fails(gql, admin, connection, monkeypatch):
+    from sqlalchemy import text
+
+    from app.db import RequestSession
+
+    async def failing_commit(self):
+        raise ConnectionError("the database went away during commit")
+
+    monkeypatch.setattr(RequestSession, "commit", failing_commit)
+    body = await gql(
+        'mutation { registerCfa(uai: "0751234J", name: "ok", departmentCode: "75") { uai } }', key=admin.key
+    )
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert (await connection.execute(text("SELECT count(*) FROM cfa"))).scalar_one() == 0
