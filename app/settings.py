@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     rule_version: str = "2026.1"
     registered_dropout_days: int = 90
     broken_dropout_days: int = 180
+    completion_window_days: int = 60
     no_contract_alert_days: int = 60
     wish_not_handled_days: int = 30
 

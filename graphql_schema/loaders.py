@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 
 from app.db import RequestSession
-from app.services import reference
+from app.security import IdentityVault
+from app.services import reference, youths
 
 K = TypeVar("K")
 
@@ -27,8 +28,9 @@ def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], A
 
 
 class Loaders:
-    def __init__(self, db: RequestSession):
+    def __init__(self, db: RequestSession, vault: IdentityVault):
         self._db = db
+        self._vault = vault
 
     @cached_property
     def region_by_code(self) -> DataLoader:
@@ -50,5 +52,22 @@ class Loaders:
     def client_by_id(self) -> DataLoader:
         async def fetch(db: RequestSession, ids: Sequence[uuid.UUID]) -> list[Any]:
             return await reference.clients(db, ids)
+
+        return _loader(self._db, fetch)
+
+    @cached_property
+    def steps_by_youth(self) -> DataLoader:
+        return _loader(self._db, youths.histories)
+
+    @cached_property
+    def situation_by_youth_day(self) -> DataLoader:
+        return _loader(self._db, youths.situations)
+
+    @cached_property
+    def ine_by_youth(self) -> DataLoader:
+        vault = self._vault
+
+        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
+            return await youths.ines(db, vault, ids)
 
         return _loader(self._db, fetch)

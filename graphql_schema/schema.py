@@ -16,7 +16,11 @@ from strawberry.types import ExecutionContext
 from app.auth import Role
 from app.errors import HubError
 from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
+from graphql_schema import bulk
 from graphql_schema.mutations import admin
+from graphql_schema.mutations import steps as step_mutations
+from graphql_schema.queries import feedback as feedback_queries
+from graphql_schema.queries import youths as youth_queries
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import pending
@@ -40,6 +44,11 @@ class Query:
         extensions=[allow()],
         description="A certification by CFD or RNCP code; null when unknown. Any role.",
     )
+    youth = strawberry.field(
+        resolver=youth_queries.youth,
+        extensions=[allow(A)],
+        description="ADMIN: a youth by INE (or NIR, with NIR matching on), with its path; null when unknown. Audited.",
+    )
     offers = strawberry.field(
         resolver=pending.offers,
         extensions=[allow()],
@@ -61,7 +70,7 @@ class Query:
         description="Counts of wishes by stage and match. PORTAL (own wishes), PILOT (all, in scope).",
     )
     my_rejections = strawberry.field(
-        resolver=pending.my_rejections,
+        resolver=feedback_queries.my_rejections,
         extensions=[allow(V, P)],
         description="VENDOR and PORTAL: their own rejected records, newest first; `first` 1 to 500.",
     )
@@ -85,7 +94,7 @@ class Query:
 @strawberry.type(description="Writes. Batches take 1 to 2,000 records; per-record problems come back in the payload.")
 class Mutation:
     record_steps = strawberry.field(
-        resolver=pending.record_steps,
+        resolver=step_mutations.record_steps,
         extensions=[allow(V)],
         description="VENDOR: at most 2,000 records a call; only CFAs that consented and authorised this vendor.",
     )
@@ -126,7 +135,7 @@ class Mutation:
         description="ADMIN: the client's keys stop working at once (next request).",
     )
     erase_youth = strawberry.field(
-        resolver=pending.erase_youth,
+        resolver=step_mutations.erase_youth,
         extensions=[allow(A)],
         description="ADMIN: right to erasure; removes the youth, its wishes' personal link and its events.",
     )
@@ -149,11 +158,13 @@ class HubSchema(strawberry.Schema):
 
 
 def build_schema() -> HubSchema:
-    return HubSchema(
+    built = HubSchema(
         query=Query,
         mutation=Mutation,
         extensions=[ErrorShapeExtension, TransactionExtension],
     )
+    bulk.install(built, {"recordSteps": step_mutations.record_steps_raw})
+    return built
 
 
 schema = build_schema()

@@ -28,6 +28,6 @@ class HubGraphQL(GraphQL):
             settings=settings,
             vault=state.vault,
             principal=principal,
-            loaders=Loaders(db),
+            loaders=Loaders(db, state.vault),
             request_id=request.scope["state"]["request_id"],
         )

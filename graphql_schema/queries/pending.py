@@ -3,7 +3,7 @@ answer a NOT_IMPLEMENTED error naming the field."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -12,8 +12,8 @@ from app.errors import NotImplementedYet
 from graphql_schema.arguments import After, First
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import AtRiskFilter, HeadcountFilter, OfferFilter, WishFilter
-from graphql_schema.inputs.records import OfferInput, StepInput, WishInput
-from graphql_schema.types.batch import BatchPayload, RejectionConnection
+from graphql_schema.inputs.records import OfferInput, WishInput
+from graphql_schema.types.batch import BatchPayload
 from graphql_schema.types.enums import HeadcountDimension, Interval
 from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
 from graphql_schema.types.offer import OfferConnection
@@ -40,15 +40,6 @@ async def wish(
 
 
 async def wish_outcome_summary(info: Info, filter: WishFilter | None = None) -> list[OutcomeCount]:
-    raise _not_yet(info)
-
-
-async def my_rejections(
-    info: Info,
-    since: Annotated[datetime | None, strawberry.argument(description="Only rejections received after.")] = None,
-    first: First = 50,
-    after: After = None,
-) -> RejectionConnection:
     raise _not_yet(info)
 
 
@@ -82,10 +73,6 @@ async def headcount_series(
     raise _not_yet(info)
 
 
-async def record_steps(info: Info, input: list[StepInput]) -> BatchPayload:
-    raise _not_yet(info)
-
-
 async def upsert_offers(info: Info, input: list[OfferInput]) -> BatchPayload:
     raise _not_yet(info)
 
@@ -94,9 +81,3 @@ async def submit_wishes(info: Info, input: list[WishInput]) -> BatchPayload:
     raise _not_yet(info)
 
 
-async def erase_youth(
-    info: Info,
-    ine: Annotated[str | None, strawberry.argument(description="The youth's INE.")] = None,
-    nir: Annotated[str | None, strawberry.argument(description="The youth's NIR (matched by keyed hash only).")] = None,
-) -> bool:
-    raise _not_yet(info)

@@ -111,3 +111,14 @@ class HeadcountDimension(Enum):
 class Interval(Enum):
     WEEK = strawberry.enum_value("WEEK", description="One point per week end (Sunday).")
     MONTH = strawberry.enum_value("MONTH", description="One point per month end.")
+
+
+@strawberry.enum(description="A youth's indicator status on a date (the national dashboard's indicators).")
+class PathStatus(Enum):
+    REGISTERED = strawberry.enum_value("REGISTERED", description="Inscrit sans contrat.")
+    APPRENTICE = strawberry.enum_value("APPRENTICE", description="Apprenti: under a contract.")
+    CONTRACT_BROKEN = strawberry.enum_value("CONTRACT_BROKEN", description="Rupturant: contract broken, no new one yet.")
+    DROPPED_OUT = strawberry.enum_value(
+        "DROPPED_OUT", description="Abandon: reported, or registered/broken for longer than the rules allow."
+    )
+    COMPLETED = strawberry.enum_value("COMPLETED", description="Fin de formation.")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
 import strawberry
 
+from app.auth import Role
+
 from graphql_schema.context import Info
 from graphql_schema.types.cfa import Certification, Cfa, load_cfa, load_certification
-from graphql_schema.types.enums import RiskReason, Step
+from graphql_schema.types.enums import PathStatus, RiskReason, Step
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.reference import Department, load_department
 
@@ -35,15 +38,79 @@ class StatusEvent:
             return None
         return await load_certification(info, self.certification_code)
 
+    @classmethod
+    def from_row(cls, row: Any) -> StatusEvent:
+        return cls(
+            step=Step(row.step),
+            effective_date=row.effective_date,
+            received_at=row.received_at,
+            contract_start=row.contract_start,
+            contract_end=row.contract_end,
+            uai=row.uai,
+            certification_code=row.certification_code,
+        )
 
-@strawberry.type(description="A youth, pseudonymous: no name, no address, never the NIR.")
+
+@strawberry.type(description="A youth's indicator status on a date, from the path timeline.")
+class Situation:
+    status: PathStatus = strawberry.field(description="Apprenti, inscrit sans contrat, rupturant, abandon or fin de formation.")
+    since: date = strawberry.field(description="First day of this status.")
+    until: date | None = strawberry.field(description="First day of the next status, when one is already known.")
+    cause: str = strawberry.field(
+        description="REPORTED (a step), or the rule that set it: REGISTERED_TOO_LONG, BROKEN_TOO_LONG, "
+        "CONTRACT_ENDED, CONTRACT_COMPLETED."
+    )
+    rule_version: str = strawberry.field(description="The version of the status rules that produced it.")
+    uai: strawberry.Private[str]
+    certification_code: strawberry.Private[str]
+
+    @strawberry.field(description="The CFA of the step that set the status.")
+    async def cfa(self, info: Info) -> Cfa:
+        return await load_cfa(info, self.uai)
+
+    @strawberry.field(description="The certification of the step that set the status.")
+    async def certification(self, info: Info) -> Certification:
+        return await load_certification(info, self.certification_code)
+
+
+_SEE_INE = frozenset({Role.ADMIN, Role.ADVISER})
+
+
+@strawberry.type(description="A youth, pseudonymous: no name, no address, never the NIR. Every read is audited.")
 class Youth:
     id: strawberry.ID = strawberry.field(description="The hub's pseudonymous id of the youth.")
-    ine: str | None = strawberry.field(
-        description="Identifiant National Élève: shown to ADVISER (in scope) and never to PILOT; "
+    youth_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Identifiant National Élève: shown to ADVISER (in scope) and ADMIN, never to PILOT; "
         "the NIR is never returned to anyone."
     )
-    history: list[StatusEvent] = strawberry.field(description="The youth's steps, oldest first (effective date).")
+    async def ine(self, info: Info) -> str | None:
+        principal = info.context.principal
+        if principal is None or principal.role not in _SEE_INE:
+            return None
+        return await info.context.loaders.ine_by_youth.load(self.youth_id)
+
+    @strawberry.field(description="The youth's steps as stored, every CFA included, oldest first (effective date, then arrival).")
+    async def history(self, info: Info) -> list[StatusEvent]:
+        rows = await info.context.loaders.steps_by_youth.load(self.youth_id)
+        return [StatusEvent.from_row(row) for row in rows]
+
+    @strawberry.field(description="The youth's indicator status on a date (default today); null before any status step.")
+    async def situation(
+        self, info: Info, on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None
+    ) -> Situation | None:
+        row = await info.context.loaders.situation_by_youth_day.load((self.youth_id, on or date.today()))
+        if row is None:
+            return None
+        return Situation(
+            status=PathStatus(row.status), since=row.valid_from, until=row.valid_to, cause=row.cause,
+            rule_version=row.rule_version, uai=row.uai, certification_code=row.certification_code,
+        )
+
+    @classmethod
+    def of(cls, youth_id: int) -> Youth:
+        return cls(id=strawberry.ID(str(youth_id)), youth_id=youth_id)
 
 
 @strawberry.type(description="A youth an adviser should contact, and why.")

@@ -1,0 +1,71 @@
+"""Rejected records (kept for their senders) and the audit log of reads of youths' data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, text
+
+from app.domain.batch import RecordError
+from app.repositories.base import Repository
+
+
+class FeedbackRepository(Repository):
+    async def add_rejections(self, client_id: uuid.UUID, operation: str, errors: Sequence[RecordError]) -> None:
+        if not errors:
+            return
+        await self.db.execute(
+            text(
+                "INSERT INTO rejection (client_id, operation, record_index, ref, field, code, message)"
+                " SELECT :client, :operation, * FROM unnest(CAST(:index AS int[]), CAST(:ref AS text[]),"
+                " CAST(:field AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
+            ),
+            {
+                "client": client_id,
+                "operation": operation,
+                "index": [e.index for e in errors],
+                "ref": [e.ref[:100] if e.ref else None for e in errors],
+                "field": [e.field for e in errors],
+                "code": [e.code for e in errors],
+                "message": [e.message[:500] for e in errors],
+            },
+        )
+
+    async def rejections_page(
+        self, client_id: uuid.UUID, since: datetime | None, after: tuple[datetime, int] | None, limit: int
+    ) -> list[Row[Any]]:
+        conditions = ["client_id = :client"]
+        params: dict[str, Any] = {"client": client_id, "limit": limit}
+        if since is not None:
+            conditions.append("received_at > :since")
+            params["since"] = since
+        if after is not None:
+            conditions.append("(received_at, id) < (:after_at, :after_id)")
+            params["after_at"], params["after_id"] = after
+        statement = text(
+            "SELECT id, received_at, operation, record_index, ref, field, code, message FROM rejection"
+            f" WHERE {' AND '.join(conditions)} ORDER BY received_at DESC, id DESC LIMIT :limit"
+        )
+        return list((await self.db.execute(statement, params)).all())
+
+    async def count_rejections(self, client_id: uuid.UUID, since: datetime | None) -> int:
+        condition = " AND received_at > :since" if since is not None else ""
+        statement = text(f"SELECT count(*) FROM rejection WHERE client_id = :client{condition}")
+        params: dict[str, Any] = {"client": client_id}
+        if since is not None:
+            params["since"] = since
+        return (await self.db.execute(statement, params)).scalar_one()
+
+    async def audit(
+        self, client_id: uuid.UUID, operation: str, youth_ids: Sequence[int], wish_ids: Sequence[int], request_id: str | None
+    ) -> None:
+        await self.db.execute(
+            text(
+                "INSERT INTO audit_log (client_id, operation, youth_ids, wish_ids, request_id)"
+                " VALUES (:client, :operation, CAST(:youths AS bigint[]), CAST(:wishes AS bigint[]), :request)"
+            ),
+            {"client": client_id, "operation": operation, "youths": list(youth_ids), "wishes": list(wish_ids), "request": request_id},
+        )

@@ -1,0 +1,45 @@
+"""What a client's rejected records were, newest first, so that it can correct its data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from app.auth import Principal
+from app.db import RequestSession
+from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.errors import BadInput
+from app.repositories.feedback import FeedbackRepository
+
+CURSOR = "rejection"
+
+
+@dataclass(frozen=True)
+class RejectionPage:
+    rows: list[Row[Any]]
+    cursors: list[str]
+    has_next: bool
+    total: int
+
+
+async def rejections(db: RequestSession, principal: Principal, since: datetime | None, first: int, after: str | None) -> RejectionPage:
+    position = None
+    if after is not None:
+        try:
+            at, row_id = decode_cursor(CURSOR, after, 2)
+            position = (datetime.fromisoformat(at), int(row_id))
+        except (CursorError, ValueError, TypeError):
+            raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    repository = FeedbackRepository(db)
+    rows = await repository.rejections_page(principal.client_id, since, position, first + 1)
+    total = await repository.count_rejections(principal.client_id, since)
+    page = rows[:first]
+    return RejectionPage(
+        rows=page,
+        cursors=[encode_cursor(CURSOR, row.received_at.isoformat(), row.id) for row in page],
+        has_next=len(rows) > first,
+        total=total,
+    )

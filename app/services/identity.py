@@ -1,0 +1,152 @@
+"""Youth matching for a batch: find youths by keyed hashes, create the new ones, merge the
+youths that one record proves to be the same person, learn identifiers youths lacked.
+
+A youth is found by the keyed hash of its INE, else (with ``HUB_NIR_MATCHING=hmac``) by the keyed
+hash of its NIR. When one record brings an INE and a NIR that point to two different youths,
+they are merged into one (the one already stored, preferring the holder of the INE) and nothing
+is lost: steps and wishes move to the kept youth. Two different INEs are never merged.
+
+Every statement here is set-based: a batch costs the same few statements whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.db import RequestSession
+from app.repositories.youths import YouthRepository
+from app.security import IdentityVault
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    ine: str | None  # normalised INE, kept only to be encrypted for a new youth
+    ine_hash: bytes | None
+    nir_hash: bytes | None
+    nir_given: bool
+
+
+@dataclass(eq=False, slots=True)
+class _Youth:
+    id: int | None
+    ine_hash: bytes | None
+    nir_hash: bytes | None
+    nir_given: bool
+    ine: str | None = None
+    merged_into: _Youth | None = None
+    learned: bool = False
+    absorbed: list[_Youth] = field(default_factory=list)
+
+    def root(self) -> _Youth:
+        youth = self
+        while youth.merged_into is not None:
+            youth = youth.merged_into
+        return youth
+
+
+@dataclass(frozen=True)
+class Resolution:
+    youth_ids: list[int]  # one per identity given, in order
+    merged: list[tuple[int, int]]  # (dropped, kept)
+    created: int
+
+
+async def resolve_youths(db: RequestSession, vault: IdentityVault, identities: Sequence[Identity]) -> Resolution:
+    repository = YouthRepository(db)
+    ine_hashes = sorted({i.ine_hash for i in identities if i.ine_hash})
+    nir_hashes = sorted({i.nir_hash for i in identities if i.nir_hash})
+    by_ine: dict[bytes, _Youth] = {}
+    by_nir: dict[bytes, _Youth] = {}
+    for row in await repository.find(ine_hashes, nir_hashes):
+        youth = _Youth(row.id, row.ine_hash, row.nir_hash, row.nir_given)
+        if row.ine_hash:
+            by_ine[row.ine_hash] = youth
+        if row.nir_hash:
+            by_nir[row.nir_hash] = youth
+
+    handles = [_match(identity, by_ine, by_nir) for identity in identities]
+
+    # Merges of stored youths: dropped ones give their steps and wishes to the kept one.
+    merged: list[tuple[int, int]] = []
+    for youth in {id(h.root()): h.root() for h in handles}.values():
+        for dropped in youth.absorbed:
+            if dropped.id is not None and youth.id is not None:
+                merged.append((dropped.id, youth.id))
+    if merged:
+        await repository.merge([d for d, _ in merged], [k for _, k in merged])
+
+    roots = list({id(h.root()): h.root() for h in handles}.values())
+    new = [y for y in roots if y.id is None]
+    if new:
+        rows = await repository.insert_new(
+            [(y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in new]
+        )
+        by_hash = {(r.ine_hash, r.nir_hash): r.id for r in rows}
+        for youth in new:
+            youth.id = by_hash.get((youth.ine_hash, youth.nir_hash))
+        missing = [y for y in new if y.id is None]
+        if missing:  # created meanwhile by a concurrent batch: take theirs
+            found = await repository.find(
+                [y.ine_hash for y in missing if y.ine_hash], [y.nir_hash for y in missing if y.nir_hash]
+            )
+            for youth in missing:
+                for row in found:
+                    if (youth.ine_hash and row.ine_hash == youth.ine_hash) or (
+                        youth.nir_hash and row.nir_hash == youth.nir_hash
+                    ):
+                        youth.id = row.id
+                        break
+    learned = [y for y in roots if y.learned and y not in new]
+    if learned:
+        await repository.learn_identifiers(
+            [(y.id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in learned]
+        )
+    return Resolution(youth_ids=[h.root().id for h in handles], merged=merged, created=len(new))
+
+
+def _match(identity: Identity, by_ine: dict[bytes, _Youth], by_nir: dict[bytes, _Youth]) -> _Youth:
+    by_ine_youth = by_ine[identity.ine_hash].root() if identity.ine_hash in by_ine else None
+    by_nir_youth = by_nir[identity.nir_hash].root() if identity.nir_hash in by_nir else None
+
+    if by_ine_youth and by_nir_youth and by_ine_youth is not by_nir_youth:
+        if by_nir_youth.ine_hash is not None:
+            youth = by_ine_youth  # two INEs: never merged; the INE decides
+        else:
+            youth = _merge(by_ine_youth, by_nir_youth)
+    elif by_ine_youth:
+        youth = by_ine_youth
+        if identity.nir_hash and youth.nir_hash is None and identity.nir_hash not in by_nir:
+            youth.nir_hash, youth.learned = identity.nir_hash, True
+    elif by_nir_youth:
+        youth = by_nir_youth
+        if identity.ine_hash:
+            if youth.ine_hash is None:
+                youth.ine_hash, youth.ine, youth.learned = identity.ine_hash, identity.ine, True
+            else:  # the NIR's youth has another INE: the INE decides, a new youth it is
+                youth = _Youth(None, identity.ine_hash, None, identity.nir_given, identity.ine)
+    else:
+        youth = _Youth(None, identity.ine_hash, identity.nir_hash, identity.nir_given, identity.ine)
+
+    if identity.nir_given and not youth.nir_given:
+        youth.nir_given, youth.learned = True, True
+    if youth.ine_hash:
+        by_ine[youth.ine_hash] = youth
+    if youth.nir_hash:
+        by_nir[youth.nir_hash] = youth
+    return youth
+
+
+def _merge(a: _Youth, b: _Youth) -> _Youth:
+    """Keep the stored youth (the INE holder ``a`` when both are stored); absorb the other."""
+    keep, drop = (a, b) if a.id is not None or b.id is None else (b, a)
+    drop.merged_into = keep
+    keep.absorbed.append(drop)
+    keep.absorbed.extend(drop.absorbed)
+    for attribute in ("ine_hash", "ine", "nir_hash"):
+        if getattr(keep, attribute) is None and getattr(drop, attribute) is not None:
+            setattr(keep, attribute, getattr(drop, attribute))
+            keep.learned = True
+    if drop.nir_given and not keep.nir_given:
+        keep.nir_given, keep.learned = True, True
+    return keep

@@ -1,0 +1,100 @@
+"""Youths seen by the roles allowed to: look-up by identifier (audited), history, situation,
+erasure on request (RGPD)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row
+
+from app.auth import Principal
+from app.db import RequestSession
+from app.domain.identifiers import Invalid, check_ine, check_nir
+from app.errors import BadInput
+from app.repositories.feedback import FeedbackRepository
+from app.repositories.paths import PathRepository
+from app.repositories.steps import StepRepository
+from app.repositories.youths import YouthRepository
+from app.security import IdentityVault
+from app.settings import NirMatching, Settings
+
+
+def _hashes(vault: IdentityVault, settings: Settings, ine: str | None, nir: str | None) -> tuple[bytes | None, bytes | None]:
+    if not ine and not nir:
+        raise BadInput("ine/nir: give the youth's INE or NIR", field="ine", reason="IDENTITY_MISSING")
+    ine_hash = nir_hash = None
+    if ine:
+        checked = check_ine(ine)
+        if isinstance(checked, Invalid):
+            raise BadInput(f"ine: {checked.message}", field="ine", reason=checked.code)
+        ine_hash = vault.hash_ine(checked)
+    if nir:
+        checked_nir = check_nir(nir)
+        if isinstance(checked_nir, Invalid):
+            raise BadInput(f"nir: {checked_nir.message}", field="nir", reason=checked_nir.code)
+        if settings.nir_matching == NirMatching.HMAC:
+            nir_hash = vault.hash_nir(checked_nir)
+    return ine_hash, nir_hash
+
+
+async def find_youth(
+    db: RequestSession, vault: IdentityVault, settings: Settings, principal: Principal,
+    *, ine: str | None, nir: str | None, request_id: str | None,
+) -> int | None:
+    """The youth's id, or None; a found youth is written to the audit log."""
+    ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
+    if ine_hash is None and nir_hash is None:
+        return None
+    youth_id = await YouthRepository(db).id_by_hashes(ine_hash, nir_hash)
+    if youth_id is not None:
+        await FeedbackRepository(db).audit(principal.client_id, "youth", [youth_id], [], request_id)
+    return youth_id
+
+
+async def erase_youth(
+    db: RequestSession, vault: IdentityVault, settings: Settings, principal: Principal,
+    *, ine: str | None, nir: str | None, request_id: str | None,
+) -> bool:
+    """Remove the youth, its steps and path; its wishes stay for statistics, unlinked."""
+    ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
+    if ine_hash is None and nir_hash is None:
+        return False
+    repository = YouthRepository(db)
+    youth_id = await repository.id_by_hashes(ine_hash, nir_hash)
+    if youth_id is None:
+        return False
+    await repository.erase(youth_id)
+    await FeedbackRepository(db).audit(principal.client_id, "eraseYouth", [youth_id], [], request_id)
+    return True
+
+
+async def ines(db: RequestSession, vault: IdentityVault, youth_ids: Sequence[int]) -> list[str | None]:
+    rows = {row.id: row for row in await YouthRepository(db).by_ids(youth_ids)}
+    out: list[str | None] = []
+    for youth_id in youth_ids:
+        row = rows.get(youth_id)
+        out.append(vault.decrypt_ine(row.ine_encrypted) if row is not None and row.ine_encrypted else None)
+    return out
+
+
+async def histories(db: RequestSession, youth_ids: Sequence[int]) -> list[list[Row[Any]]]:
+    by_youth: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in await StepRepository(db).of_youths(youth_ids):
+        by_youth[row.youth_id].append(row)
+    return [by_youth.get(youth_id, []) for youth_id in youth_ids]
+
+
+async def situations(db: RequestSession, keys: Sequence[tuple[int, date]]) -> list[Row[Any] | None]:
+    """The path segment covering each (youth, day); one query per distinct day asked."""
+    found: dict[tuple[int, date], Row[Any]] = {}
+    days: dict[date, list[int]] = defaultdict(list)
+    for youth_id, day in keys:
+        days[day].append(youth_id)
+    repository = PathRepository(db)
+    for day, ids in days.items():
+        for row in await repository.on_date(ids, day):
+            found[(row.youth_id, day)] = row
+    return [found.get(key) for key in keys]
