@@ -51,10 +51,10 @@ class IdentityVault:
         self._aead = AESGCM(encryption_key)
 
     def hash_ine(self, ine: str) -> bytes:
-        return hmac.new(self._hash_key, b"ine:" + ine.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._hash_key, b"ine:" + ine.encode(), "sha256")
 
     def hash_nir(self, nir: str) -> bytes:
-        return hmac.new(self._hash_key, b"nir:" + nir.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._hash_key, b"nir:" + nir.encode(), "sha256")
 
     def encrypt_ine(self, ine: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeAlias
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import strawberry
 from starlette.requests import Request
@@ -25,6 +25,8 @@ class HubContext:
     principal: Principal | None
     loaders: Loaders
     request_id: str
+    # Bulk input lists taken out of graphql-core's coercion, by variable name (graphql_schema/bulk.py).
+    raw_inputs: dict[str, list[Any]] = field(default_factory=dict)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -161,7 +161,7 @@ def build_schema() -> HubSchema:
     built = HubSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[ErrorShapeExtension, TransactionExtension],
+        extensions=[ErrorShapeExtension, TransactionExtension, bulk.RawBulkInputs],
     )
     bulk.install(built, {"recordSteps": step_mutations.record_steps_raw})
     return built

@@ -319,3 +319,34 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(gql, vendor, 
         assert payload["accepted"] == size
         counts[size] = queries.count
     assert counts[10] == counts[2000] <= 16, queries.statements
+
+
+async def test_records_of_the_wrong_shape_are_reported_one_by_one(gql, vendor, connection):
+    bad_date = step("d1") | {"effectiveDate": "2026-13-45"}
+    bad_step = step("d2") | {"step": "JUMPED"}
+    no_uai = {k: v for k, v in step("d3").items() if k != "uai"}
+    extra = step("d4") | {"name": "a name the hub must not take"}
+    number = step("d5") | {"eventId": 12345}
+    payload = (await gql.data(RECORD, {"input": [step("ok"), bad_date, bad_step, no_uai, extra, number, "nope"]}, key=vendor))
+    got = [(r["index"], r["ref"], r["field"], r["code"]) for r in payload["recordSteps"]["rejected"]]
+    assert got == [
+        (1, "d1", "effectiveDate", "INVALID_DATE"),
+        (2, "d2", "step", "INVALID_STEP"),
+        (3, "d3", "uai", "MISSING_FIELD"),
+        (4, None, "name", "UNKNOWN_FIELD"),
+        (5, None, "eventId", "INVALID_TYPE"),
+        (6, None, None, "INVALID_TYPE"),
+    ]
+    assert payload["recordSteps"]["accepted"] == 1
+    assert await count(connection, "SELECT count(*) FROM step_event") == 1
+
+
+async def test_records_written_inline_in_the_document_are_accepted_too(gql, vendor, admin):
+    inline = (
+        'mutation { recordSteps(input: [{eventId: "in1", uai: "%s", ine: "%s", certification: "50022141",'
+        ' step: APPRENTICE, effectiveDate: "%s", contractStart: "%s", contractEnd: "2030-06-30"}])'
+        " { accepted rejected { code } } }"
+    ) % (OPEN, INE1, TODAY.isoformat(), TODAY.isoformat())
+    assert (await gql.data(inline, key=vendor))["recordSteps"] == {"accepted": 1, "rejected": []}
+    youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
+    assert youth["history"][0]["contractEnd"] == "2030-06-30"

@@ -6,7 +6,7 @@ from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
 from app.models.client import ApiClient, ApiKey
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
-from app.models.path import PathSegment
+from app.models.path import YouthPath
 from app.models.reference import Academie, Department, Region
 from app.models.step import StepEvent
 from app.models.wish import Wish
@@ -23,11 +23,11 @@ __all__ = [
     "CfaVendor",
     "Department",
     "Offer",
-    "PathSegment",
     "Region",
     "Rejection",
     "StepEvent",
     "Wish",
     "Youth",
+    "YouthPath",
     "metadata",
 ]

@@ -1,35 +1,35 @@
-"""Derived path segments: each youth's indicator status over time, computed from its steps.
+"""The derived path of each youth: its indicator statuses over time, in one row per youth.
 
-Recomputed for the youths a batch touches, so that reads (situations, headcounts, offers'
-enrolment) never replay whole histories.
+Recomputed from the youth's steps whenever a batch touches it, so that reads (situations,
+headcount roll-ups, offers' enrolment) never replay whole histories. One row per youth, with
+the segments as parallel arrays (segment i runs from ``starts[i]`` to ``starts[i+1]``, the last
+one open): a batch rewrites one row per youth instead of deleting and inserting a row per
+segment, and the update stays HOT (only the primary key is indexed).
+
+No foreign key: the row is derived and rewritten in bulk; erasure and merges delete it
+explicitly.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index
+from sqlalchemy import ARRAY, BigInteger, Date, String
 from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field
 
 STATUSES = ("REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT", "COMPLETED")
 
 
-class PathSegment(SQLModel, table=True):
-    __tablename__ = "path_segment"
-    __table_args__ = (
-        CheckConstraint(f"status IN {STATUSES}", name="status"),
-        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
-        Index("ix_path_segment_uai_certification_code", "uai", "certification_code"),
-        Index("ix_path_segment_valid_from", "valid_from"),
-    )
+class YouthPath(SQLModel, table=True):
+    __tablename__ = "youth_path"
 
-    youth_id: int = Field(
-        primary_key=True, foreign_key="youth.id", sa_type=BigInteger, ondelete="CASCADE"
-    )
-    valid_from: date = Field(primary_key=True)
-    valid_to: date | None = None  # exclusive; NULL while open
-    status: str = Field(max_length=16)
-    uai: str = Field(foreign_key="cfa.uai", max_length=8)
-    certification_code: str = Field(foreign_key="certification.code", max_length=12)
-    cause: str = Field(max_length=24)
+    youth_id: int = Field(primary_key=True, sa_type=BigInteger)
+    starts: list[date] = Field(sa_type=ARRAY(Date))
+    statuses: list[str] = Field(sa_type=ARRAY(String(16)))
+    uais: list[str] = Field(sa_type=ARRAY(String(8)))
+    certifications: list[str] = Field(sa_type=ARRAY(String(12)))
+    causes: list[str] = Field(sa_type=ARRAY(String(24)))
     rule_version: str = Field(max_length=20)
+    computed_at: datetime = created_at_field()

@@ -30,7 +30,6 @@ class StepEvent(SQLModel, table=True):
         CheckConstraint("portal IS NULL OR portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
         # A path is read in effective-date order, ties broken by arrival.
         Index("ix_step_event_youth_id_effective_date", "youth_id", "effective_date", "id"),
-        Index("ix_step_event_uai_certification_code", "uai", "certification_code"),
         Index(
             "ix_step_event_portal_portal_wish_id",
             "portal",
@@ -39,12 +38,17 @@ class StepEvent(SQLModel, table=True):
         ),
     )
 
+    # No foreign keys on this table. Its references (vendor, youth, CFA, certification) are
+    # checked or created by the ingestion service in the writing transaction; CFAs,
+    # certifications and clients are never deleted (clients are revoked); erasure and merges
+    # move or delete a youth's events explicitly. Per-row foreign-key triggers cost more than
+    # the rest of a 2,000-record upsert (measured: 107 ms with them, 39 ms without).
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
-    vendor_client_id: uuid.UUID = Field(foreign_key="api_client.id")
+    vendor_client_id: uuid.UUID
     event_id: str = Field(max_length=100)
-    youth_id: int = Field(foreign_key="youth.id", sa_type=BigInteger, ondelete="CASCADE")
-    uai: str = Field(foreign_key="cfa.uai", max_length=8)
-    certification_code: str = Field(foreign_key="certification.code", max_length=12)
+    youth_id: int = Field(sa_type=BigInteger)
+    uai: str = Field(max_length=8)
+    certification_code: str = Field(max_length=12)
     step: str = Field(max_length=16)
     effective_date: date
     portal: str | None = Field(default=None, max_length=16)

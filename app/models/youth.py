@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import false, BigInteger, LargeBinary
+from sqlalchemy import BigInteger, Index, LargeBinary, false, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
@@ -12,12 +12,16 @@ from app.models.base import created_at_field
 
 class Youth(SQLModel, table=True):
     __tablename__ = "youth"
+    # Most youths have no NIR hash: index only those that do.
+    __table_args__ = (
+        Index("uq_youth_nir_hash", "nir_hash", unique=True, postgresql_where=text("nir_hash IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
     ine_hash: bytes | None = Field(default=None, sa_type=LargeBinary, unique=True)
     ine_encrypted: bytes | None = Field(default=None, sa_type=LargeBinary)
     # Only with HUB_NIR_MATCHING=hmac; otherwise the NIR is validated then discarded.
-    nir_hash: bytes | None = Field(default=None, sa_type=LargeBinary, unique=True)
+    nir_hash: bytes | None = Field(default=None, sa_type=LargeBinary)
     nir_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -39,9 +39,9 @@ class StepRepository(Repository):
             {"codes": list(codes), "kinds": list(kinds)},
         )
 
-    async def upsert(self, vendor_id: uuid.UUID, columns: dict[str, list[Any]]) -> list[int]:
-        """Insert new events and replace changed ones (same vendor and eventId); return the youth
-        ids of the rows written. Identical content is left alone."""
+    async def upsert(self, vendor_id: uuid.UUID, columns: dict[str, list[Any]]) -> list[Row[Any]]:
+        """Insert new events and replace changed ones (same vendor and eventId); return (id,
+        event_id, youth_id) of the rows written. Identical content is left alone."""
         statement = text(
             "INSERT INTO step_event (vendor_client_id, event_id, youth_id, uai, certification_code, step,"
             " effective_date, portal, portal_wish_id, contract_start, contract_end, content_hash)"
@@ -55,10 +55,9 @@ class StepRepository(Repository):
             " portal_wish_id = excluded.portal_wish_id, contract_start = excluded.contract_start,"
             " contract_end = excluded.contract_end, content_hash = excluded.content_hash, received_at = now()"
             " WHERE step_event.content_hash <> excluded.content_hash"
-            " RETURNING youth_id"
+            " RETURNING id, event_id, youth_id"
         )
-        rows = await self.db.execute(statement, {"vendor": vendor_id, **columns})
-        return [row.youth_id for row in rows]
+        return list((await self.db.execute(statement, {"vendor": vendor_id, **columns})).all())
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
         statement = text(
@@ -66,6 +65,20 @@ class StepRepository(Repository):
             " contract_start, contract_end, portal, portal_wish_id"
             " FROM step_event WHERE youth_id = ANY(CAST(:ids AS bigint[]))"
             " ORDER BY youth_id, effective_date, id"
+        )
+        return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
+
+    async def histories(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
+        """Each youth's steps as parallel arrays, in path order (effective date, then arrival)."""
+        statement = text(
+            "SELECT youth_id, array_agg(step ORDER BY effective_date, id) AS steps,"
+            " array_agg(effective_date ORDER BY effective_date, id) AS dates,"
+            " array_agg(id ORDER BY effective_date, id) AS ids,"
+            " array_agg(uai ORDER BY effective_date, id) AS uais,"
+            " array_agg(certification_code ORDER BY effective_date, id) AS certifications,"
+            " array_agg(contract_start ORDER BY effective_date, id) AS contract_starts,"
+            " array_agg(contract_end ORDER BY effective_date, id) AS contract_ends"
+            " FROM step_event WHERE youth_id = ANY(CAST(:ids AS bigint[])) GROUP BY youth_id"
         )
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 

@@ -11,12 +11,23 @@ from app.repositories.base import Repository
 
 
 class YouthRepository(Repository):
-    async def find(self, ine_hashes: Sequence[bytes], nir_hashes: Sequence[bytes]) -> list[Row[Any]]:
+    async def find(
+        self, ine_hashes: Sequence[bytes], nir_hashes: Sequence[bytes], also_ids: Sequence[int] = ()
+    ) -> list[Row[Any]]:
+        """The youths with these hashes (and ids), locked for this transaction in id order, so
+        that concurrent batches touching the same youths queue instead of overwriting."""
         statement = text(
             "SELECT id, ine_hash, nir_hash, nir_given FROM youth"
             " WHERE ine_hash = ANY(CAST(:ine AS bytea[])) OR nir_hash = ANY(CAST(:nir AS bytea[]))"
+            " OR id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
         )
-        return list((await self.db.execute(statement, {"ine": list(ine_hashes), "nir": list(nir_hashes)})).all())
+        params = {"ine": list(ine_hashes), "nir": list(nir_hashes), "ids": list(also_ids)}
+        return list((await self.db.execute(statement, params)).all())
+
+    async def lock(self, ids: Sequence[int]) -> None:
+        """Lock these youths (id order) before their path is recomputed."""
+        statement = text("SELECT id FROM youth WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
+        await self.db.execute(statement, {"ids": list(ids)})
 
     async def insert_new(self, rows: Sequence[tuple[bytes | None, bytes | None, bytes | None, bool]]) -> list[Row[Any]]:
         """Insert (ine_hash, ine_encrypted, nir_hash, nir_given); a youth created meanwhile by
@@ -46,6 +57,7 @@ class YouthRepository(Repository):
         await self.db.execute(
             text(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id"), params
         )
+        await self.db.execute(text("DELETE FROM youth_path WHERE youth_id = ANY(CAST(:drop AS bigint[]))"), params)
         await self.db.execute(text("DELETE FROM youth WHERE id = ANY(CAST(:drop AS bigint[]))"), params)
 
     async def learn_identifiers(
@@ -81,5 +93,7 @@ class YouthRepository(Repository):
         return (await self.db.execute(statement, {"ine": ine_hash, "nir": nir_hash})).scalar()
 
     async def erase(self, youth_id: int) -> None:
-        """Steps and segments go with the youth (ON DELETE CASCADE); wishes lose their link."""
+        """The youth, its steps and its path go; its wishes stay, unlinked (ON DELETE SET NULL)."""
+        await self.db.execute(text("DELETE FROM step_event WHERE youth_id = :id"), {"id": youth_id})
+        await self.db.execute(text("DELETE FROM youth_path WHERE youth_id = :id"), {"id": youth_id})
         await self.db.execute(text("DELETE FROM youth WHERE id = :id"), {"id": youth_id})

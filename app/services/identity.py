@@ -49,16 +49,22 @@ class _Youth:
 class Resolution:
     youth_ids: list[int]  # one per identity given, in order
     merged: list[tuple[int, int]]  # (dropped, kept)
-    created: int
+    created: frozenset[int]  # ids of the youths this batch created
 
 
-async def resolve_youths(db: RequestSession, vault: IdentityVault, identities: Sequence[Identity]) -> Resolution:
+async def resolve_youths(
+    db: RequestSession, vault: IdentityVault, identities: Sequence[Identity], also_lock: Sequence[int] = ()
+) -> Resolution:
+    """Match every identity to a youth id. The youths found (and ``also_lock``) stay locked until
+    the transaction ends."""
     repository = YouthRepository(db)
-    ine_hashes = sorted({i.ine_hash for i in identities if i.ine_hash})
-    nir_hashes = sorted({i.nir_hash for i in identities if i.nir_hash})
+    ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
+    nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     by_ine: dict[bytes, _Youth] = {}
     by_nir: dict[bytes, _Youth] = {}
-    for row in await repository.find(ine_hashes, nir_hashes):
+    for row in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
+        if (row.ine_hash is None or row.ine_hash not in ine_hashes) and (row.nir_hash is None or row.nir_hash not in nir_hashes):
+            continue  # locked only
         youth = _Youth(row.id, row.ine_hash, row.nir_hash, row.nir_given)
         if row.ine_hash:
             by_ine[row.ine_hash] = youth
@@ -78,6 +84,7 @@ async def resolve_youths(db: RequestSession, vault: IdentityVault, identities: S
 
     roots = list({id(h.root()): h.root() for h in handles}.values())
     new = [y for y in roots if y.id is None]
+    created: set[int] = set()
     if new:
         rows = await repository.insert_new(
             [(y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in new]
@@ -85,6 +92,7 @@ async def resolve_youths(db: RequestSession, vault: IdentityVault, identities: S
         by_hash = {(r.ine_hash, r.nir_hash): r.id for r in rows}
         for youth in new:
             youth.id = by_hash.get((youth.ine_hash, youth.nir_hash))
+        created = {y.id for y in new if y.id is not None}
         missing = [y for y in new if y.id is None]
         if missing:  # created meanwhile by a concurrent batch: take theirs
             found = await repository.find(
@@ -102,7 +110,11 @@ async def resolve_youths(db: RequestSession, vault: IdentityVault, identities: S
         await repository.learn_identifiers(
             [(y.id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in learned]
         )
-    return Resolution(youth_ids=[h.root().id for h in handles], merged=merged, created=len(new))
+    return Resolution(
+        youth_ids=[h.root().id for h in handles],
+        merged=merged,
+        created=frozenset(created),
+    )
 
 
 def _match(identity: Identity, by_ine: dict[bytes, _Youth], by_nir: dict[bytes, _Youth]) -> _Youth:

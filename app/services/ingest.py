@@ -22,7 +22,7 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.identifiers import Invalid, check_certification, check_ine, check_nir, check_uai
-from app.domain.timeline import CONTRACT_STEPS, Step
+from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
 from app.security import IdentityVault
@@ -34,6 +34,7 @@ OPERATION = "recordSteps"
 EARLIEST = date(2000, 1, 1)
 MAX_ID_LENGTH = 100
 PORTALS = frozenset({"PARCOURSUP", "AFFELNET"})
+STEP_NAMES = tuple(Step.__members__)
 
 
 @dataclass(slots=True)
@@ -53,16 +54,51 @@ class _Valid:
     content_hash: bytes
 
 
-def _value(raw: Any) -> Any:
-    """Enum members (from GraphQL) or plain strings (from files) alike."""
-    return getattr(raw, "value", raw)
+STEP_FIELDS = frozenset({
+    "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
+    "contractStart", "contractEnd",
+})
 
 
-def _text(raw: Any) -> str | None:
+class _Reject(Exception):
+    """One record's problem: raised inside the loop, turned into a RecordError."""
+
+    def __init__(self, field: str | None, code: str, message: str):
+        self.field, self.code, self.message = field, code, message
+
+
+def _string(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    """A text field, stripped; enum members (coerced GraphQL input) give their name."""
+    raw = record.get(name)
     if raw is None:
+        if required:
+            raise _Reject(name, "MISSING_FIELD", f"{name} is required")
         return None
-    value = str(raw).strip()
+    if not isinstance(raw, str):
+        raw = getattr(raw, "value", None)
+        if not isinstance(raw, str):
+            raise _Reject(name, "INVALID_TYPE", f"{name} is a string")
+    value = raw.strip()
+    if not value and required:
+        raise _Reject(name, "MISSING_FIELD", f"{name} is required")
     return value or None
+
+
+def _date(record: Mapping[str, Any], name: str, *, required: bool = False) -> date | None:
+    """A date: ISO 8601 text (raw variables) or a date (coerced input)."""
+    raw = record.get(name)
+    if raw is None:
+        if required:
+            raise _Reject(name, "MISSING_FIELD", f"{name} is required")
+        return None
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise _Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 date, e.g. 2026-09-01")
 
 
 async def record_steps(
@@ -74,87 +110,91 @@ async def record_steps(
     *,
     today: date | None = None,
 ) -> BatchResult:
+    """Validate and store a batch; ``records`` are StepInput dicts, raw JSON or coerced."""
     result = BatchResult()
     today = today or date.today()
     latest = today + timedelta(days=1)
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid: list[_Valid] = []
     seen: set[str] = set()
+    # A batch names few CFAs and certifications: check each distinct value once.
+    uai_checks: dict[str, str | Invalid] = {}
+    certification_checks: dict[str, Any] = {}
+    hash_ine = vault.hash_ine
 
     for index, record in enumerate(records):
-        event_id = _text(record.get("eventId"))
-        reject = result.reject
-        if event_id is None or len(event_id) > MAX_ID_LENGTH:
-            reject(index, event_id, "eventId", "INVALID_EVENT_ID", f"eventId is 1 to {MAX_ID_LENGTH} characters")
+        event_id = None
+        try:
+            if not isinstance(record, Mapping):
+                raise _Reject(None, "INVALID_TYPE", "a record is an object with StepInput's fields")
+            unknown = record.keys() - STEP_FIELDS
+            if unknown:
+                name = sorted(unknown)[0]
+                raise _Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of StepInput")
+            event_id = _string(record, "eventId", required=True)
+            if len(event_id) > MAX_ID_LENGTH:
+                raise _Reject("eventId", "INVALID_EVENT_ID", f"eventId is 1 to {MAX_ID_LENGTH} characters")
+            if event_id in seen:
+                raise _Reject("eventId", "DUPLICATE_IN_BATCH", "this eventId appears earlier in the same batch")
+            seen.add(event_id)
+            raw_uai = _string(record, "uai", required=True)
+            uai = uai_checks.get(raw_uai)
+            if uai is None:
+                uai = uai_checks[raw_uai] = check_uai(raw_uai)
+            if isinstance(uai, Invalid):
+                raise _Reject("uai", uai.code, uai.message)
+            raw_ine, raw_nir = _string(record, "ine"), _string(record, "nir")
+            if raw_ine is None and raw_nir is None:
+                raise _Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
+            ine = nir = None
+            if raw_ine is not None:
+                ine = check_ine(raw_ine)
+                if isinstance(ine, Invalid):
+                    raise _Reject("ine", ine.code, ine.message)
+            if raw_nir is not None:
+                nir = check_nir(raw_nir)
+                if isinstance(nir, Invalid):
+                    raise _Reject("nir", nir.code, nir.message)
+            if ine is None and not nir_hmac:
+                raise _Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
+            raw_certification = _string(record, "certification", required=True)
+            certification = certification_checks.get(raw_certification)
+            if certification is None:
+                certification = certification_checks[raw_certification] = check_certification(raw_certification)
+            if isinstance(certification, Invalid):
+                raise _Reject("certification", certification.code, certification.message)
+            step = _string(record, "step", required=True)
+            if step not in STEP_NAMES:
+                raise _Reject("step", "INVALID_STEP", "step is one of " + ", ".join(STEP_NAMES))
+            effective = _date(record, "effectiveDate", required=True)
+            if effective > latest or effective < EARLIEST:
+                raise _Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
+            portal, wish_id = _string(record, "portal"), _string(record, "portalWishId")
+            if (portal is None) != (wish_id is None):
+                raise _Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK", "portal and portalWishId go together")
+            if portal is not None and portal not in PORTALS:
+                raise _Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
+            if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
+                raise _Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
+            start, end = _date(record, "contractStart"), _date(record, "contractEnd")
+            if (start is not None or end is not None) and step not in CONTRACT_STEPS:
+                raise _Reject(
+                    "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
+                    "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
+                )
+            if start is not None and end is not None and end < start:
+                raise _Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
+            if step == Step.APPRENTICE and end is not None and end < effective:
+                raise _Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
+        except _Reject as problem:
+            result.reject(index, event_id, problem.field, problem.code, problem.message)
             continue
-        if event_id in seen:
-            reject(index, event_id, "eventId", "DUPLICATE_IN_BATCH", "this eventId appears earlier in the same batch")
-            continue
-        seen.add(event_id)
-        uai = check_uai(record.get("uai") or "")
-        if isinstance(uai, Invalid):
-            reject(index, event_id, "uai", uai.code, uai.message)
-            continue
-        raw_ine, raw_nir = _text(record.get("ine")), _text(record.get("nir"))
-        if raw_ine is None and raw_nir is None:
-            reject(index, event_id, "ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
-            continue
-        ine = nir = None
-        if raw_ine is not None:
-            ine = check_ine(raw_ine)
-            if isinstance(ine, Invalid):
-                reject(index, event_id, "ine", ine.code, ine.message)
-                continue
-        if raw_nir is not None:
-            nir = check_nir(raw_nir)
-            if isinstance(nir, Invalid):
-                reject(index, event_id, "nir", nir.code, nir.message)
-                continue
-        if ine is None and not nir_hmac:
-            reject(
-                index, event_id, "ine", "INE_REQUIRED",
-                "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE",
-            )
-            continue
-        certification = check_certification(record.get("certification") or "")
-        if isinstance(certification, Invalid):
-            reject(index, event_id, "certification", certification.code, certification.message)
-            continue
-        step = _value(record.get("step"))
-        if step not in Step.__members__:
-            reject(index, event_id, "step", "INVALID_STEP", "step is one of " + ", ".join(Step.__members__))
-            continue
-        effective = record.get("effectiveDate")
-        if not isinstance(effective, date) or effective > latest or effective < EARLIEST:
-            reject(
-                index, event_id, "effectiveDate", "INVALID_DATE",
-                "effectiveDate must be a date from 2000-01-01 to tomorrow at the latest",
-            )
-            continue
-        portal, wish_id = _value(record.get("portal")), _text(record.get("portalWishId"))
-        if (portal is None) != (wish_id is None) or (portal is not None and portal not in PORTALS):
-            field_name = "portal" if portal is None else "portalWishId"
-            reject(index, event_id, field_name, "INVALID_WISH_LINK", "portal and portalWishId go together")
-            continue
-        if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
-            reject(index, event_id, "portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
-            continue
-        start, end = record.get("contractStart"), record.get("contractEnd")
-        if (start is not None or end is not None) and step not in CONTRACT_STEPS:
-            field_name = "contractStart" if start is not None else "contractEnd"
-            reject(index, event_id, field_name, "INVALID_DATE", "contract dates go only with APPRENTICE or CONTRACT_BROKEN")
-            continue
-        if start is not None and end is not None and end < start:
-            reject(index, event_id, "contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
-            continue
-        if step == Step.APPRENTICE and end is not None and end < effective:
-            reject(index, event_id, "contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
-            continue
-        ine_hash = vault.hash_ine(ine) if ine else None
+        ine_hash = hash_ine(ine) if ine else None
         nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
         content = "|".join(
-            (uai, (ine_hash or b"").hex(), (nir_hash or b"").hex(), certification.code, step, effective.isoformat(),
-             portal or "", wish_id or "", start.isoformat() if start else "", end.isoformat() if end else "")
+            (uai, ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else "", certification.code, step,
+             effective.isoformat(), portal or "", wish_id or "", start.isoformat() if start else "",
+             end.isoformat() if end else "")
         )
         valid.append(_Valid(
             index, event_id, uai, Identity(ine, ine_hash, nir_hash, nir is not None), certification.code,
@@ -170,9 +210,12 @@ async def record_steps(
         to_write = [v for v in valid if v.event_id not in known or known[v.event_id].content_hash != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
-            written_youths = await _write(db, vault, steps, principal, to_write, result)
             replaced_youths = [known[v.event_id].youth_id for v in to_write if v.event_id in known]
-            await recompute(db, settings, written_youths + replaced_youths)
+            written_youths, fresh = await _write(db, vault, steps, principal, to_write, replaced_youths, result)
+            # resolve_youths locked every youth found (and the replaced events' youths); the ones
+            # it created are invisible to other transactions until this one commits, and their
+            # whole history is in this batch.
+            await recompute(db, settings, written_youths + replaced_youths, locked=True, histories=fresh)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 
@@ -197,9 +240,12 @@ async def _check_rights(steps: StepRepository, principal: Principal, valid: list
 
 
 async def _write(
-    db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal, records: list[_Valid], result: BatchResult
-) -> list[int]:
-    resolution = await resolve_youths(db, vault, [r.identity for r in records])
+    db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
+    records: list[_Valid], replaced_youths: list[int], result: BatchResult,
+) -> tuple[list[int], dict[int, list[StepFact]]]:
+    """Write the records; return the youths whose path changed, and the full histories of the
+    youths this batch created."""
+    resolution = await resolve_youths(db, vault, [r.identity for r in records], replaced_youths)
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
     columns = {
@@ -218,4 +264,12 @@ async def _write(
     written = await steps.upsert(principal.client_id, columns)
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
-    return written + [kept for _, kept in resolution.merged]
+    fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in resolution.created}
+    if fresh:
+        by_event = {record.event_id: record for record in records}
+        for row in written:
+            facts = fresh.get(row.youth_id)
+            if facts is not None:
+                r = by_event[row.event_id]
+                facts.append(StepFact(r.step, r.effective_date, row.id, r.uai, r.certification, r.contract_start, r.contract_end))
+    return [row.youth_id for row in written] + [kept for _, kept in resolution.merged], fresh

@@ -1,16 +1,17 @@
-"""Recomputing the derived path segments of youths from their stored steps."""
+"""Recomputing youths' derived paths from their stored steps, and reading them back."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from app.db import RequestSession
-from app.domain.timeline import Rules, Step, StepFact, timeline
+from app.domain.timeline import Rules, Segment, StepFact, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
+from app.repositories.youths import YouthRepository
 from app.settings import Settings
 
 
@@ -23,37 +24,75 @@ def rules_of(settings: Settings) -> Rules:
     )
 
 
-async def recompute(db: RequestSession, settings: Settings, youth_ids: Sequence[int]) -> int:
-    """Replace the segments of these youths; returns how many segments they now have."""
+async def recompute(
+    db: RequestSession,
+    settings: Settings,
+    youth_ids: Sequence[int],
+    *,
+    locked: bool = False,
+    histories: Mapping[int, list[StepFact]] | None = None,
+) -> int:
+    """Rewrite the paths of these youths from all their steps; returns the segments written.
+
+    Concurrent batches touching one youth must recompute it one after the other, each reading
+    the steps the previous one committed: the youths are locked first, unless the caller
+    (``locked=True``) already holds their locks. ``histories`` gives the complete steps of some
+    youths (created by this transaction), which are then not read back.
+    """
     youth_ids = sorted(set(youth_ids))
     if not youth_ids:
         return 0
+    if not locked:
+        await YouthRepository(db).lock(youth_ids)
     steps = StepRepository(db)
-    rows = await steps.of_youths(youth_ids)
-    by_youth: dict[int, list[StepFact]] = defaultdict(list)
-    contract_uais: set[str] = set()
-    for row in rows:
-        by_youth[row.youth_id].append(
-            StepFact(Step(row.step), row.effective_date, row.id, row.uai, row.certification_code, row.contract_start, row.contract_end)
-        )
-        if row.contract_end is not None:
-            contract_uais.add(row.uai)
+    known = histories or {}
+    facts_of: dict[int, list[StepFact]] = dict(known)
+    stored = [y for y in youth_ids if y not in known]
+    if stored:
+        for row in await steps.histories(stored):
+            facts_of[row.youth_id] = list(
+                map(StepFact, row.steps, row.dates, row.ids, row.uais, row.certifications, row.contract_starts, row.contract_ends)
+            )
+    contract_uais = {f.uai for facts in facts_of.values() for f in facts if f.contract_end is not None}
     ends: dict[tuple[str, str], date] = {}
     if contract_uais:
         ends = {(r.uai, r.certification_code): r.session_end for r in await steps.training_ends(sorted(contract_uais))}
     rules = rules_of(settings)
-    columns: dict[str, list[Any]] = {
-        key: [] for key in ("youth_id", "valid_from", "valid_to", "status", "uai", "certification", "cause", "rule_version")
-    }
-    for youth_id, facts in by_youth.items():
-        for segment in timeline(facts, rules, lambda uai, cert: ends.get((uai, cert))):
-            columns["youth_id"].append(youth_id)
-            columns["valid_from"].append(segment.start)
-            columns["valid_to"].append(segment.end)
-            columns["status"].append(segment.status.value)
-            columns["uai"].append(segment.uai)
-            columns["certification"].append(segment.certification)
-            columns["cause"].append(segment.cause.value)
-            columns["rule_version"].append(rules.version)
-    await PathRepository(db).replace(youth_ids, columns)
-    return len(columns["youth_id"])
+    training_end = (lambda uai, certification: ends.get((uai, certification))) if ends else None
+    ids: list[int] = []
+    starts: list[date] = []
+    statuses: list[str] = []
+    uais: list[str] = []
+    certifications: list[str] = []
+    causes: list[str] = []
+    with_path: set[int] = set()
+    for youth_id, facts in facts_of.items():
+        segments = timeline(facts, rules, training_end)
+        if not segments:
+            continue
+        with_path.add(youth_id)
+        for segment in segments:
+            ids.append(youth_id)
+            starts.append(segment.start)
+            statuses.append(segment.status)
+            uais.append(segment.uai)
+            certifications.append(segment.certification)
+            causes.append(segment.cause)
+    columns = {"youth_id": ids, "start": starts, "status": statuses, "uai": uais, "certification": certifications, "cause": causes}
+    await PathRepository(db).write(columns, [y for y in youth_ids if y not in with_path], rules.version)
+    return len(ids)
+
+
+def segment_on(row: Any, day: date) -> Segment | None:
+    """The segment of a stored path (a youth_path row) covering ``day``."""
+    position = bisect_right(row.starts, day) - 1
+    if position < 0:
+        return None
+    end = row.starts[position + 1] if position + 1 < len(row.starts) else None
+    return Segment(
+        row.starts[position], end, row.statuses[position], row.uais[position], row.certifications[position], row.causes[position]
+    )
+
+
+async def paths(db: RequestSession, youth_ids: Sequence[int]) -> dict[int, Any]:
+    return {row.youth_id: row for row in await PathRepository(db).of_youths(youth_ids)}

@@ -15,10 +15,11 @@ from app.db import RequestSession
 from app.domain.identifiers import Invalid, check_ine, check_nir
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
-from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
+from app.domain.timeline import Segment
 from app.security import IdentityVault
+from app.services import paths
 from app.settings import NirMatching, Settings
 
 
@@ -87,14 +88,12 @@ async def histories(db: RequestSession, youth_ids: Sequence[int]) -> list[list[R
     return [by_youth.get(youth_id, []) for youth_id in youth_ids]
 
 
-async def situations(db: RequestSession, keys: Sequence[tuple[int, date]]) -> list[Row[Any] | None]:
-    """The path segment covering each (youth, day); one query per distinct day asked."""
-    found: dict[tuple[int, date], Row[Any]] = {}
-    days: dict[date, list[int]] = defaultdict(list)
+async def situations(db: RequestSession, keys: Sequence[tuple[int, date]]) -> list[tuple[Segment, str] | None]:
+    """The path segment covering each (youth, day), with its rule version; one query."""
+    stored = await paths.paths(db, sorted({youth_id for youth_id, _ in keys}))
+    out: list[tuple[Segment, str] | None] = []
     for youth_id, day in keys:
-        days[day].append(youth_id)
-    repository = PathRepository(db)
-    for day, ids in days.items():
-        for row in await repository.on_date(ids, day):
-            found[(row.youth_id, day)] = row
-    return [found.get(key) for key in keys]
+        row = stored.get(youth_id)
+        segment = paths.segment_on(row, day) if row is not None else None
+        out.append(None if segment is None else (segment, row.rule_version))
+    return out

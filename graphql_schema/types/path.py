@@ -100,12 +100,13 @@ class Youth:
     async def situation(
         self, info: Info, on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None
     ) -> Situation | None:
-        row = await info.context.loaders.situation_by_youth_day.load((self.youth_id, on or date.today()))
-        if row is None:
+        found = await info.context.loaders.situation_by_youth_day.load((self.youth_id, on or date.today()))
+        if found is None:
             return None
+        segment, rule_version = found
         return Situation(
-            status=PathStatus(row.status), since=row.valid_from, until=row.valid_to, cause=row.cause,
-            rule_version=row.rule_version, uai=row.uai, certification_code=row.certification_code,
+            status=PathStatus(segment.status), since=segment.start, until=segment.end, cause=segment.cause,
+            rule_version=rule_version, uai=segment.uai, certification_code=segment.certification,
         )
 
     @classmethod

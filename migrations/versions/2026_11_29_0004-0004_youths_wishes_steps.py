@@ -26,9 +26,9 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_youth')),
-    sa.UniqueConstraint('ine_hash', name=op.f('uq_youth_ine_hash')),
-    sa.UniqueConstraint('nir_hash', name=op.f('uq_youth_nir_hash'))
+    sa.UniqueConstraint('ine_hash', name=op.f('uq_youth_ine_hash'))
     )
+    op.create_index('uq_youth_nir_hash', 'youth', ['nir_hash'], unique=True, postgresql_where=sa.text('nir_hash IS NOT NULL'))
     op.create_table('step_event',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('vendor_client_id', sa.Uuid(), nullable=False),
@@ -46,15 +46,10 @@ def upgrade() -> None:
     sa.Column('received_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("portal IS NULL OR portal IN ('PARCOURSUP', 'AFFELNET')", name=op.f('ck_step_event_portal')),
     sa.CheckConstraint("step IN ('MEETING', 'INFO_SESSION', 'PRE_REGISTERED', 'REGISTERED', 'APPRENTICE', 'CONTRACT_BROKEN', 'DROPPED_OUT', 'COMPLETED')", name=op.f('ck_step_event_step')),
-    sa.ForeignKeyConstraint(['certification_code'], ['certification.code'], name=op.f('fk_step_event_certification_code_certification')),
-    sa.ForeignKeyConstraint(['uai'], ['cfa.uai'], name=op.f('fk_step_event_uai_cfa')),
-    sa.ForeignKeyConstraint(['vendor_client_id'], ['api_client.id'], name=op.f('fk_step_event_vendor_client_id_api_client')),
-    sa.ForeignKeyConstraint(['youth_id'], ['youth.id'], name=op.f('fk_step_event_youth_id_youth'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_step_event')),
     sa.UniqueConstraint('vendor_client_id', 'event_id', name=op.f('uq_step_event_vendor_client_id_event_id'))
     )
     op.create_index('ix_step_event_portal_portal_wish_id', 'step_event', ['portal', 'portal_wish_id'], unique=False, postgresql_where='portal_wish_id IS NOT NULL')
-    op.create_index('ix_step_event_uai_certification_code', 'step_event', ['uai', 'certification_code'], unique=False)
     op.create_index('ix_step_event_youth_id_effective_date', 'step_event', ['youth_id', 'effective_date', 'id'], unique=False)
     op.create_table('wish',
     sa.Column('id', sa.BigInteger(), nullable=False),
@@ -89,7 +84,7 @@ def downgrade() -> None:
     op.drop_index('ix_wish_portal_outcome_changed_at', table_name='wish')
     op.drop_table('wish')
     op.drop_index('ix_step_event_youth_id_effective_date', table_name='step_event')
-    op.drop_index('ix_step_event_uai_certification_code', table_name='step_event')
     op.drop_index('ix_step_event_portal_portal_wish_id', table_name='step_event', postgresql_where='portal_wish_id IS NOT NULL')
     op.drop_table('step_event')
+    op.drop_index('uq_youth_nir_hash', table_name='youth', postgresql_where=sa.text('nir_hash IS NOT NULL'))
     op.drop_table('youth')

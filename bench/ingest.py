@@ -1,0 +1,338 @@
+"""Ingestion benchmark: recordSteps through HTTP against the raw asyncpg COPY floor.
+
+    .venv/bin/python bench/ingest.py                      # embedded PostgreSQL (.hub/bench)
+    .venv/bin/python bench/ingest.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+It creates a fresh database, registers vendors and consenting CFAs, starts `hub serve` with
+--workers, and has several vendors send batches of 2,000 records concurrently (5% invalid, 10%
+replays of records already sent). It prints records/s, p50/p99 per batch and the server's peak
+RSS; then it inserts the same rows with asyncpg's copy_records_to_table into a table of the same
+shape (same indexes) in the same database, and prints the ratio. The database is dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.auth import Role  # noqa: E402
+from app.db import Database, make_engine  # noqa: E402
+from app.domain.identifiers import uai_check_letter  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.services import cfas, clients  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+MUTATION = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
+STEPS = ["MEETING", "INFO_SESSION", "PRE_REGISTERED", "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN"]
+CERTS = ["50022141", "50022135", "40025214", "32031210", "RNCP35185", "RNCP34092"]
+
+
+def asyncpg_args(url: str) -> dict[str, object]:
+    parsed = make_url(url)
+    return {
+        "user": parsed.username, "password": parsed.password, "port": parsed.port, "database": parsed.database,
+        "host": dict(parsed.query).get("host") or parsed.host,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pattern: str) -> float:
+    """User+system CPU seconds of every process whose command line contains ``pattern``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if pattern not in (proc / "cmdline").read_bytes().decode(errors="ignore"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except OSError:
+            continue
+    return total
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its children (uvicorn's workers)."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(p) for p in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def cpu_of(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except OSError:
+            pass
+    return total
+
+
+def rss_of_tree(pid: int) -> tuple[int, int]:
+    """(largest peak RSS of one process, sum of peak RSS) in kB over the process and its children."""
+    pids = tree(pid)
+    peaks = []
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]))
+        except OSError:
+            pass
+    return (max(peaks, default=0), sum(peaks))
+
+
+async def setup(url: str, vendors: int, n_cfas: int) -> tuple[list[str], list[str]]:
+    settings = Settings(database_url=url)
+    database = Database(make_engine(url, settings))
+    await upgrade(database.engine)
+    db = database.session()
+    pepper = settings.key_pepper.get_secret_value()
+    admin = await clients.create_client(db, pepper, name="bench admin", role=Role.ADMIN)
+    from app.auth import Principal
+
+    principal = Principal(admin.client.id, "bench admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
+    keys, vendor_ids = [], []
+    for i in range(vendors):
+        created = await clients.create_client(db, pepper, name=f"bench vendor {i}", role=Role.VENDOR)
+        keys.append(created.api_key)
+        vendor_ids.append(str(created.client.id))
+    uais = []
+    for i in range(n_cfas):
+        seven = f"075{i:04d}"
+        uai = seven + uai_check_letter(seven)
+        await cfas.register_cfa(db, uai=uai, siret=None, name=f"CFA {i}", department_code="75")
+        await cfas.set_consent(db, principal, uai=uai, given=True, vendor_client_ids=vendor_ids)
+        uais.append(uai)
+    await db.commit()
+    await db.close()
+    await database.dispose()
+    return keys, uais
+
+
+def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: int, steps_per_youth: int) -> list[list[dict]]:
+    """Batches for one vendor: 5% invalid records, 10% replays of records sent before, and about
+    ``steps_per_youth`` steps per youth over the run (DOMAIN.md: 5 to 10 a year)."""
+    rng = random.Random(seed + vendor)
+    youths = max(1, batches * size // steps_per_youth)
+    today = date.today()
+    sent: list[dict] = []
+    out = []
+    serial = 0
+    for _ in range(batches):
+        batch = []
+        for _ in range(size):
+            roll = rng.random()
+            if roll < 0.10 and sent:
+                batch.append(rng.choice(sent))
+                continue
+            serial += 1
+            step = rng.choice(STEPS)
+            record = {
+                "eventId": f"v{vendor}-{serial}",
+                "uai": rng.choice(uais),
+                "ine": f"{vendor:03d}{rng.randrange(youths):06d}AB",
+                "certification": rng.choice(CERTS),
+                "step": step,
+                "effectiveDate": (today - timedelta(days=rng.randint(1, 700))).isoformat(),
+            }
+            if step == "APPRENTICE":
+                record["contractStart"] = record["effectiveDate"]
+                record["contractEnd"] = (today + timedelta(days=rng.randint(100, 700))).isoformat()
+            if roll > 0.95:
+                record["uai"] = "0751234A"  # invalid check letter
+            else:
+                sent.append(record)
+            batch.append(record)
+        # a replay must not repeat an eventId inside its own batch
+        seen, unique = set(), []
+        for record in batch:
+            if record["eventId"] not in seen:
+                seen.add(record["eventId"])
+                unique.append(record)
+        out.append(unique)
+    return out
+
+
+async def send_all(port: int, keys: list[str], bodies: list[list[bytes]]) -> tuple[float, list[float], int, dict]:
+    latencies: list[float] = []
+    totals = {"accepted": 0, "unchanged": 0, "rejected": 0}
+    records = 0
+
+    async def vendor(key: str, vendor_bodies: list[bytes]) -> None:
+        nonlocal records
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+            for body in vendor_bodies:
+                started = time.perf_counter()
+                response = await client.post("/graphql", content=body, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                payload = response.json()
+                if "errors" in payload:
+                    raise SystemExit(f"batch failed: {payload['errors']}")
+                result = payload["data"]["recordSteps"]
+                totals["accepted"] += result["accepted"]
+                totals["unchanged"] += result["unchanged"]
+                totals["rejected"] += len(result["rejected"])
+                records += result["accepted"] + result["unchanged"] + len(result["rejected"])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(vendor(key, vendor_bodies) for key, vendor_bodies in zip(keys, bodies)))
+    return time.perf_counter() - started, latencies, records, totals
+
+
+async def copy_floor(url: str, rows: int) -> float:
+    """rows/s of copy_records_to_table into a table shaped like step_event (same indexes)."""
+    connection = await asyncpg.connect(**asyncpg_args(url))
+    try:
+        await connection.execute(
+            "DROP TABLE IF EXISTS step_event_floor;"
+            " CREATE TABLE step_event_floor (LIKE step_event INCLUDING DEFAULTS INCLUDING INDEXES)"
+        )
+        vendor = uuid.uuid4()
+        today = date.today()
+        records = [
+            (vendor, f"f{i}", i % 200_000 + 1, "0750000A", "50022141", "REGISTERED", today - timedelta(days=i % 700),
+             None, None, None, None, hashlib.sha256(str(i).encode()).digest())
+            for i in range(rows)
+        ]
+        columns = ["vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step", "effective_date",
+                   "portal", "portal_wish_id", "contract_start", "contract_end", "content_hash"]
+        started = time.perf_counter()
+        for offset in range(0, rows, 2000):
+            await connection.copy_records_to_table("step_event_floor", records=records[offset:offset + 2000], columns=columns)
+        elapsed = time.perf_counter() - started
+        await connection.execute("DROP TABLE step_event_floor")
+        return rows / elapsed
+    finally:
+        await connection.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="a maintenance database URL; default: embedded PostgreSQL")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--vendors", type=int, default=4)
+    parser.add_argument("--batches", type=int, default=10, help="batches per vendor")
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--cfas", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--steps-per-youth", type=int, default=5, help="1: every record a new youth")
+    args = parser.parse_args()
+
+    base = args.database_url
+    if base is None:
+        from app.embedded import embedded_database_url
+
+        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
+    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
+    admin_conn = await asyncpg.connect(**asyncpg_args(base))
+    await admin_conn.execute(f'CREATE DATABASE "{name}"')
+    await admin_conn.close()
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    server = None
+    try:
+        print(f"setting up {args.vendors} vendors and {args.cfas} consenting CFAs in {name} ...", file=sys.stderr)
+        keys, uais = await setup(url, args.vendors, args.cfas)
+        batches = [
+            make_batches(v, args.batches, args.batch_size, uais, args.seed, args.steps_per_youth) for v in range(args.vendors)
+        ]
+        bodies = [[json.dumps({"query": MUTATION, "variables": {"input": b}}).encode() for b in vb] for vb in batches]
+        port = free_port()
+        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
+        log_path = ROOT / ".hub" / "bench-server.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("w")
+        print(f"server log: {log_path}", file=sys.stderr)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        async with httpx.AsyncClient() as probe:
+            for _ in range(300):
+                try:
+                    if (await probe.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        # warm-up: one small batch per worker, not counted
+        warm = json.dumps({"query": MUTATION, "variables": {"input": batches[0][0][:50]}}).encode()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(args.workers * 2):
+                await client.post("/graphql", content=warm, headers={"Authorization": f"Bearer {keys[0]}", "Content-Type": "application/json"})
+
+        import resource
+
+        hub_pids = tree(server.pid)
+        cpu_hub, cpu_pg = cpu_of(hub_pids), cpu_seconds("postgres")
+        cpu_me = resource.getrusage(resource.RUSAGE_SELF)
+        elapsed, latencies, records, totals = await send_all(port, keys, bodies)
+        cpu_hub, cpu_pg = cpu_of(hub_pids) - cpu_hub, cpu_seconds("postgres") - cpu_pg
+        after_me = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_client = after_me.ru_utime + after_me.ru_stime - cpu_me.ru_utime - cpu_me.ru_stime
+        peak_one, peak_sum = rss_of_tree(server.pid)
+        floor = await copy_floor(url, records)
+        rate = records / elapsed
+        print()
+        print(f"recordSteps over HTTP: {args.vendors} concurrent vendors, {len(latencies)} batches of "
+              f"{args.batch_size}, {args.workers} workers, about {args.steps_per_youth} steps per youth")
+        print(f"| measure | value |\n|---|---|")
+        print(f"| records sent | {records:,} (accepted {totals['accepted']:,}, unchanged {totals['unchanged']:,}, "
+              f"rejected {totals['rejected']:,}) |")
+        print(f"| GraphQL records/s | {rate:,.0f} |")
+        print(f"| batch latency p50 / p99 | {percentile(latencies, 0.5) * 1000:,.0f} ms / {percentile(latencies, 0.99) * 1000:,.0f} ms |")
+        print(f"| server peak RSS (largest process / all) | {peak_one / 1024:,.0f} MB / {peak_sum / 1024:,.0f} MB |")
+        print(f"| CPU during the run: hub / PostgreSQL / this client | {cpu_hub:,.1f} s / {cpu_pg:,.1f} s / "
+              f"{cpu_client:,.1f} s (wall {elapsed:,.1f} s, {os.cpu_count()} cores) |")
+        print(f"| asyncpg copy_records_to_table floor, rows/s | {floor:,.0f} |")
+        print(f"| ratio GraphQL / COPY floor | {rate / floor:.1%} |")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        admin_conn = await asyncpg.connect(**asyncpg_args(base))
+        await admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_conn.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
