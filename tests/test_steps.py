@@ -350,3 +350,26 @@ async def test_records_written_inline_in_the_document_are_accepted_too(gql, vend
     assert (await gql.data(inline, key=vendor))["recordSteps"] == {"accepted": 1, "rejected": []}
     youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
     assert youth["history"][0]["contractEnd"] == "2030-06-30"
+
+
+async def test_a_contract_ending_at_the_offers_session_end_completes_the_training(gql, vendor, admin, connection):
+    end = TODAY - timedelta(days=3)
+    await connection.execute(text(
+        "INSERT INTO certification (code, kind, title, verified) VALUES ('50022141', 'CFD', 'CAP', true)"
+        " ON CONFLICT DO NOTHING"
+    ))
+    await connection.execute(text(
+        "INSERT INTO offer (uai, offer_ref, certification_code, department_code, session_start, session_end, capacity)"
+        " VALUES (:uai, 'o1', '50022141', '75', :start, :end, 12)"
+    ), {"uai": OPEN, "start": end - timedelta(days=700), "end": end + timedelta(days=30)})
+    await gql.data(RECORD, {"input": [step(
+        "c1", "APPRENTICE", on=end - timedelta(days=700), contractStart=(end - timedelta(days=700)).isoformat(),
+        contractEnd=end.isoformat(),
+    ), step("c2", "APPRENTICE", ine=INE2, uai=OPEN, cert="32031210", on=end - timedelta(days=700),
+            contractStart=(end - timedelta(days=700)).isoformat(), contractEnd=end.isoformat())]}, key=vendor)
+    completed = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]["situation"]
+    assert (completed["status"], completed["cause"], completed["since"]) == (
+        "COMPLETED", "CONTRACT_COMPLETED", (end + timedelta(days=1)).isoformat()
+    )
+    no_offer = (await gql.data(YOUTH, {"ine": INE2}, key=admin.key))["youth"]["situation"]
+    assert (no_offer["status"], no_offer["cause"]) == ("REGISTERED", "CONTRACT_ENDED")
