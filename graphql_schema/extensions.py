@@ -77,21 +77,22 @@ class ErrorShapeExtension(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
-        result.errors = [self._shape(error, request_id) for error in result.errors]
+        result.errors = [shape_error(error, request_id) for error in result.errors]
 
-    @staticmethod
-    def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, HubError):
-            extensions = original.extensions()
-            message = original.message
-        elif original is None or error.path is None:
-            extensions = {**(error.extensions or {}), "code": _validation_code(error)}
-            message = error.message
-        else:
-            extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id or ""}
-            message = f"internal error; quote request id {request_id} to the operator"
-        return GraphQLError(
-            message, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, original_error=None, extensions=extensions,
-        )
+
+def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """The client's view of an error: a code always; a mask over anything unexpected."""
+    original = error.original_error
+    if isinstance(original, HubError):
+        extensions = original.extensions()
+        message = original.message
+    elif original is None or error.path is None:
+        extensions = {**(error.extensions or {}), "code": _validation_code(error)}
+        message = error.message
+    else:
+        extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id or ""}
+        message = f"internal error; quote request id {request_id} to the operator"
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, original_error=None, extensions=extensions,
+    )

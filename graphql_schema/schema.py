@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from app.auth import Role
@@ -161,7 +162,13 @@ def build_schema() -> HubSchema:
     built = HubSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[ErrorShapeExtension, TransactionExtension, bulk.RawBulkInputs],
+        extensions=[
+            ErrorShapeExtension,
+            TransactionExtension,
+            bulk.RawBulkInputs,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
     )
     bulk.install(built, {"recordSteps": step_mutations.record_steps_raw})
     return built

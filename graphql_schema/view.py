@@ -7,12 +7,26 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from graphql_schema.context import HubContext
+from graphql_schema.extensions import shape_error
 from graphql_schema.loaders import Loaders
 
 
 class HubGraphQL(GraphQL):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Errors raised before the operation ran (e.g. a syntax error caught by the parser
+        cache) skip the schema extensions: give them their code here too."""
+        if result.errors:
+            request_id = request.scope.get("state", {}).get("request_id")
+            result.errors = [
+                error if (error.extensions or {}).get("code") else shape_error(error, request_id)
+                for error in result.errors
+            ]
+        return process_result(result)
+
     async def get_context(self, request: Request, response: Response | Any = None) -> HubContext:
         from app.auth import authenticate
 
