@@ -20,7 +20,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -315,7 +314,7 @@ async def main() -> None:
         print()
         print(f"recordSteps over HTTP: {args.vendors} concurrent vendors, {len(latencies)} batches of "
               f"{args.batch_size}, {args.workers} workers, about {args.steps_per_youth} steps per youth")
-        print(f"| measure | value |\n|---|---|")
+        print("| measure | value |\n|---|---|")
         print(f"| records sent | {records:,} (accepted {totals['accepted']:,}, unchanged {totals['unchanged']:,}, "
               f"rejected {totals['rejected']:,}) |")
         print(f"| GraphQL records/s | {rate:,.0f} |")

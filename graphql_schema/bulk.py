@@ -17,11 +17,10 @@ graphql-core resolver is replaced, and it enforces the same permission first.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
-
 import asyncio
 import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from graphql import (
     GraphQLResolveInfo,

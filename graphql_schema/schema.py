@@ -16,16 +16,16 @@ from strawberry.types import ExecutionContext
 
 from app.auth import Role
 from app.errors import HubError
-from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
 from graphql_schema import bulk
+from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import steps as step_mutations
-from graphql_schema.queries import feedback as feedback_queries
-from graphql_schema.queries import youths as youth_queries
+from graphql_schema.permissions import allow
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
+from graphql_schema.queries import feedback as feedback_queries
 from graphql_schema.queries import pending
-from graphql_schema.permissions import allow
+from graphql_schema.queries import youths as youth_queries
 
 A, V, P, D, L = Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT
 log = logging.getLogger("hub.graphql")

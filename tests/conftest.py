@@ -141,3 +141,13 @@ async def admin(database: Database) -> AdminClient:
         created_at=row.created_at, key_id=row.id,
     )
     return AdminClient(row=row, key=key, principal=principal)
+
+
+@pytest.fixture
+async def fresh_database_url(base_database_url: str) -> AsyncIterator[str]:
+    """An empty database of its own (not migrated), dropped after the test: for tests that run
+    real transactions or other processes."""
+    name = f"hub_t_{uuid.uuid4().hex[:10]}"
+    url = await create_database(base_database_url, name)
+    yield url
+    await drop_database(base_database_url, name)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.db import Database, make_engine
@@ -16,15 +14,6 @@ from app.domain.identifiers import check_ine, check_siret, check_uai
 from app.main import create_app
 from app.security import IdentityVault
 from app.settings import Environment, Settings
-from tests.conftest import create_database, drop_database
-
-
-@pytest.fixture
-async def cli_database(base_database_url):
-    name = f"hub_cli_{uuid.uuid4().hex[:8]}"
-    url = await create_database(base_database_url, name)
-    yield url
-    await drop_database(base_database_url, name)
 
 
 def hub(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -49,32 +38,32 @@ async def me(url: str, key: str) -> dict:
         await database.dispose()
 
 
-async def test_clients_create_prints_the_key_alone_on_the_last_line(cli_database):
-    result = hub(cli_database, "clients", "create", "--role", "ADVISER", "--name", "Mission locale Paris", "--departments", "75", "92")
+async def test_clients_create_prints_the_key_alone_on_the_last_line(fresh_database_url):
+    result = hub(fresh_database_url, "clients", "create", "--role", "ADVISER", "--name", "Mission locale Paris", "--departments", "75", "92")
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("hub_") and " " not in key
-    body = await me(cli_database, key)
+    body = await me(fresh_database_url, key)
     assert body["data"]["me"]["role"] == "ADVISER"
     assert body["data"]["me"]["departments"] == ["75", "92"]
 
-    listed = hub(cli_database, "clients", "list")
+    listed = hub(fresh_database_url, "clients", "list")
     assert "Mission locale Paris" in listed.stdout and "active" in listed.stdout
     client_id = body["data"]["me"]["id"]
-    revoked = hub(cli_database, "clients", "revoke", client_id)
+    revoked = hub(fresh_database_url, "clients", "revoke", client_id)
     assert revoked.returncode == 0, revoked.stderr
-    assert (await me(cli_database, key))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await me(fresh_database_url, key))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_clients_create_refuses_bad_input_with_a_clear_message(cli_database):
-    result = hub(cli_database, "clients", "create", "--role", "PORTAL", "--name", "x")
+async def test_clients_create_refuses_bad_input_with_a_clear_message(fresh_database_url):
+    result = hub(fresh_database_url, "clients", "create", "--role", "PORTAL", "--name", "x")
     assert result.returncode == 2
     assert "portal" in result.stderr
-    assert hub(cli_database, "clients", "revoke", "nope").returncode == 2
+    assert hub(fresh_database_url, "clients", "revoke", "nope").returncode == 2
 
 
-async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(cli_database):
-    result = hub(cli_database, "demo", "--no-serve", "--cfas", "12", "--youths", "300")
+async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(fresh_database_url):
+    result = hub(fresh_database_url, "demo", "--no-serve", "--cfas", "12", "--youths", "300")
     assert result.returncode == 0, result.stderr
     assert "demo data loaded" in result.stderr
     keys = {}
@@ -84,13 +73,13 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(cli_dat
             keys[" ".join(name)] = key
     roles = set()
     for key in keys.values():
-        body = await me(cli_database, key)
+        body = await me(fresh_database_url, key)
         assert "errors" not in body, (key, body)
         roles.add(body["data"]["me"]["role"])
     assert roles == {"ADMIN", "VENDOR", "PORTAL", "ADVISER", "PILOT"}
 
-    settings = Settings(database_url=cli_database)
-    engine = make_engine(cli_database, settings)
+    settings = Settings(database_url=fresh_database_url)
+    engine = make_engine(fresh_database_url, settings)
     vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
     try:
         async with engine.connect() as connection:
@@ -105,10 +94,10 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(cli_dat
     assert all(check_ine(vault.decrypt_ine(y.ine_encrypted)) == vault.decrypt_ine(y.ine_encrypted) for y in youths)
     assert all(y.nir_hash is None and y.nir_given is False for y in youths)  # the demo carries no NIR
 
-    again = hub(cli_database, "demo", "--no-serve")
+    again = hub(fresh_database_url, "demo", "--no-serve")
     assert "already loaded" in again.stderr
     first_admin = keys["Demo ADMIN"]
-    assert (await me(cli_database, first_admin))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await me(fresh_database_url, first_admin))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_schema_command_prints_the_committed_sdl():

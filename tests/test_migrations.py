@@ -3,27 +3,21 @@ check` reports), reference data loaded, downgrade to base and back."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import text
 
 from app.db import make_engine
 from app.migrate import downgrade, schema_drift, upgrade
 from app.settings import Settings
-from tests.conftest import create_database, drop_database
 
 pytestmark = pytest.mark.migrations
 
 
 @pytest.fixture
-async def fresh_engine(base_database_url):
-    name = f"hub_migration_{uuid.uuid4().hex[:8]}"
-    url = await create_database(base_database_url, name)
-    engine = make_engine(url, Settings(database_url=url))
+async def fresh_engine(fresh_database_url):
+    engine = make_engine(fresh_database_url, Settings(database_url=fresh_database_url))
     yield engine
     await engine.dispose()
-    await drop_database(base_database_url, name)
 
 
 async def tables(engine) -> set[str]:

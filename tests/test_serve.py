@@ -7,12 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 
 import httpx
 import pytest
-
-from tests.conftest import create_database, drop_database
 
 
 def free_port() -> int:
@@ -21,18 +18,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-async def served_database(base_database_url):
-    name = f"hub_serve_{uuid.uuid4().hex[:8]}"
-    url = await create_database(base_database_url, name)
-    yield url
-    await drop_database(base_database_url, name)
-
-
 @pytest.mark.parametrize("workers", [1, 2])
-async def test_hub_serve_migrates_and_answers(served_database, workers):
+async def test_hub_serve_migrates_and_answers(fresh_database_url, workers):
     port = free_port()
-    env = {**os.environ, "HUB_DATABASE_URL": served_database, "HUB_LOG_LEVEL": "WARNING", "HUB_ENV": "test"}
+    env = {**os.environ, "HUB_DATABASE_URL": fresh_database_url, "HUB_LOG_LEVEL": "WARNING", "HUB_ENV": "test"}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -4,7 +4,6 @@ every batch succeeds and every stored path equals a recomputation from the store
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date, timedelta
 
 import httpx
@@ -18,21 +17,17 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.services import cfas, clients
 from app.services.paths import rules_of
-from tests.conftest import create_database, drop_database
 
 UAIS = ["0751234J", "0750654D"]
 
 
 @pytest.fixture
-async def live(base_database_url, settings):
-    name = f"hub_concurrency_{uuid.uuid4().hex[:8]}"
-    url = await create_database(base_database_url, name)
-    live_settings = settings.model_copy(update={"database_url": url})
-    database = Database(make_engine(url, live_settings))
+async def live(fresh_database_url, settings):
+    live_settings = settings.model_copy(update={"database_url": fresh_database_url})
+    database = Database(make_engine(fresh_database_url, live_settings))
     await upgrade(database.engine)
     yield live_settings, database
     await database.dispose()
-    await drop_database(base_database_url, name)
 
 
 async def test_concurrent_batches_on_the_same_youths_keep_paths_exact(live):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Step(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import false, CheckConstraint, SmallInteger
+from sqlalchemy import CheckConstraint, SmallInteger, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import false, ARRAY, Uuid
+from sqlalchemy import ARRAY, Uuid, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, timestamp_field

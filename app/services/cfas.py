@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
@@ -17,6 +16,7 @@ from app.errors import BadInput
 from app.repositories.cfas import CfaRepository
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
+from app.services.pagination import Page
 
 CFA_CURSOR = "cfa"
 
@@ -102,14 +102,6 @@ async def set_consent(
         vendor_ids = await cfas.vendor_ids(normalised_uai)
     await cfas.record_consent_event(normalised_uai, given, vendor_ids, principal.client_id)
     return cfa
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Row[Any]]
-    cursors: list[str]
-    has_next: bool
-    total: int
 
 
 async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:

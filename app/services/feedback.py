@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Row
 
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
+from app.services.pagination import Page
 
 CURSOR = "rejection"
 
 
-@dataclass(frozen=True)
-class RejectionPage:
-    rows: list[Row[Any]]
-    cursors: list[str]
-    has_next: bool
-    total: int
-
-
-async def rejections(db: RequestSession, principal: Principal, since: datetime | None, first: int, after: str | None) -> RejectionPage:
+async def rejections(db: RequestSession, principal: Principal, since: datetime | None, first: int, after: str | None) -> Page:
     position = None
     if after is not None:
         try:
@@ -37,7 +26,7 @@ async def rejections(db: RequestSession, principal: Principal, since: datetime |
     rows = await repository.rejections_page(principal.client_id, since, position, first + 1)
     total = await repository.count_rejections(principal.client_id, since)
     page = rows[:first]
-    return RejectionPage(
+    return Page(
         rows=page,
         cursors=[encode_cursor(CURSOR, row.received_at.isoformat(), row.id) for row in page],
         has_next=len(rows) > first,

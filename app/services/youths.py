@@ -13,11 +13,11 @@ from sqlalchemy import Row
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.identifiers import Invalid, check_ine, check_nir
+from app.domain.timeline import Segment
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
-from app.domain.timeline import Segment
 from app.security import IdentityVault
 from app.services import paths
 from app.settings import NirMatching, Settings

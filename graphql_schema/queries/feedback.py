@@ -10,7 +10,7 @@ import strawberry
 from app.services import feedback
 from graphql_schema.arguments import After, First, page_size
 from graphql_schema.context import Info
-from graphql_schema.types.batch import Rejection, RejectionConnection, RejectionEdge, RecordError
+from graphql_schema.types.batch import RecordError, Rejection, RejectionConnection, RejectionEdge
 from graphql_schema.types.pagination import PageInfo
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from graphql_schema.context import Info
-from graphql_schema.types.cfa import Certification, Cfa, load_cfa, load_certification
+from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_cfa
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.reference import Department, load_department
 

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth import Role
-
 from graphql_schema.context import Info
-from graphql_schema.types.cfa import Certification, Cfa, load_cfa, load_certification
+from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_cfa
 from graphql_schema.types.enums import PathStatus, RiskReason, Step
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.reference import Department, load_department
