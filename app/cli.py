@@ -98,7 +98,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def load(db: RequestSession) -> dict[str, Any] | None:
         if await demo.demo_loaded(db):
             return None
-        return await demo.load_demo(db, vault, pepper, demo.DemoSize(cfas=args.cfas, youths=args.youths))
+        return await demo.load_demo(db, vault, settings, demo.DemoSize(cfas=args.cfas, youths=args.youths))
 
     started = time.monotonic()
     counts = _with_session(settings, url, load)

@@ -86,11 +86,16 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(fresh_d
             cfas = (await connection.execute(text("SELECT uai, siret FROM cfa"))).all()
             youths = (await connection.execute(text("SELECT ine_encrypted, nir_hash, nir_given FROM youth"))).all()
             steps = (await connection.execute(text("SELECT count(*) FROM step_event"))).scalar_one()
+            paths = (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one()
+            stepped = (await connection.execute(text(
+                "SELECT count(DISTINCT youth_id) FROM step_event WHERE step NOT IN ('MEETING', 'INFO_SESSION', 'PRE_REGISTERED')"
+            ))).scalar_one()
             wishes = (await connection.execute(text("SELECT count(*) FROM wish"))).scalar_one()
     finally:
         await engine.dispose()
     assert len(cfas) == 12 and all(check_uai(u) == u and check_siret(s) == s for u, s in cfas)
     assert len(youths) == 300 and wishes == 300 and steps > 300
+    assert paths == stepped > 0  # every youth with a status step has its derived path
     assert all(check_ine(vault.decrypt_ine(y.ine_encrypted)) == vault.decrypt_ine(y.ine_encrypted) for y in youths)
     assert all(y.nir_hash is None and y.nir_given is False for y in youths)  # the demo carries no NIR
 

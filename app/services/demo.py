@@ -23,6 +23,8 @@ from app.progress import Progress
 from app.repositories.clients import ClientRepository
 from app.security import IdentityVault
 from app.services import clients as client_service
+from app.services.paths import recompute
+from app.settings import Settings
 
 DEMO_PREFIX = "Demo "
 # Departments of six regions: Île-de-France, Auvergne-Rhône-Alpes, Occitanie,
@@ -112,11 +114,14 @@ async def demo_loaded(db: RequestSession) -> bool:
     return await ClientRepository(db).by_name(f"{DEMO_PREFIX}ADMIN") is not None
 
 
-async def load_demo(db: RequestSession, vault: IdentityVault, pepper: str, size: DemoSize, *, seed: int = 2026) -> dict[str, int]:
+async def load_demo(
+    db: RequestSession, vault: IdentityVault, settings: Settings, size: DemoSize, *, seed: int = 2026
+) -> dict[str, int]:
     """Insert the demo data set with COPY; returns the row counts."""
     rng = random.Random(seed)
     today = date.today()
-    progress = Progress("demo data", 6)
+    pepper = settings.key_pepper.get_secret_value()
+    progress = Progress("demo data", 7)
 
     vendor = await client_service.create_client(db, pepper, name=f"{DEMO_PREFIX}VENDOR (Ypareo-like)", role=Role.VENDOR)
     vendor_id = vendor.client.id
@@ -233,6 +238,11 @@ async def load_demo(db: RequestSession, vault: IdentityVault, pepper: str, size:
             columns=["vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step",
                      "effective_date", "contract_start", "contract_end", "content_hash", "received_at"],
         )
+    progress.advance()
+    # The derived paths, as recordSteps would have left them.
+    youth_ids = [first_id + i for i in range(len(youths))]
+    for offset in range(0, len(youth_ids), 2000):
+        await recompute(db, settings, youth_ids[offset:offset + 2000], locked=True)
     await db.execute(text("ANALYZE"))
     progress.finish()
     return {
