@@ -11,24 +11,25 @@ from app.repositories.base import Repository
 
 
 class PathRepository(Repository):
-    async def write(self, segments: dict[str, list[Any]], empty_youth_ids: Sequence[int], rule_version: str) -> None:
-        """Store the paths given as flat segment columns (grouped by youth here, in start order);
-        youths in ``empty_youth_ids`` have no status step any more and lose their path."""
-        if segments["youth_id"]:
+    async def write(self, paths: dict[str, list[Any]], empty_youth_ids: Sequence[int], rule_version: str) -> None:
+        """Store one path per youth. ``paths`` holds one entry per youth and column, each
+        column's value being the PostgreSQL array literal of that youth's segments (e.g.
+        ``{2026-09-01,2026-12-01}``): one row per youth, with no grouping or sorting in the
+        database. Youths in ``empty_youth_ids`` have no status step any more and lose their path."""
+        if paths["youth_id"]:
             await self.db.execute(
                 text(
                     "INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version)"
-                    " SELECT youth_id, array_agg(start ORDER BY start), array_agg(status ORDER BY start),"
-                    " array_agg(uai ORDER BY start), array_agg(certification ORDER BY start),"
-                    " array_agg(cause ORDER BY start), :version"
-                    " FROM unnest(CAST(:youth_id AS bigint[]), CAST(:start AS date[]), CAST(:status AS text[]),"
-                    " CAST(:uai AS text[]), CAST(:certification AS text[]), CAST(:cause AS text[]))"
-                    " AS s(youth_id, start, status, uai, certification, cause) GROUP BY youth_id"
+                    " SELECT youth_id, CAST(starts AS date[]), CAST(statuses AS text[]), CAST(uais AS text[]),"
+                    " CAST(certifications AS text[]), CAST(causes AS text[]), :version"
+                    " FROM unnest(CAST(:youth_id AS bigint[]), CAST(:starts AS text[]), CAST(:statuses AS text[]),"
+                    " CAST(:uais AS text[]), CAST(:certifications AS text[]), CAST(:causes AS text[]))"
+                    " AS p(youth_id, starts, statuses, uais, certifications, causes)"
                     " ON CONFLICT (youth_id) DO UPDATE SET starts = excluded.starts, statuses = excluded.statuses,"
                     " uais = excluded.uais, certifications = excluded.certifications, causes = excluded.causes,"
                     " rule_version = excluded.rule_version, computed_at = now()"
                 ),
-                {**segments, "version": rule_version},
+                {**paths, "version": rule_version},
             )
         if empty_youth_ids:
             await self.delete(empty_youth_ids)

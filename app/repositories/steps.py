@@ -69,15 +69,12 @@ class StepRepository(Repository):
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 
     async def histories(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
-        """Each youth's steps as parallel arrays, in path order (effective date, then arrival)."""
+        """Each youth's steps in path order (effective date, then arrival), as one array of
+        (step, effective_date, id, uai, certification_code, contract_start, contract_end):
+        one sort per youth."""
         statement = text(
-            "SELECT youth_id, array_agg(step ORDER BY effective_date, id) AS steps,"
-            " array_agg(effective_date ORDER BY effective_date, id) AS dates,"
-            " array_agg(id ORDER BY effective_date, id) AS ids,"
-            " array_agg(uai ORDER BY effective_date, id) AS uais,"
-            " array_agg(certification_code ORDER BY effective_date, id) AS certifications,"
-            " array_agg(contract_start ORDER BY effective_date, id) AS contract_starts,"
-            " array_agg(contract_end ORDER BY effective_date, id) AS contract_ends"
+            "SELECT youth_id, array_agg(ROW(step, effective_date, id, uai, certification_code,"
+            " contract_start, contract_end) ORDER BY effective_date, id) AS facts"
             " FROM step_event WHERE youth_id = ANY(CAST(:ids AS bigint[])) GROUP BY youth_id"
         )
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())

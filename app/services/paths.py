@@ -49,38 +49,42 @@ async def recompute(
     facts_of: dict[int, list[StepFact]] = dict(known)
     stored = [y for y in youth_ids if y not in known]
     if stored:
+        make = StepFact._make
         for row in await steps.histories(stored):
-            facts_of[row.youth_id] = list(
-                map(StepFact, row.steps, row.dates, row.ids, row.uais, row.certifications, row.contract_starts, row.contract_ends)
-            )
+            facts_of[row.youth_id] = [make(fact) for fact in row.facts]
     contract_uais = {f.uai for facts in facts_of.values() for f in facts if f.contract_end is not None}
     ends: dict[tuple[str, str], date] = {}
     if contract_uais:
         ends = {(r.uai, r.certification_code): r.session_end for r in await steps.training_ends(sorted(contract_uais))}
     rules = rules_of(settings)
     training_end = (lambda uai, certification: ends.get((uai, certification))) if ends else None
+    # One array literal per youth and column: codes, UAIs and dates never hold a comma, a
+    # brace, a quote or a space, so they need no quoting.
     ids: list[int] = []
-    starts: list[date] = []
+    starts: list[str] = []
     statuses: list[str] = []
     uais: list[str] = []
     certifications: list[str] = []
     causes: list[str] = []
-    with_path: set[int] = set()
+    written = 0
     for youth_id, facts in facts_of.items():
         segments = timeline(facts, rules, training_end)
         if not segments:
             continue
-        with_path.add(youth_id)
-        for segment in segments:
-            ids.append(youth_id)
-            starts.append(segment.start)
-            statuses.append(segment.status)
-            uais.append(segment.uai)
-            certifications.append(segment.certification)
-            causes.append(segment.cause)
-    columns = {"youth_id": ids, "start": starts, "status": statuses, "uai": uais, "certification": certifications, "cause": causes}
+        ids.append(youth_id)
+        starts.append("{" + ",".join([s.start.isoformat() for s in segments]) + "}")
+        statuses.append("{" + ",".join([s.status for s in segments]) + "}")
+        uais.append("{" + ",".join([s.uai for s in segments]) + "}")
+        certifications.append("{" + ",".join([s.certification for s in segments]) + "}")
+        causes.append("{" + ",".join([s.cause for s in segments]) + "}")
+        written += len(segments)
+    with_path = set(ids)
+    columns = {
+        "youth_id": ids, "starts": starts, "statuses": statuses, "uais": uais,
+        "certifications": certifications, "causes": causes,
+    }
     await PathRepository(db).write(columns, [y for y in youth_ids if y not in with_path], rules.version)
-    return len(ids)
+    return written
 
 
 def segment_on(row: Any, day: date) -> Segment | None:
