@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 import time
 import uuid
@@ -73,6 +74,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     get_settings.cache_clear()
     if settings.is_development:
         print(f"GraphiQL: http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
+    # found: make that a normal exit, so that exit handlers run and an embedded PostgreSQL stops.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -84,6 +88,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         server_header=False,
     )
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

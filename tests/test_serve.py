@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,3 +47,40 @@ async def test_hub_serve_migrates_and_answers(fresh_database_url, workers):
         process.terminate()
         process.wait(timeout=20)
         process.stdout.close()
+
+
+def test_sigterm_stops_the_embedded_postgresql_with_the_hub(tmp_path):
+    """`hub serve` on the embedded database, stopped by SIGTERM (docker stop, systemd): the
+    PostgreSQL it started must not be left running."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "HUB_DATABASE_URL"}
+    env.update({"HUB_DATA_DIR": str(tmp_path / "hub"), "HUB_LOG_LEVEL": "WARNING", "HUB_ENV": "test"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    pidfile = tmp_path / "hub" / "pgdata" / "postmaster.pid"
+    postmaster = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert pidfile.exists()
+        postmaster = int(pidfile.read_text().splitlines()[0])
+        process.terminate()
+        assert process.wait(timeout=60) == 0
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{postmaster}"):
+                break
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{postmaster}"), "the embedded PostgreSQL is still running"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if postmaster is not None and os.path.exists(f"/proc/{postmaster}"):
+            os.kill(postmaster, signal.SIGTERM)  # never leave a server behind, even on failure
