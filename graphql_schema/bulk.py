@@ -34,7 +34,7 @@ from graphql import (
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 
-from app.errors import BadInput
+from graphql_schema.arguments import batch_of
 from graphql_schema.context import HubContext
 from graphql_schema.permissions import RoleIn, roles_of
 
@@ -108,14 +108,7 @@ def _resolver(handler: RawHandler, permission: RoleIn) -> Callable[..., Awaitabl
     async def resolve(root: Any, info: GraphQLResolveInfo, input: list[Mapping[str, Any]]) -> Any:
         permission.has_permission(root, info)
         context: HubContext = info.context
-        input = _records(info, input)
-        limit = context.settings.max_batch_size
-        if not 1 <= len(input) <= limit:
-            raise BadInput(
-                f"input: from 1 to {limit} records a call, got {len(input)}; nothing was stored",
-                field="input",
-                reason="BATCH_SIZE",
-            )
+        input = batch_of(info, _records(info, input))
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await handler(context, input)

@@ -111,7 +111,7 @@ async def test_a_mixed_batch_stores_the_valid_records_and_reports_each_invalid_o
     assert await count(connection, "SELECT count(*) FROM rejection") == 14
 
 
-async def test_rejections_are_kept_for_the_vendor_newest_first(gql, vendor, database):
+async def test_rejections_are_kept_for_the_vendor_newest_first(gql, vendor, database, connection):
     await gql.data(RECORD, {"input": [step("a", uai="0751234A"), step("b", ine="x")]}, key=vendor)
     await gql.data(RECORD, {"input": [step("c", cert="??")]}, key=vendor)
     seen, after = [], None
@@ -127,6 +127,11 @@ async def test_rejections_are_kept_for_the_vendor_newest_first(gql, vendor, data
         ("recordSteps", "b", "INVALID_INE"),
         ("recordSteps", "a", "INVALID_UAI"),
     ]
+    # The tests share one transaction (one now()): date the first batch a minute earlier.
+    await connection.execute(text("UPDATE rejection SET received_at = received_at - interval '1 minute' WHERE ref IN ('a', 'b')"))
+    cut = (await connection.execute(text("SELECT max(received_at) - interval '30 seconds' FROM rejection"))).scalar_one()
+    since = (await gql.data(REJECTIONS, {"since": cut.isoformat()}, key=vendor))["myRejections"]
+    assert since["totalCount"] == 1 and [e["node"]["error"]["ref"] for e in since["edges"]] == ["c"]
     _, other_key = await new_client(database, Role.VENDOR, name="another vendor")
     assert (await gql.data(REJECTIONS, key=other_key))["myRejections"]["totalCount"] == 0
 

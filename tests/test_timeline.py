@@ -154,3 +154,15 @@ def test_every_step_kind_against_every_following_step_kind():
                 assert got == Status(first.value), (first, second)
             else:
                 assert got is None, (first, second)
+
+
+def test_stored_columns_unpack_to_the_same_segments():
+    from app.domain.timeline import unpack
+
+    segments = timeline(
+        [fact("REGISTERED", D), fact("APPRENTICE", days(30), uai=B, cert=BTS, end=days(60)), fact("COMPLETED", days(400))],
+        RULES,
+    )
+    columns = [list(column) for column in zip(*[(s.start, s.status, s.uai, s.certification, s.cause) for s in segments])]
+    assert unpack(*columns) == segments
+    assert unpack([], [], [], [], []) == []

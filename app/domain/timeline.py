@@ -38,7 +38,6 @@ class Step(StrEnum):
     COMPLETED = "COMPLETED"
 
 
-HANDLING_STEPS = frozenset({Step.MEETING, Step.INFO_SESSION, Step.PRE_REGISTERED})
 CONTRACT_STEPS = frozenset({Step.APPRENTICE, Step.CONTRACT_BROKEN})
 
 
@@ -156,6 +155,14 @@ def timeline(steps: Iterable[StepFact], rules: Rules, training_end: TrainingEnd 
             segments[-1] = previous._replace(end=day)
         segments.append(Segment(day, None, str(status), uai, certification, str(cause)))
     return segments
+
+
+def unpack(
+    starts: Sequence[date], statuses: Sequence[str], uais: Sequence[str], certifications: Sequence[str], causes: Sequence[str]
+) -> list[Segment]:
+    """Segments from their columns as stored (contiguous: each ends where the next starts)."""
+    ends = [*starts[1:], None]
+    return [Segment(*columns) for columns in zip(starts, ends, statuses, uais, certifications, causes)]
 
 
 def status_on(segments: Sequence[Segment], day: date) -> Segment | None:

@@ -19,8 +19,6 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
 
-STATUSES = ("REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT", "COMPLETED")
-
 
 class YouthPath(SQLModel, table=True):
     __tablename__ = "youth_path"

@@ -24,11 +24,6 @@ class YouthRepository(Repository):
         params = {"ine": list(ine_hashes), "nir": list(nir_hashes), "ids": list(also_ids)}
         return list((await self.db.execute(statement, params)).all())
 
-    async def lock(self, ids: Sequence[int]) -> None:
-        """Lock these youths (id order) before their path is recomputed."""
-        statement = text("SELECT id FROM youth WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
-        await self.db.execute(statement, {"ids": list(ids)})
-
     async def insert_new(self, rows: Sequence[tuple[bytes | None, bytes | None, bytes | None, bool]]) -> list[Row[Any]]:
         """Insert (ine_hash, ine_encrypted, nir_hash, nir_given); a youth created meanwhile by
         another transaction is skipped (the caller looks it up again)."""

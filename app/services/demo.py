@@ -239,10 +239,10 @@ async def load_demo(
                      "effective_date", "contract_start", "contract_end", "content_hash", "received_at"],
         )
     progress.advance()
-    # The derived paths, as recordSteps would have left them.
+    # The derived paths, as recordSteps would have left them (the youths were created here).
     youth_ids = [first_id + i for i in range(len(youths))]
     for offset in range(0, len(youth_ids), 2000):
-        await recompute(db, settings, youth_ids[offset:offset + 2000], locked=True)
+        await recompute(db, settings, youth_ids[offset:offset + 2000])
     await db.execute(text("ANALYZE"))
     progress.finish()
     return {

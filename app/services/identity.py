@@ -73,16 +73,13 @@ async def resolve_youths(
 
     handles = [_match(identity, by_ine, by_nir) for identity in identities]
 
+    roots = list({id(h.root()): h.root() for h in handles}.values())
     # Merges of stored youths: dropped ones give their steps and wishes to the kept one.
-    merged: list[tuple[int, int]] = []
-    for youth in {id(h.root()): h.root() for h in handles}.values():
-        for dropped in youth.absorbed:
-            if dropped.id is not None and youth.id is not None:
-                merged.append((dropped.id, youth.id))
+    merged = [(d.id, y.id) for y in roots if y.id is not None for d in y.absorbed if d.id is not None]
     if merged:
         await repository.merge([d for d, _ in merged], [k for _, k in merged])
 
-    roots = list({id(h.root()): h.root() for h in handles}.values())
+    learned = [y for y in roots if y.learned and y.id is not None]  # stored youths only
     new = [y for y in roots if y.id is None]
     created: set[int] = set()
     if new:
@@ -105,7 +102,6 @@ async def resolve_youths(
                     ):
                         youth.id = row.id
                         break
-    learned = [y for y in roots if y.learned and y not in new]
     if learned:
         await repository.learn_identifiers(
             [(y.id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in learned]

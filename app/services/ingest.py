@@ -91,18 +91,13 @@ def _date(record: Mapping[str, Any], name: str, *, required: bool = False) -> da
         if required:
             raise _Reject(name, "MISSING_FIELD", f"{name} is required")
         return None
-    if type(raw) is str:
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise _Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 date, e.g. 2026-09-01") from None
-    if isinstance(raw, date):
-        return raw
     if isinstance(raw, str):
         try:
             return date.fromisoformat(raw)
         except ValueError:
             pass
+    elif isinstance(raw, date):
+        return raw
     raise _Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 date, e.g. 2026-09-01")
 
 
@@ -220,7 +215,7 @@ async def record_steps(
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
             # whole history is in this batch.
-            await recompute(db, settings, written_youths + replaced_youths, locked=True, histories=fresh)
+            await recompute(db, settings, written_youths + replaced_youths, histories=fresh)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
 
 from app.db import RequestSession
-from app.domain.timeline import Rules, Segment, StepFact, timeline
+from app.domain.timeline import Rules, StepFact, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
-from app.repositories.youths import YouthRepository
 from app.settings import Settings
 
 
@@ -29,21 +26,18 @@ async def recompute(
     settings: Settings,
     youth_ids: Sequence[int],
     *,
-    locked: bool = False,
     histories: Mapping[int, list[StepFact]] | None = None,
 ) -> int:
     """Rewrite the paths of these youths from all their steps; returns the segments written.
 
-    Concurrent batches touching one youth must recompute it one after the other, each reading
-    the steps the previous one committed: the youths are locked first, unless the caller
-    (``locked=True``) already holds their locks. ``histories`` gives the complete steps of some
-    youths (created by this transaction), which are then not read back.
+    The caller holds the youths' row locks (or created them in this transaction): concurrent
+    batches touching one youth then recompute it one after the other, each reading the steps the
+    previous one committed. ``histories`` gives the complete steps of some youths (created by
+    this transaction), which are then not read back.
     """
     youth_ids = sorted(set(youth_ids))
     if not youth_ids:
         return 0
-    if not locked:
-        await YouthRepository(db).lock(youth_ids)
     steps = StepRepository(db)
     known = histories or {}
     facts_of: dict[int, list[StepFact]] = dict(known)
@@ -85,18 +79,3 @@ async def recompute(
     }
     await PathRepository(db).write(columns, [y for y in youth_ids if y not in with_path], rules.version)
     return written
-
-
-def segment_on(row: Any, day: date) -> Segment | None:
-    """The segment of a stored path (a youth_path row) covering ``day``."""
-    position = bisect_right(row.starts, day) - 1
-    if position < 0:
-        return None
-    end = row.starts[position + 1] if position + 1 < len(row.starts) else None
-    return Segment(
-        row.starts[position], end, row.statuses[position], row.uais[position], row.certifications[position], row.causes[position]
-    )
-
-
-async def paths(db: RequestSession, youth_ids: Sequence[int]) -> dict[int, Any]:
-    return {row.youth_id: row for row in await PathRepository(db).of_youths(youth_ids)}

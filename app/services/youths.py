@@ -13,13 +13,13 @@ from sqlalchemy import Row
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.identifiers import Invalid, check_ine, check_nir
-from app.domain.timeline import Segment
+from app.domain.timeline import Segment, status_on, unpack
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
+from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
-from app.services import paths
 from app.settings import NirMatching, Settings
 
 
@@ -90,10 +90,14 @@ async def histories(db: RequestSession, youth_ids: Sequence[int]) -> list[list[R
 
 async def situations(db: RequestSession, keys: Sequence[tuple[int, date]]) -> list[tuple[Segment, str] | None]:
     """The path segment covering each (youth, day), with its rule version; one query."""
-    stored = await paths.paths(db, sorted({youth_id for youth_id, _ in keys}))
+    rows = await PathRepository(db).of_youths(sorted({youth_id for youth_id, _ in keys}))
+    stored = {
+        row.youth_id: (unpack(row.starts, row.statuses, row.uais, row.certifications, row.causes), row.rule_version)
+        for row in rows
+    }
     out: list[tuple[Segment, str] | None] = []
     for youth_id, day in keys:
-        row = stored.get(youth_id)
-        segment = paths.segment_on(row, day) if row is not None else None
-        out.append(None if segment is None else (segment, row.rule_version))
+        segments, rule_version = stored.get(youth_id, ([], ""))
+        segment = status_on(segments, day)
+        out.append(None if segment is None else (segment, rule_version))
     return out

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import strawberry
 
 from app.services import ingest, youths
-from graphql_schema.arguments import batch_of
 from graphql_schema.context import HubContext, Info
 from graphql_schema.inputs.records import StepInput
 from graphql_schema.types.batch import BatchPayload
@@ -37,5 +36,3 @@ async def erase_youth(
         ine=ine, nir=nir, request_id=context.request_id,
     )
 
-
-__all__ = ["batch_of", "erase_youth", "record_steps", "record_steps_raw"]
