@@ -8,7 +8,7 @@ by itself: the GraphQL transaction extension decides after the operation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Executable, Result
@@ -22,6 +22,10 @@ from sqlalchemy.ext.asyncio import (
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.settings import Settings
+
+# Called with the text of every statement run on the driver directly (RequestSession.fetch and
+# run), which SQLAlchemy's events do not see: statement counters and tracing hook in here.
+driver_statement_listeners: list[Callable[[str], None]] = []
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -86,10 +90,32 @@ class RequestSession:
             return await self.session.execute(statement, params)
 
     async def driver_connection(self) -> Any:
-        """The asyncpg connection under the session, for COPY; hold ``lock`` while using it."""
+        """The asyncpg connection under the session, inside the session's transaction, for COPY
+        and the bulk statements; hold ``lock`` while using it."""
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
+        # SQLAlchemy's asyncpg adapter opens the database transaction lazily, at its first
+        # statement: make sure it is open before statements bypass the adapter.
+        if getattr(raw.dbapi_connection, "_transaction", None) is None:
+            await connection.exec_driver_sql("SELECT 1")
         return raw.driver_connection
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        """Rows (asyncpg records) of one statement run on the driver: the bulk paths, whose
+        thousands of result rows and array parameters need no ORM processing."""
+        for listener in driver_statement_listeners:
+            listener(query)
+        async with self.lock:
+            driver = await self.driver_connection()
+            return await driver.fetch(query, *args)
+
+    async def run(self, query: str, *args: Any) -> None:
+        """One statement run on the driver, its result discarded."""
+        for listener in driver_statement_listeners:
+            listener(query)
+        async with self.lock:
+            driver = await self.driver_connection()
+            await driver.execute(query, *args)
 
     async def commit(self) -> None:
         async with self.lock:

@@ -193,7 +193,10 @@ async def send_all(port: int, keys: list[str], bodies: list[list[bytes]]) -> tup
 
     async def vendor(key: str, vendor_bodies: list[bytes]) -> None:
         nonlocal records
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+        # One connection per batch, as a vendor's periodic push opens it: the kernel hands each
+        # new connection to a worker waiting in accept(), which spreads batches over the workers.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300, limits=limits) as client:
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             for body in vendor_bodies:
                 started = time.perf_counter()
@@ -303,9 +306,12 @@ async def main() -> None:
 
         hub_pids = tree(server.pid)
         cpu_hub, cpu_pg = cpu_of(hub_pids), cpu_seconds("postgres")
+        per_worker = {p: cpu_of([p]) for p in hub_pids}
         cpu_me = resource.getrusage(resource.RUSAGE_SELF)
         elapsed, latencies, records, totals = await send_all(port, keys, bodies)
         cpu_hub, cpu_pg = cpu_of(hub_pids) - cpu_hub, cpu_seconds("postgres") - cpu_pg
+        per_worker = [cpu_of([p]) - before for p, before in per_worker.items()]
+        print("per hub process CPU s:", [round(c, 1) for c in per_worker], file=sys.stderr)
         after_me = resource.getrusage(resource.RUSAGE_SELF)
         cpu_client = after_me.ru_utime + after_me.ru_stime - cpu_me.ru_utime - cpu_me.ru_stime
         peak_one, peak_sum = rss_of_tree(server.pid)

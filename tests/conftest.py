@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -109,10 +109,16 @@ def database(engine: AsyncEngine, connection: AsyncConnection) -> Database:
 
 
 @pytest.fixture
-def queries(engine: AsyncEngine) -> QueryCounter:
+def queries(engine: AsyncEngine) -> Iterator[QueryCounter]:
+    """Every statement the test's requests send: SQLAlchemy's, and those the bulk paths run on
+    the driver directly."""
+    from app.db import driver_statement_listeners
+
     counter = QueryCounter()
     event.listen(engine.sync_engine, "before_cursor_execute", counter.on_execute)
+    driver_statement_listeners.append(counter.on_statement)
     yield counter
+    driver_statement_listeners.remove(counter.on_statement)
     event.remove(engine.sync_engine, "before_cursor_execute", counter.on_execute)
 
 

@@ -43,6 +43,9 @@ class QueryCounter:
         self.statements: list[str] = []
 
     def on_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        self.on_statement(statement)
+
+    def on_statement(self, statement: str) -> None:
         # Savepoints are the test harness's transaction, not the application's work.
         if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
             self.statements.append(statement)

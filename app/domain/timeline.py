@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -95,17 +96,26 @@ TrainingEnd = Callable[[str, str], date | None]
 
 _STATUS_STEPS = frozenset(Status.__members__)
 _ONE_DAY = timedelta(days=1)
+# Plain strings, compared and stored without the enum machinery (StrEnum members equal them).
+_REGISTERED, _APPRENTICE, _CONTRACT_BROKEN, _COMPLETED = "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "COMPLETED"
+_DROPPED_OUT = "DROPPED_OUT"
+_REPORTED, _REGISTERED_TOO_LONG, _BROKEN_TOO_LONG = "REPORTED", "REGISTERED_TOO_LONG", "BROKEN_TOO_LONG"
+_CONTRACT_ENDED, _CONTRACT_COMPLETED = "CONTRACT_ENDED", "CONTRACT_COMPLETED"
+
+
+_PATH_ORDER = itemgetter(1, 2)  # StepFact: effective_date, then arrival
 
 
 def ordered(steps: Iterable[StepFact]) -> list[StepFact]:
     """The path order: effective date, then arrival."""
-    return sorted(steps, key=lambda fact: (fact.effective_date, fact.arrival))
+    return sorted(steps, key=_PATH_ORDER)
 
 
 def timeline(steps: Iterable[StepFact], rules: Rules, training_end: TrainingEnd | None = None) -> list[Segment]:
-    """The segments of a path. Written for speed: it runs for every youth a batch touches."""
-    path = ordered(steps)
-    changes = [fact for fact in path if fact.step in _STATUS_STEPS]
+    """The segments of a path. ``steps`` may be StepFacts or plain tuples in StepFact's field
+    order. Written for speed (fields read by position): it runs for every youth a batch touches."""
+    path = sorted(steps, key=_PATH_ORDER)
+    changes = [fact for fact in path if fact[0] in _STATUS_STEPS]
     if not changes:
         return []
     completed_on: dict[tuple[str, str], date] | None = None
@@ -115,45 +125,46 @@ def timeline(steps: Iterable[StepFact], rules: Rules, training_end: TrainingEnd 
     by_day: dict[date, tuple[str, str, str, str]] = {}
     last = len(changes) - 1
     for index, fact in enumerate(changes):
-        day, step, uai, certification = fact.effective_date, fact.step, fact.uai, fact.certification
-        next_day = changes[index + 1].effective_date if index < last else None
-        by_day[day] = (step, uai, certification, Cause.REPORTED)
-        if step == Step.REGISTERED:
+        step, day, _, uai, certification, _, contract_end = fact
+        next_day = changes[index + 1][1] if index < last else None
+        by_day[day] = (step, uai, certification, _REPORTED)
+        if step == _REGISTERED:
             dropout = day + registered_after
             if next_day is None or dropout < next_day:
-                by_day[dropout] = (Status.DROPPED_OUT, uai, certification, Cause.REGISTERED_TOO_LONG)
-        elif step == Step.CONTRACT_BROKEN:
+                by_day[dropout] = (_DROPPED_OUT, uai, certification, _REGISTERED_TOO_LONG)
+        elif step == _CONTRACT_BROKEN:
             dropout = day + broken_after
             if next_day is None or dropout < next_day:
-                by_day[dropout] = (Status.DROPPED_OUT, uai, certification, Cause.BROKEN_TOO_LONG)
-        elif step == Step.APPRENTICE and fact.contract_end is not None:
-            ended = fact.contract_end + _ONE_DAY
+                by_day[dropout] = (_DROPPED_OUT, uai, certification, _BROKEN_TOO_LONG)
+        elif step == _APPRENTICE and contract_end is not None:
+            ended = contract_end + _ONE_DAY
             if ended <= day or (next_day is not None and ended >= next_day):
                 continue  # refused at input, or a later step came first
             if completed_on is None:
                 completed_on = {}
                 for other in path:
-                    if other.step == Step.COMPLETED:
-                        completed_on.setdefault((other.uai, other.certification), other.effective_date)
+                    if other[0] == _COMPLETED:
+                        completed_on.setdefault((other[3], other[4]), other[1])
             finish = completed_on.get((uai, certification))
             if finish is None and training_end is not None:
                 finish = training_end(uai, certification)
-            if finish is not None and abs((fact.contract_end - finish).days) <= rules.completion_window_days:
-                by_day[ended] = (Status.COMPLETED, uai, certification, Cause.CONTRACT_COMPLETED)
+            if finish is not None and abs((contract_end - finish).days) <= rules.completion_window_days:
+                by_day[ended] = (_COMPLETED, uai, certification, _CONTRACT_COMPLETED)
             else:
-                by_day[ended] = (Status.REGISTERED, uai, certification, Cause.CONTRACT_ENDED)
+                by_day[ended] = (_REGISTERED, uai, certification, _CONTRACT_ENDED)
                 dropout = ended + registered_after
                 if next_day is None or dropout < next_day:
-                    by_day[dropout] = (Status.DROPPED_OUT, uai, certification, Cause.REGISTERED_TOO_LONG)
+                    by_day[dropout] = (_DROPPED_OUT, uai, certification, _REGISTERED_TOO_LONG)
     segments: list[Segment] = []
+    previous = None
     for day in sorted(by_day):
         status, uai, certification, cause = by_day[day]
-        if segments:
-            previous = segments[-1]
-            if previous.status == status and previous.uai == uai and previous.certification == certification:
+        if previous is not None:
+            if previous[2] == status and previous[3] == uai and previous[4] == certification:
                 continue  # nothing changes: the open segment goes on
-            segments[-1] = previous._replace(end=day)
-        segments.append(Segment(day, None, str(status), uai, certification, str(cause)))
+            segments[-1] = Segment(previous[0], day, previous[2], previous[3], previous[4], previous[5])
+        previous = Segment(day, None, status, uai, certification, cause)
+        segments.append(previous)
     return segments
 
 

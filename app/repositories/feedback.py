@@ -17,21 +17,11 @@ class FeedbackRepository(Repository):
     async def add_rejections(self, client_id: uuid.UUID, operation: str, errors: Sequence[RecordError]) -> None:
         if not errors:
             return
-        await self.db.execute(
-            text(
-                "INSERT INTO rejection (client_id, operation, record_index, ref, field, code, message)"
-                " SELECT :client, :operation, * FROM unnest(CAST(:index AS int[]), CAST(:ref AS text[]),"
-                " CAST(:field AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
-            ),
-            {
-                "client": client_id,
-                "operation": operation,
-                "index": [e.index for e in errors],
-                "ref": [e.ref[:100] if e.ref else None for e in errors],
-                "field": [e.field for e in errors],
-                "code": [e.code for e in errors],
-                "message": [e.message[:500] for e in errors],
-            },
+        await self.db.run(
+            "INSERT INTO rejection (client_id, operation, record_index, ref, field, code, message)"
+            " SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[])",
+            client_id, operation, [e.index for e in errors], [e.ref[:100] if e.ref else None for e in errors],
+            [e.field for e in errors], [e.code for e in errors], [e.message[:500] for e in errors],
         )
 
     async def rejections_page(

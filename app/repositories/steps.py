@@ -1,4 +1,11 @@
-"""Step events: the batch write path (set-based) and reads of paths."""
+"""Step events: the batch write path (set-based) and reads of paths.
+
+The batch statements run on the driver (``RequestSession.fetch``/``run``): thousands of array
+elements and result rows per call, which need no ORM processing. Arrays are joined with
+``unnest`` rather than compared with ``= ANY(...)``: a cached generic plan for ``ANY`` over a
+parameter array may scan the whole table and compare every row with every element, while the
+join stays an index look-up per element whatever the plan.
+"""
 
 from __future__ import annotations
 
@@ -12,78 +19,78 @@ from app.repositories.base import Repository
 
 
 class StepRepository(Repository):
-    async def cfa_rights(self, uais: Sequence[str], vendor_id: uuid.UUID) -> list[Row[Any]]:
+    async def cfa_rights(self, uais: Sequence[str], vendor_id: uuid.UUID) -> list[Any]:
         """For each known UAI: its consent, and whether this vendor is authorised for it."""
-        statement = text(
+        return await self.db.fetch(
             "SELECT c.uai, c.consent_given, (v.client_id IS NOT NULL) AS authorised"
-            " FROM cfa c LEFT JOIN cfa_vendor v ON v.uai = c.uai AND v.client_id = :vendor"
-            " WHERE c.uai = ANY(CAST(:uais AS text[]))"
+            " FROM unnest($1::text[]) AS u(uai) JOIN cfa c ON c.uai = u.uai"
+            " LEFT JOIN cfa_vendor v ON v.uai = c.uai AND v.client_id = $2",
+            list(uais), vendor_id,
         )
-        return list((await self.db.execute(statement, {"uais": list(uais), "vendor": vendor_id})).all())
 
-    async def known_events(self, vendor_id: uuid.UUID, event_ids: Sequence[str]) -> list[Row[Any]]:
-        statement = text(
-            "SELECT event_id, content_hash, youth_id FROM step_event"
-            " WHERE vendor_client_id = :vendor AND event_id = ANY(CAST(:ids AS text[]))"
+    async def known_events(self, vendor_id: uuid.UUID, event_ids: Sequence[str]) -> list[Any]:
+        """(event_id, content_hash, youth_id) of this vendor's events among these ids."""
+        return await self.db.fetch(
+            "SELECT e.event_id, e.content_hash, e.youth_id FROM unnest($2::text[]) AS i(event_id)"
+            " JOIN step_event e ON e.vendor_client_id = $1 AND e.event_id = i.event_id",
+            vendor_id, list(event_ids),
         )
-        return list((await self.db.execute(statement, {"vendor": vendor_id, "ids": list(event_ids)})).all())
 
     async def add_unverified_certifications(self, codes: Sequence[str], kinds: Sequence[str]) -> None:
         """Valid codes not in the referential yet are kept, unverified, titled by their code."""
-        await self.db.execute(
-            text(
-                "INSERT INTO certification (code, kind, title, verified)"
-                " SELECT code, kind, code, false FROM unnest(CAST(:codes AS text[]), CAST(:kinds AS text[])) AS c(code, kind)"
-                " ON CONFLICT (code) DO NOTHING"
-            ),
-            {"codes": list(codes), "kinds": list(kinds)},
+        await self.db.run(
+            "INSERT INTO certification (code, kind, title, verified)"
+            " SELECT code, kind, code, false FROM unnest($1::text[], $2::text[]) AS c(code, kind)"
+            " WHERE NOT EXISTS (SELECT FROM certification k WHERE k.code = c.code)"
+            " ON CONFLICT (code) DO NOTHING",
+            list(codes), list(kinds),
         )
 
-    async def upsert(self, vendor_id: uuid.UUID, columns: dict[str, list[Any]]) -> list[Row[Any]]:
+    async def upsert(self, vendor_id: uuid.UUID, columns: Sequence[list[Any]]) -> list[Any]:
         """Insert new events and replace changed ones (same vendor and eventId); return (id,
-        event_id, youth_id) of the rows written. Identical content is left alone."""
-        statement = text(
+        event_id, youth_id) of the rows written. Identical content is left alone. ``columns``:
+        event_id, youth_id, uai, certification, step, effective_date, portal, portal_wish_id,
+        contract_start, contract_end, content_hash."""
+        return await self.db.fetch(
             "INSERT INTO step_event (vendor_client_id, event_id, youth_id, uai, certification_code, step,"
             " effective_date, portal, portal_wish_id, contract_start, contract_end, content_hash)"
-            " SELECT :vendor, * FROM unnest(CAST(:event_id AS text[]), CAST(:youth_id AS bigint[]),"
-            " CAST(:uai AS text[]), CAST(:certification AS text[]), CAST(:step AS text[]),"
-            " CAST(:effective_date AS date[]), CAST(:portal AS text[]), CAST(:portal_wish_id AS text[]),"
-            " CAST(:contract_start AS date[]), CAST(:contract_end AS date[]), CAST(:content_hash AS bytea[]))"
+            " SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::date[],"
+            " $8::text[], $9::text[], $10::date[], $11::date[], $12::bytea[])"
             " ON CONFLICT (vendor_client_id, event_id) DO UPDATE SET youth_id = excluded.youth_id,"
             " uai = excluded.uai, certification_code = excluded.certification_code, step = excluded.step,"
             " effective_date = excluded.effective_date, portal = excluded.portal,"
             " portal_wish_id = excluded.portal_wish_id, contract_start = excluded.contract_start,"
             " contract_end = excluded.contract_end, content_hash = excluded.content_hash, received_at = now()"
             " WHERE step_event.content_hash <> excluded.content_hash"
-            " RETURNING id, event_id, youth_id"
+            " RETURNING id, event_id, youth_id",
+            vendor_id, *columns,
         )
-        return list((await self.db.execute(statement, {"vendor": vendor_id, **columns})).all())
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
         statement = text(
-            "SELECT id, youth_id, step, effective_date, received_at, uai, certification_code,"
-            " contract_start, contract_end, portal, portal_wish_id"
-            " FROM step_event WHERE youth_id = ANY(CAST(:ids AS bigint[]))"
-            " ORDER BY youth_id, effective_date, id"
+            "SELECT e.id, e.youth_id, e.step, e.effective_date, e.received_at, e.uai, e.certification_code,"
+            " e.contract_start, e.contract_end, e.portal, e.portal_wish_id"
+            " FROM unnest(CAST(:ids AS bigint[])) AS i(youth_id) JOIN step_event e ON e.youth_id = i.youth_id"
+            " ORDER BY e.youth_id, e.effective_date, e.id"
         )
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 
-    async def histories(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
-        """Each youth's steps in path order (effective date, then arrival), as one array of
-        (step, effective_date, id, uai, certification_code, contract_start, contract_end):
-        one sort per youth."""
-        statement = text(
-            "SELECT youth_id, array_agg(ROW(step, effective_date, id, uai, certification_code,"
-            " contract_start, contract_end) ORDER BY effective_date, id) AS facts"
-            " FROM step_event WHERE youth_id = ANY(CAST(:ids AS bigint[])) GROUP BY youth_id"
+    async def histories(self, youth_ids: Sequence[int]) -> list[Any]:
+        """Each youth's steps as one array per column, in StepFact's order (step, effective date,
+        id, uai, certification, contract start and end): arrays of plain values decode much faster
+        than arrays of records. Unordered: the timeline puts them in path order."""
+        return await self.db.fetch(
+            "SELECT youth_id, array_agg(step), array_agg(effective_date), array_agg(id), array_agg(uai),"
+            " array_agg(certification_code), array_agg(contract_start), array_agg(contract_end)"
+            " FROM unnest($1::bigint[]) AS i(youth_id) JOIN step_event USING (youth_id) GROUP BY youth_id",
+            list(youth_ids),
         )
-        return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 
-    async def training_ends(self, uais: Sequence[str]) -> list[Row[Any]]:
+    async def training_ends(self, uais: Sequence[str]) -> list[Any]:
         """The latest session end of the offers of these CFAs, per certification."""
-        statement = text(
-            "SELECT uai, certification_code, max(session_end) AS session_end FROM offer"
-            " WHERE uai = ANY(CAST(:uais AS text[])) AND session_end IS NOT NULL"
-            " GROUP BY uai, certification_code"
+        return await self.db.fetch(
+            "SELECT o.uai, o.certification_code, max(o.session_end) AS session_end"
+            " FROM unnest($1::text[]) AS u(uai) JOIN offer o ON o.uai = u.uai"
+            " WHERE o.session_end IS NOT NULL GROUP BY o.uai, o.certification_code",
+            list(uais),
         )
-        return list((await self.db.execute(statement, {"uais": list(uais)})).all())

@@ -62,14 +62,14 @@ async def resolve_youths(
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     by_ine: dict[bytes, _Youth] = {}
     by_nir: dict[bytes, _Youth] = {}
-    for row in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
-        if (row.ine_hash is None or row.ine_hash not in ine_hashes) and (row.nir_hash is None or row.nir_hash not in nir_hashes):
+    for youth_id, ine_hash, nir_hash, nir_given in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
+        if (ine_hash is None or ine_hash not in ine_hashes) and (nir_hash is None or nir_hash not in nir_hashes):
             continue  # locked only
-        youth = _Youth(row.id, row.ine_hash, row.nir_hash, row.nir_given)
-        if row.ine_hash:
-            by_ine[row.ine_hash] = youth
-        if row.nir_hash:
-            by_nir[row.nir_hash] = youth
+        youth = _Youth(youth_id, ine_hash, nir_hash, nir_given)
+        if ine_hash:
+            by_ine[ine_hash] = youth
+        if nir_hash:
+            by_nir[nir_hash] = youth
 
     handles = [_match(identity, by_ine, by_nir) for identity in identities]
 
@@ -86,7 +86,7 @@ async def resolve_youths(
         rows = await repository.insert_new(
             [(y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in new]
         )
-        by_hash = {(r.ine_hash, r.nir_hash): r.id for r in rows}
+        by_hash = {(ine_hash, nir_hash): youth_id for youth_id, ine_hash, nir_hash in rows}
         for youth in new:
             youth.id = by_hash.get((youth.ine_hash, youth.nir_hash))
         created = {y.id for y in new if y.id is not None}
@@ -96,11 +96,9 @@ async def resolve_youths(
                 [y.ine_hash for y in missing if y.ine_hash], [y.nir_hash for y in missing if y.nir_hash]
             )
             for youth in missing:
-                for row in found:
-                    if (youth.ine_hash and row.ine_hash == youth.ine_hash) or (
-                        youth.nir_hash and row.nir_hash == youth.nir_hash
-                    ):
-                        youth.id = row.id
+                for youth_id, ine_hash, nir_hash, _ in found:
+                    if (youth.ine_hash and ine_hash == youth.ine_hash) or (youth.nir_hash and nir_hash == youth.nir_hash):
+                        youth.id = youth_id
                         break
     if learned:
         await repository.learn_identifiers(

@@ -206,11 +206,12 @@ async def record_steps(
     if valid:
         valid = await _check_rights(steps, principal, valid, result)
     if valid:
-        known = {row.event_id: row for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
-        to_write = [v for v in valid if v.event_id not in known or known[v.event_id].content_hash != v.content_hash]
+        # event_id -> (content_hash, youth_id) of this vendor's events already stored
+        known = {row[0]: (row[1], row[2]) for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
+        to_write = [v for v in valid if v.event_id not in known or known[v.event_id][0] != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
-            replaced_youths = [known[v.event_id].youth_id for v in to_write if v.event_id in known]
+            replaced_youths = [known[v.event_id][1] for v in to_write if v.event_id in known]
             written_youths, fresh = await _write(db, vault, steps, principal, to_write, replaced_youths, result)
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
@@ -221,15 +222,15 @@ async def record_steps(
 
 
 async def _check_rights(steps: StepRepository, principal: Principal, valid: list[_Valid], result: BatchResult) -> list[_Valid]:
-    rights = {row.uai: row for row in await steps.cfa_rights(sorted({v.uai for v in valid}), principal.client_id)}
+    rights = {row["uai"]: row for row in await steps.cfa_rights(sorted({v.uai for v in valid}), principal.client_id)}
     allowed = []
     for record in valid:
         right = rights.get(record.uai)
         if right is None:
             result.reject(record.index, record.event_id, "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
-        elif not right.consent_given:
+        elif not right["consent_given"]:
             result.reject(record.index, record.event_id, "uai", "CONSENT_MISSING", "this CFA has not consented to transmit its data")
-        elif not right.authorised:
+        elif not right["authorised"]:
             result.reject(
                 record.index, record.event_id, "uai", "NOT_AUTHORIZED_FOR_CFA", "this CFA has not authorised this vendor"
             )
@@ -248,28 +249,21 @@ async def _write(
     resolution = await resolve_youths(db, vault, [r.identity for r in records], replaced_youths)
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
-    columns = {
-        "event_id": [r.event_id for r in records],
-        "youth_id": resolution.youth_ids,
-        "uai": [r.uai for r in records],
-        "certification": [r.certification for r in records],
-        "step": [r.step for r in records],
-        "effective_date": [r.effective_date for r in records],
-        "portal": [r.portal for r in records],
-        "portal_wish_id": [r.portal_wish_id for r in records],
-        "contract_start": [r.contract_start for r in records],
-        "contract_end": [r.contract_end for r in records],
-        "content_hash": [r.content_hash for r in records],
-    }
-    written = await steps.upsert(principal.client_id, columns)
+    columns = [
+        [r.event_id for r in records], resolution.youth_ids, [r.uai for r in records], [r.certification for r in records],
+        [r.step for r in records], [r.effective_date for r in records], [r.portal for r in records],
+        [r.portal_wish_id for r in records], [r.contract_start for r in records], [r.contract_end for r in records],
+        [r.content_hash for r in records],
+    ]
+    written = await steps.upsert(principal.client_id, columns)  # (id, event_id, youth_id)
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in resolution.created}
     if fresh:
         by_event = {record.event_id: record for record in records}
-        for row in written:
-            facts = fresh.get(row.youth_id)
+        for row_id, event_id, youth_id in written:
+            facts = fresh.get(youth_id)
             if facts is not None:
-                r = by_event[row.event_id]
-                facts.append(StepFact(r.step, r.effective_date, row.id, r.uai, r.certification, r.contract_start, r.contract_end))
-    return [row.youth_id for row in written] + [kept for _, kept in resolution.merged], fresh
+                r = by_event[event_id]
+                facts.append(StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end))
+    return [row[2] for row in written] + [kept for _, kept in resolution.merged], fresh

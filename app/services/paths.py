@@ -40,16 +40,16 @@ async def recompute(
         return 0
     steps = StepRepository(db)
     known = histories or {}
-    facts_of: dict[int, list[StepFact]] = dict(known)
+    facts_of: dict[int, Sequence[tuple]] = dict(known)
     stored = [y for y in youth_ids if y not in known]
     if stored:
-        make = StepFact._make
-        for row in await steps.histories(stored):
-            facts_of[row.youth_id] = [make(fact) for fact in row.facts]
-    contract_uais = {f.uai for facts in facts_of.values() for f in facts if f.contract_end is not None}
+        # one row per youth: youth_id, then one array per StepFact field
+        for youth_id, *columns in await steps.histories(stored):
+            facts_of[youth_id] = list(zip(*columns))
+    contract_uais = {f[3] for facts in facts_of.values() for f in facts if f[6] is not None}
     ends: dict[tuple[str, str], date] = {}
     if contract_uais:
-        ends = {(r.uai, r.certification_code): r.session_end for r in await steps.training_ends(sorted(contract_uais))}
+        ends = {(uai, certification): end for uai, certification, end in await steps.training_ends(sorted(contract_uais))}
     rules = rules_of(settings)
     training_end = (lambda uai, certification: ends.get((uai, certification))) if ends else None
     # One array literal per youth and column: codes, UAIs and dates never hold a comma, a
@@ -66,16 +66,15 @@ async def recompute(
         if not segments:
             continue
         ids.append(youth_id)
-        starts.append("{" + ",".join([s.start.isoformat() for s in segments]) + "}")
-        statuses.append("{" + ",".join([s.status for s in segments]) + "}")
-        uais.append("{" + ",".join([s.uai for s in segments]) + "}")
-        certifications.append("{" + ",".join([s.certification for s in segments]) + "}")
-        causes.append("{" + ",".join([s.cause for s in segments]) + "}")
+        columns = list(zip(*segments))  # start, end, status, uai, certification, cause
+        starts.append("{" + ",".join([day.isoformat() for day in columns[0]]) + "}")
+        statuses.append("{" + ",".join(columns[2]) + "}")
+        uais.append("{" + ",".join(columns[3]) + "}")
+        certifications.append("{" + ",".join(columns[4]) + "}")
+        causes.append("{" + ",".join(columns[5]) + "}")
         written += len(segments)
     with_path = set(ids)
-    columns = {
-        "youth_id": ids, "starts": starts, "statuses": statuses, "uais": uais,
-        "certifications": certifications, "causes": causes,
-    }
-    await PathRepository(db).write(columns, [y for y in youth_ids if y not in with_path], rules.version)
+    await PathRepository(db).write(
+        [ids, starts, statuses, uais, certifications, causes], [y for y in youth_ids if y not in with_path], rules.version
+    )
     return written
