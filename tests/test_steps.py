@@ -168,6 +168,36 @@ async def test_a_correction_that_moves_the_event_to_another_youth_recomputes_bot
     assert second["situation"]["status"] == "APPRENTICE"
 
 
+async def test_steps_that_do_not_change_the_status_leave_the_path_alone(gql, vendor, admin, connection):
+    await gql.data(RECORD, {"input": [step("n1", "MEETING", on=TODAY - timedelta(days=30))]}, key=vendor)
+    assert await count(connection, "SELECT count(*) FROM youth_path") == 0
+    await gql.data(RECORD, {"input": [step("n2", "REGISTERED", on=TODAY - timedelta(days=20))]}, key=vendor)
+    before = (await connection.execute(text("SELECT ctid, starts, statuses FROM youth_path"))).one()
+    await gql.data(RECORD, {"input": [step("n3", "INFO_SESSION", on=TODAY - timedelta(days=10))]}, key=vendor)
+    after = (await connection.execute(text("SELECT ctid, starts, statuses FROM youth_path"))).one()
+    assert before == after  # not rewritten: an update would leave a new row version (ctid)
+    youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
+    assert [e["step"] for e in youth["history"]] == ["MEETING", "REGISTERED", "INFO_SESSION"]
+    assert youth["situation"]["status"] == "REGISTERED"
+
+
+async def test_a_status_step_corrected_into_a_meeting_removes_the_status(gql, vendor, admin, connection):
+    await gql.data(RECORD, {"input": [step("k1", "REGISTERED", on=TODAY - timedelta(days=20))]}, key=vendor)
+    await gql.data(RECORD, {"input": [step("k1", "MEETING", on=TODAY - timedelta(days=20))]}, key=vendor)
+    youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
+    assert ([e["step"] for e in youth["history"]], youth["situation"]) == (["MEETING"], None)
+    assert await count(connection, "SELECT count(*) FROM youth_path") == 0
+
+
+async def test_a_meeting_moved_to_another_youth_keeps_both_paths(gql, vendor, admin):
+    await gql.data(RECORD, {"input": [step("a", "REGISTERED", ine=INE1), step("b", "MEETING", ine=INE1)]}, key=vendor)
+    await gql.data(RECORD, {"input": [step("b", "MEETING", ine=INE2)]}, key=vendor)
+    first = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
+    second = (await gql.data(YOUTH, {"ine": INE2}, key=admin.key))["youth"]
+    assert ([e["step"] for e in first["history"]], first["situation"]["status"]) == (["REGISTERED"], "REGISTERED")
+    assert ([e["step"] for e in second["history"]], second["situation"]) == (["MEETING"], None)
+
+
 async def test_steps_arriving_out_of_order_are_placed_by_effective_date(gql, vendor, admin):
     await gql.data(RECORD, {"input": [step("late", "APPRENTICE", on=TODAY - timedelta(days=5))]}, key=vendor)
     await gql.data(RECORD, {"input": [step("early", "REGISTERED", on=TODAY - timedelta(days=60))]}, key=vendor)

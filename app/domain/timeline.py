@@ -94,7 +94,10 @@ class Segment(NamedTuple):
 
 TrainingEnd = Callable[[str, str], date | None]
 
-_STATUS_STEPS = frozenset(Status.__members__)
+# The steps that change the status; the others (MEETING, INFO_SESSION, PRE_REGISTERED) leave the
+# path as it is, so a batch of them needs no path recomputed.
+STATUS_STEPS = frozenset(Status.__members__)
+_STATUS_STEPS = STATUS_STEPS
 _ONE_DAY = timedelta(days=1)
 # Plain strings, compared and stored without the enum machinery (StrEnum members equal them).
 _REGISTERED, _APPRENTICE, _CONTRACT_BROKEN, _COMPLETED = "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "COMPLETED"

@@ -22,7 +22,7 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.identifiers import Invalid, check_certification, check_ine, check_nir, check_uai
-from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
+from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
 from app.security import IdentityVault
@@ -206,17 +206,20 @@ async def record_steps(
     if valid:
         valid = await _check_rights(steps, principal, valid, result)
     if valid:
-        # event_id -> (content_hash, youth_id) of this vendor's events already stored
-        known = {row[0]: (row[1], row[2]) for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
+        # event_id -> (content_hash, youth_id, step) of this vendor's events already stored
+        known = {row[0]: row[1:] for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
         to_write = [v for v in valid if v.event_id not in known or known[v.event_id][0] != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
-            replaced_youths = [known[v.event_id][1] for v in to_write if v.event_id in known]
-            written_youths, fresh = await _write(db, vault, steps, principal, to_write, replaced_youths, result)
+            replaced = [known[v.event_id] for v in to_write if v.event_id in known]
+            # The youths of replaced events are locked too; their paths change when the event
+            # they lose changed the status.
+            replaced_youths = [youth_id for _, youth_id, step in replaced if step in STATUS_STEPS]
+            changed, fresh = await _write(db, vault, steps, principal, to_write, [y for _, y, _ in replaced], result)
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
             # whole history is in this batch.
-            await recompute(db, settings, written_youths + replaced_youths, histories=fresh)
+            await recompute(db, settings, changed + replaced_youths, histories=fresh)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 
@@ -244,8 +247,8 @@ async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
     records: list[_Valid], replaced_youths: list[int], result: BatchResult,
 ) -> tuple[list[int], dict[int, list[StepFact]]]:
-    """Write the records; return the youths whose path changed, and the full histories of the
-    youths this batch created."""
+    """Write the records; return the youths whose path may have changed (a status step written,
+    or steps moved by a merge), and the full histories of those this batch created."""
     resolution = await resolve_youths(db, vault, [r.identity for r in records], replaced_youths)
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
@@ -259,11 +262,13 @@ async def _write(
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in resolution.created}
-    if fresh:
-        by_event = {record.event_id: record for record in records}
-        for row_id, event_id, youth_id in written:
-            facts = fresh.get(youth_id)
-            if facts is not None:
-                r = by_event[event_id]
-                facts.append(StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end))
-    return [row[2] for row in written] + [kept for _, kept in resolution.merged], fresh
+    by_event = {record.event_id: record for record in records}
+    changed: set[int] = {kept for _, kept in resolution.merged}  # steps moved to them
+    for row_id, event_id, youth_id in written:
+        r = by_event[event_id]
+        if r.step in STATUS_STEPS:
+            changed.add(youth_id)
+        facts = fresh.get(youth_id)
+        if facts is not None:
+            facts.append(StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end))
+    return list(changed), {youth_id: facts for youth_id, facts in fresh.items() if youth_id in changed}
