@@ -35,3 +35,13 @@ def test_identity_hashes_are_keyed_and_separate_ine_from_nir():
     assert vault.hash_ine("123456789AB") == vault.hash_ine("123456789AB")
     assert vault.hash_ine("123456789AB") != other.hash_ine("123456789AB")
     assert vault.hash_ine("X") != vault.hash_nir("X")
+
+
+def test_identity_hashes_keep_their_definition():
+    """Stored hashes are matched forever: HMAC-SHA256(key, "ine:"/"nir:" + value), whatever the code's shortcuts."""
+    import hmac
+
+    vault = IdentityVault(b"hash-key", b"k" * 32)
+    assert vault.hash_ine("123456789AB") == hmac.digest(b"hash-key", b"ine:123456789AB", "sha256")
+    assert vault.hash_nir("199997500001") == hmac.digest(b"hash-key", b"nir:199997500001", "sha256")
+    assert vault.hash_ine("123456789AB") == vault.hash_ine("123456789AB")  # the keyed state is copied, never consumed

@@ -329,6 +329,19 @@ async def test_no_nir_is_stored_in_any_column(settings, database, vendor, connec
     assert await count(connection, "SELECT count(*) FROM youth WHERE nir_given") == 10
 
 
+async def test_without_nir_matching_a_youth_learns_that_a_nir_was_given(gql, vendor, connection):
+    await gql.data(RECORD, {"input": [step("g1", "MEETING"), step("g2", "REGISTERED", ine=INE2, nir=synthetic_nir(1))]}, key=vendor)
+    assert await count(connection, "SELECT count(*) FROM youth") == 2
+    assert await count(connection, "SELECT count(*) FROM youth WHERE nir_given") == 1
+    # a later record for the first youth brings a NIR, twice in one batch with the same INE
+    batch = [step("g3", "REGISTERED", nir=synthetic_nir(2)), step("g4", "APPRENTICE", nir=synthetic_nir(2))]
+    assert (await gql.data(RECORD, {"input": batch}, key=vendor))["recordSteps"]["accepted"] == 2
+    assert await count(connection, "SELECT count(*) FROM youth") == 2
+    assert await count(connection, "SELECT count(*) FROM youth WHERE nir_given") == 2
+    assert await count(connection, "SELECT count(*) FROM youth WHERE nir_hash IS NOT NULL") == 0
+    assert await count(connection, "SELECT count(DISTINCT youth_id) FROM step_event") == 2
+
+
 async def test_erasure_removes_the_youth_and_its_path_and_unlinks_wishes(gql, vendor, admin, connection):
     await gql.data(RECORD, {"input": [step("e1", "REGISTERED"), step("e2", "APPRENTICE", ine=INE2)]}, key=vendor)
     assert (await gql.data('mutation($ine: String) { eraseYouth(ine: $ine) }', {"ine": INE1}, key=admin.key))["eraseYouth"] is True

@@ -40,6 +40,7 @@ _INE_FORMATS = (
     re.compile(r"^\d{10}[A-Z]$"),  # BEA
     re.compile(r"^\d{4}A\d{5}[A-Z]$"),  # apprentissage
 )
+_INE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _INE_FORMATS))
 _CFD = re.compile(r"^[A-Z0-9]{3}\d{3}[A-Z0-9]{2}$")
 _RNCP = re.compile(r"^RNCP\d{3,5}$")
 _RNCP_DIGITS = re.compile(r"^\d{3,5}$")
@@ -47,6 +48,8 @@ _DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-9])
 
 
 def _compact(value: str) -> str:
+    if value.isalnum():  # no space to remove: the common case, without the regular expression
+        return value.upper()
     return _SPACES.sub("", value).upper()
 
 
@@ -97,9 +100,8 @@ def check_ine(value: str) -> str | Invalid:
     """INE: format only, one of RNIE (9 digits + 2 letters), BEA (10 digits + letter) or
     apprentissage (4 digits, A, 5 digits, letter)."""
     ine = _compact(value)
-    for pattern in _INE_FORMATS:
-        if pattern.match(ine):
-            return ine
+    if _INE.match(ine):
+        return ine
     return Invalid(
         "INVALID_INE",
         "an INE is 9 digits + 2 letters (RNIE), 10 digits + 1 letter (BEA) "

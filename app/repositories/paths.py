@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, text
 
+from app.repositories import arrays
 from app.repositories.base import Repository
 
 
@@ -21,20 +22,20 @@ class PathRepository(Repository):
             await self.db.run(
                 "INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version)"
                 " SELECT youth_id, starts::date[], statuses::text[], uais::text[], certifications::text[],"
-                " causes::text[], $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                " causes::text[], $7 FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::text[]) AS p(youth_id, starts, statuses, uais, certifications, causes)"
                 " ON CONFLICT (youth_id) DO UPDATE SET starts = excluded.starts, statuses = excluded.statuses,"
                 " uais = excluded.uais, certifications = excluded.certifications, causes = excluded.causes,"
                 " rule_version = excluded.rule_version, computed_at = now()",
-                *paths, rule_version,
+                arrays.ints(paths[0]), *paths[1:], rule_version,
             )
         if empty_youth_ids:
             await self.delete(empty_youth_ids)
 
     async def delete(self, youth_ids: Sequence[int]) -> None:
         await self.db.run(
-            "DELETE FROM youth_path p USING unnest($1::bigint[]) AS i(youth_id) WHERE p.youth_id = i.youth_id",
-            list(youth_ids),
+            "DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(youth_id) WHERE p.youth_id = i.youth_id",
+            arrays.ints(youth_ids),
         )
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Row[Any]]:

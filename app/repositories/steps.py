@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Row, text
 
+from app.repositories import arrays
 from app.repositories.base import Repository
 
 
@@ -54,8 +55,8 @@ class StepRepository(Repository):
         return await self.db.fetch(
             "INSERT INTO step_event (vendor_client_id, event_id, youth_id, uai, certification_code, step,"
             " effective_date, portal, portal_wish_id, contract_start, contract_end, content_hash)"
-            " SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::date[],"
-            " $8::text[], $9::text[], $10::date[], $11::date[], $12::bytea[])"
+            " SELECT $1, * FROM unnest($2::text[], $3::text::bigint[], $4::text[], $5::text[], $6::text[], $7::text::date[],"
+            " $8::text[], $9::text[], $10::text::date[], $11::text::date[], $12::bytea[])"
             " ON CONFLICT (vendor_client_id, event_id) DO UPDATE SET youth_id = excluded.youth_id,"
             " uai = excluded.uai, certification_code = excluded.certification_code, step = excluded.step,"
             " effective_date = excluded.effective_date, portal = excluded.portal,"
@@ -63,7 +64,8 @@ class StepRepository(Repository):
             " contract_end = excluded.contract_end, content_hash = excluded.content_hash, received_at = now()"
             " WHERE step_event.content_hash <> excluded.content_hash"
             " RETURNING id, event_id, youth_id",
-            vendor_id, *columns,
+            vendor_id, columns[0], arrays.ints(columns[1]), columns[2], columns[3], columns[4], arrays.dates(columns[5]),
+            columns[6], columns[7], arrays.dates(columns[8]), arrays.dates(columns[9]), columns[10],
         )
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Row[Any]]:
@@ -82,8 +84,8 @@ class StepRepository(Repository):
         return await self.db.fetch(
             "SELECT youth_id, array_agg(step), array_agg(effective_date), array_agg(id), array_agg(uai),"
             " array_agg(certification_code), array_agg(contract_start), array_agg(contract_end)"
-            " FROM unnest($1::bigint[]) AS i(youth_id) JOIN step_event USING (youth_id) GROUP BY youth_id",
-            list(youth_ids),
+            " FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN step_event USING (youth_id) GROUP BY youth_id",
+            arrays.ints(youth_ids),
         )
 
     async def training_ends(self, uais: Sequence[str]) -> list[Any]:

@@ -19,7 +19,7 @@ from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Identity:
     ine: str | None  # normalised INE, kept only to be encrypted for a new youth
     ine_hash: bytes | None
@@ -60,6 +60,9 @@ async def resolve_youths(
     repository = YouthRepository(db)
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
+    if not nir_hashes and all(i.ine_hash for i in identities):
+        # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
+        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock)
     by_ine: dict[bytes, _Youth] = {}
     by_nir: dict[bytes, _Youth] = {}
     for youth_id, ine_hash, nir_hash, nir_given in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
@@ -109,6 +112,39 @@ async def resolve_youths(
         merged=merged,
         created=frozenset(created),
     )
+
+
+async def _resolve_by_ine(
+    repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
+    also_lock: Sequence[int],
+) -> Resolution:
+    """Matching when every identity has an INE hash and none a NIR hash: a dictionary look-up per
+    record, the new INEs created, the fact that a NIR was given learned."""
+    youth_of: dict[bytes, int] = {}
+    nir_given_of: dict[bytes, bool] = {}
+    for youth_id, ine_hash, _, nir_given in await repository.find(sorted(ine_hashes), [], also_lock):
+        if ine_hash in ine_hashes:
+            youth_of[ine_hash] = youth_id
+            nir_given_of[ine_hash] = nir_given
+    given = {i.ine_hash for i in identities if i.nir_given}
+    learned = [youth_of[h] for h in given if h in youth_of and not nir_given_of[h]]
+    created: frozenset[int] = frozenset()
+    new = {i.ine_hash: i.ine for i in identities if i.ine_hash not in youth_of}
+    if new:
+        rows = await repository.insert_new(
+            [(ine_hash, vault.encrypt_ine(ine) if ine else None, None, ine_hash in given) for ine_hash, ine in new.items()]
+        )
+        created = frozenset(row[0] for row in rows)
+        youth_of.update((row[1], row[0]) for row in rows)
+        missing = [h for h in new if h not in youth_of]
+        if missing:  # created meanwhile by a concurrent batch: take theirs
+            for youth_id, ine_hash, _, nir_given in await repository.find(missing, []):
+                youth_of[ine_hash] = youth_id
+                if ine_hash in given and not nir_given:
+                    learned.append(youth_id)
+    if learned:
+        await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in learned])
+    return Resolution(youth_ids=[youth_of[i.ine_hash] for i in identities], merged=[], created=created)
 
 
 def _match(identity: Identity, by_ine: dict[bytes, _Youth], by_nir: dict[bytes, _Youth]) -> _Youth:

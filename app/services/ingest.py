@@ -70,6 +70,13 @@ class _Reject(Exception):
 def _string(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
     """A text field, stripped; enum members (coerced GraphQL input) give their name."""
     raw = record.get(name)
+    if type(raw) is str:  # the common case first
+        value = raw.strip()
+        if value:
+            return value
+        if required:
+            raise _Reject(name, "MISSING_FIELD", f"{name} is required")
+        return None
     if raw is None:
         if required:
             raise _Reject(name, "MISSING_FIELD", f"{name} is required")
@@ -127,9 +134,8 @@ async def record_steps(
         try:
             if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check is slow
                 raise _Reject(None, "INVALID_TYPE", "a record is an object with StepInput's fields")
-            unknown = record.keys() - STEP_FIELDS
-            if unknown:
-                name = sorted(unknown)[0]
+            if not STEP_FIELDS.issuperset(record):
+                name = sorted(record.keys() - STEP_FIELDS)[0]
                 raise _Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of StepInput")
             event_id = _string(record, "eventId", required=True)
             if len(event_id) > MAX_ID_LENGTH:
