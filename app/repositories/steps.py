@@ -78,13 +78,13 @@ class StepRepository(Repository):
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 
     async def histories(self, youth_ids: Sequence[int]) -> list[Any]:
-        """Each youth's steps as one array per column, in StepFact's order (step, effective date,
-        id, uai, certification, contract start and end): arrays of plain values decode much faster
-        than arrays of records. Unordered: the timeline puts them in path order."""
+        """Every step of these youths, one row each: youth_id, then StepFact's fields (step,
+        effective date, id, uai, certification, contract start and end). Plain rows cost the
+        database less than aggregating them per youth; unordered: the timeline puts them in path
+        order."""
         return await self.db.fetch(
-            "SELECT youth_id, array_agg(step), array_agg(effective_date), array_agg(id), array_agg(uai),"
-            " array_agg(certification_code), array_agg(contract_start), array_agg(contract_end)"
-            " FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN step_event USING (youth_id) GROUP BY youth_id",
+            "SELECT e.youth_id, e.step, e.effective_date, e.id, e.uai, e.certification_code, e.contract_start,"
+            " e.contract_end FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN step_event e ON e.youth_id = i.youth_id",
             arrays.ints(youth_ids),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from app.db import RequestSession
 from app.domain.timeline import Rules, StepFact, timeline
@@ -40,12 +41,15 @@ async def recompute(
         return 0
     steps = StepRepository(db)
     known = histories or {}
-    facts_of: dict[int, Sequence[tuple]] = dict(known)
+    facts_of: dict[int, list[Sequence[Any]]] = {youth_id: list(facts) for youth_id, facts in known.items()}
     stored = [y for y in youth_ids if y not in known]
     if stored:
-        # one row per youth: youth_id, then one array per StepFact field
-        for youth_id, *columns in await steps.histories(stored):
-            facts_of[youth_id] = list(zip(*columns))
+        # one row per step: youth_id, then StepFact's fields
+        for row in await steps.histories(stored):
+            facts = facts_of.get(row[0])
+            if facts is None:
+                facts_of[row[0]] = facts = []
+            facts.append(row[1:])
     contract_uais = {f[3] for facts in facts_of.values() for f in facts if f[6] is not None}
     ends: dict[tuple[str, str], date] = {}
     if contract_uais:
