@@ -22,6 +22,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from graphql import (
     GraphQLResolveInfo,
     ListTypeNode,
@@ -45,8 +46,9 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 ATTEMPTS = 4
 
 
-def sqlstate(error: DBAPIError) -> str | None:
-    original = error.orig
+def sqlstate(error: Exception) -> str | None:
+    """The SQLSTATE of a database error, raised through SQLAlchemy or by the driver directly."""
+    original = error.orig if isinstance(error, DBAPIError) else error
     return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
 
 
@@ -112,7 +114,7 @@ def _resolver(handler: RawHandler, permission: RoleIn) -> Callable[..., Awaitabl
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await handler(context, input)
-            except DBAPIError as error:
+            except (DBAPIError, asyncpg.PostgresError) as error:
                 if sqlstate(error) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
                     raise
                 await context.db.rollback()

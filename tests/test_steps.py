@@ -421,3 +421,25 @@ async def test_a_contract_ending_at_the_offers_session_end_completes_the_trainin
     )
     no_offer = (await gql.data(YOUTH, {"ine": INE2}, key=admin.key))["youth"]["situation"]
     assert (no_offer["status"], no_offer["cause"]) == ("REGISTERED", "CONTRACT_ENDED")
+
+
+async def test_a_deadlock_between_batches_is_retried(gql, vendor, admin, monkeypatch):
+    """The database may abort one of two batches locking the same youths: the call runs again."""
+    import asyncpg
+
+    from app.services import ingest
+
+    real, calls = ingest.record_steps, []
+
+    async def deadlocking_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            await real(*args, **kwargs)  # writes, then the transaction is aborted
+            raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "record_steps", deadlocking_once)
+    payload = (await gql.data(RECORD, {"input": [step("d1", "REGISTERED")]}, key=vendor))["recordSteps"]
+    assert (len(calls), payload["accepted"], payload["unchanged"]) == (2, 1, 0)  # the first attempt was rolled back
+    youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
+    assert [e["step"] for e in youth["history"]] == ["REGISTERED"]
