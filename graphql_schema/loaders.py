@@ -15,7 +15,7 @@ from aiodataloader import DataLoader
 
 from app.db import RequestSession
 from app.security import IdentityVault
-from app.services import reference, youths
+from app.services import offers, reference, wishes, youths
 
 K = TypeVar("K")
 
@@ -69,5 +69,18 @@ class Loaders:
 
         async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
             return await youths.ines(db, vault, ids)
+
+        return _loader(self._db, fetch)
+
+    @cached_property
+    def history_by_wish(self) -> DataLoader:
+        return _loader(self._db, wishes.histories)
+
+    @cached_property
+    def offer_by_id(self) -> DataLoader:
+        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
+            from graphql_schema.types.offer import Offer
+
+            return [None if row is None else Offer.from_row(row) for row in await offers.by_ids(db, ids)]
 
         return _loader(self._db, fetch)

@@ -20,11 +20,13 @@ from graphql_schema import bulk
 from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import steps as step_mutations
+from graphql_schema.mutations import wishes as wish_mutations
 from graphql_schema.permissions import allow
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
 from graphql_schema.queries import pending
+from graphql_schema.queries import wishes as wish_queries
 from graphql_schema.queries import youths as youth_queries
 
 A, V, P, D, L = Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT
@@ -56,17 +58,17 @@ class Query:
         description="Training offers with capacities and vacancies; `first` 1 to 500. Any role.",
     )
     wishes = strawberry.field(
-        resolver=pending.wishes,
+        resolver=wish_queries.wishes_,
         extensions=[allow(P)],
         description="PORTAL: only its own portal's wishes, with their outcome; `first` 1 to 500. Reads are audited.",
     )
     wish = strawberry.field(
-        resolver=pending.wish,
+        resolver=wish_queries.wish,
         extensions=[allow(P)],
         description="PORTAL: one of its wishes; null for an unknown id and for another portal's wish alike.",
     )
     wish_outcome_summary = strawberry.field(
-        resolver=pending.wish_outcome_summary,
+        resolver=wish_queries.wish_outcome_summary,
         extensions=[allow(P, L)],
         description="Counts of wishes by stage and match. PORTAL (own wishes), PILOT (all, in scope).",
     )
@@ -105,7 +107,7 @@ class Mutation:
         description="VENDOR: at most 2,000 records a call; same CFA rules as recordSteps.",
     )
     submit_wishes = strawberry.field(
-        resolver=pending.submit_wishes,
+        resolver=wish_mutations.submit_wishes,
         extensions=[allow(P)],
         description="PORTAL: at most 2,000 records a call; stored under the caller's portal.",
     )
@@ -170,7 +172,9 @@ def build_schema() -> HubSchema:
             lambda: ValidationCache(maxsize=256),
         ],
     )
-    bulk.install(built, {"recordSteps": step_mutations.record_steps_raw})
+    bulk.install(
+        built, {"recordSteps": step_mutations.record_steps_raw, "submitWishes": wish_mutations.submit_wishes_raw}
+    )
     return built
 
 

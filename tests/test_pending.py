@@ -9,14 +9,10 @@ from tests.factories import new_client
 
 PENDING = [
     (Role.VENDOR, "{ offers { totalCount } }", "offers"),
-    (Role.PORTAL, "{ wishes { totalCount } }", "wishes"),
-    (Role.PORTAL, '{ wish(portalWishId: "x") { id } }', "wish"),
-    (Role.PILOT, "{ wishOutcomeSummary { count } }", "wishOutcomeSummary"),
     (Role.ADVISER, "{ atRiskYouths { totalCount } }", "atRiskYouths"),
     (Role.PILOT, "{ headcounts(groupBy: REGION) { key } }", "headcounts"),
     (Role.PILOT, "{ headcountSeries(from: \"2026-01-01\", to: \"2026-06-01\", interval: MONTH, groupBy: NATIONAL) { on } }", "headcountSeries"),
     (Role.VENDOR, "mutation { upsertOffers(input: []) { accepted } }", "upsertOffers"),
-    (Role.PORTAL, "mutation { submitWishes(input: []) { accepted } }", "submitWishes"),
 ]
 
 

@@ -1,13 +1,16 @@
-"""Wishes (vœux) transmitted by the portals to CFAs."""
+"""Wishes (vœux) transmitted by the portals to CFAs, with their outcome kept up to date."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
+
+STAGES = "('NO_NEWS', 'HANDLED', 'REGISTERED', 'APPRENTICE', 'LEFT')"
+MATCHES = "('AS_WISHED', 'OTHER_TRAINING', 'OTHER_CFA')"
 
 
 class Wish(SQLModel, table=True):
@@ -15,8 +18,12 @@ class Wish(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("portal", "portal_wish_id"),
         CheckConstraint("portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
+        CheckConstraint(f"outcome_stage IN {STAGES}", name="outcome_stage"),
+        CheckConstraint(f"outcome_match IS NULL OR outcome_match IN {MATCHES}", name="outcome_match"),
         Index("ix_wish_portal_submitted_at_id", "portal", "submitted_at", "id"),
-        Index("ix_wish_portal_outcome_changed_at", "portal", "outcome_changed_at"),
+        # a portal's incremental synchronisation: what changed after an instant, in id order
+        Index("ix_wish_portal_outcome_changed_at_id", "portal", "outcome_changed_at", "id"),
+        Index("ix_wish_portal_outcome_stage_id", "portal", "outcome_stage", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
@@ -30,6 +37,14 @@ class Wish(SQLModel, table=True):
     certification_code: str = Field(foreign_key="certification.code", max_length=12)
     offer_id: int | None = Field(default=None, foreign_key="offer.id", sa_type=BigInteger)
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # Hash of the record as the portal sent it: an identical resend is "unchanged".
+    content_hash: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # The outcome (app/domain/outcome.py), recomputed whenever the wish or the youth's steps change.
+    outcome_stage: str = Field(default="NO_NEWS", max_length=16, sa_column_kwargs={"server_default": text("'NO_NEWS'")})
+    outcome_match: str | None = Field(default=None, max_length=16)
+    outcome_since: date | None = None
+    outcome_uai: str | None = Field(default=None, max_length=8)
+    outcome_certification: str | None = Field(default=None, max_length=12)
     outcome_changed_at: datetime = created_at_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -30,9 +30,11 @@ class StepRepository(Repository):
         )
 
     async def known_events(self, vendor_id: uuid.UUID, event_ids: Sequence[str]) -> list[Any]:
-        """(event_id, content_hash, youth_id, step) of this vendor's events among these ids."""
+        """(event_id, content_hash, youth_id, step, portal, portal_wish_id) of this vendor's events
+        among these ids."""
         return await self.db.fetch(
-            "SELECT e.event_id, e.content_hash, e.youth_id, e.step FROM unnest($2::text[]) AS i(event_id)"
+            "SELECT e.event_id, e.content_hash, e.youth_id, e.step, e.portal, e.portal_wish_id"
+            " FROM unnest($2::text[]) AS i(event_id)"
             " JOIN step_event e ON e.vendor_client_id = $1 AND e.event_id = i.event_id",
             vendor_id, list(event_ids),
         )

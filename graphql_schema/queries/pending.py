@@ -11,14 +11,13 @@ import strawberry
 from app.errors import NotImplementedYet
 from graphql_schema.arguments import After, First
 from graphql_schema.context import Info
-from graphql_schema.inputs.filters import AtRiskFilter, HeadcountFilter, OfferFilter, WishFilter
-from graphql_schema.inputs.records import OfferInput, WishInput
+from graphql_schema.inputs.filters import AtRiskFilter, HeadcountFilter, OfferFilter
+from graphql_schema.inputs.records import OfferInput
 from graphql_schema.types.batch import BatchPayload
 from graphql_schema.types.enums import HeadcountDimension, Interval
 from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
 from graphql_schema.types.offer import OfferConnection
 from graphql_schema.types.path import AtRiskConnection
-from graphql_schema.types.wish import OutcomeCount, Wish, WishConnection
 
 
 def _not_yet(info: Info) -> NotImplementedYet:
@@ -26,20 +25,6 @@ def _not_yet(info: Info) -> NotImplementedYet:
 
 
 async def offers(info: Info, filter: OfferFilter | None = None, first: First = 50, after: After = None) -> OfferConnection:
-    raise _not_yet(info)
-
-
-async def wishes(info: Info, filter: WishFilter | None = None, first: First = 50, after: After = None) -> WishConnection:
-    raise _not_yet(info)
-
-
-async def wish(
-    info: Info, portal_wish_id: Annotated[str, strawberry.argument(description="The portal's id of the wish.")]
-) -> Wish | None:
-    raise _not_yet(info)
-
-
-async def wish_outcome_summary(info: Info, filter: WishFilter | None = None) -> list[OutcomeCount]:
     raise _not_yet(info)
 
 
@@ -74,10 +59,6 @@ async def headcount_series(
 
 
 async def upsert_offers(info: Info, input: list[OfferInput]) -> BatchPayload:
-    raise _not_yet(info)
-
-
-async def submit_wishes(info: Info, input: list[WishInput]) -> BatchPayload:
     raise _not_yet(info)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -30,6 +32,15 @@ class Offer:
     uai: strawberry.Private[str]
     certification_code: strawberry.Private[str]
     department_code: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Offer:
+        return cls(
+            id=strawberry.ID(str(row["id"])), session_start=row["session_start"], session_end=row["session_end"],
+            capacity=row["capacity"], revised_capacity=row["revised_capacity"], enrolled=row["enrolled"],
+            parcoursup_id=row["parcoursup_id"], affelnet_id=row["affelnet_id"], updated_at=row["updated_at"],
+            uai=row["uai"], certification_code=row["certification_code"], department_code=row["department_code"],
+        )
 
     @strawberry.field(description="(revisedCapacity ?? capacity) - enrolled, never below 0; null when no capacity is known.")
     def vacancies(self) -> int | None:

@@ -39,14 +39,16 @@ class StatusEvent:
 
     @classmethod
     def from_row(cls, row: Any) -> StatusEvent:
+        """From a step_event row: an SQLAlchemy row or an asyncpg record."""
+        m = row._mapping if hasattr(row, "_mapping") else row
         return cls(
-            step=Step(row.step),
-            effective_date=row.effective_date,
-            received_at=row.received_at,
-            contract_start=row.contract_start,
-            contract_end=row.contract_end,
-            uai=row.uai,
-            certification_code=row.certification_code,
+            step=Step(m["step"]),
+            effective_date=m["effective_date"],
+            received_at=m["received_at"],
+            contract_start=m["contract_start"],
+            contract_end=m["contract_end"],
+            uai=m["uai"],
+            certification_code=m["certification_code"],
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -39,13 +40,16 @@ class Wish:
     portal: Portal = strawberry.field(description="The portal that sent it.")
     portal_wish_id: str = strawberry.field(description="The portal's own identifier, unique per portal.")
     submitted_at: datetime = strawberry.field(description="When the portal transmitted the wish.")
-    offer: Offer | None = strawberry.field(description="The offer wished, when the portal named it.")
-    outcome: WishOutcome = strawberry.field(description="What became of the wish.")
-    history: list[StatusEvent] = strawberry.field(
-        description="The youth's steps since the wish, every CFA included, oldest first."
+    outcome: WishOutcome = strawberry.field(
+        description="What became of the wish (kept up to date as steps arrive; see the README's outcome rules)."
     )
+    outcome_changed_at: datetime = strawberry.field(
+        description="When the outcome last changed (or the wish arrived): what `outcomeChangedSince` compares."
+    )
+    wish_id: strawberry.Private[int]
     uai: strawberry.Private[str]
     certification_code: strawberry.Private[str]
+    offer_id: strawberry.Private[int | None]
 
     @strawberry.field(description="The CFA wished.")
     async def cfa(self, info: Info) -> Cfa:
@@ -54,6 +58,41 @@ class Wish:
     @strawberry.field(description="The certification wished.")
     async def certification(self, info: Info) -> Certification:
         return await load_certification(info, self.certification_code)
+
+    @strawberry.field(description="The offer wished, when the portal named it.")
+    async def offer(self, info: Info) -> Offer | None:
+        if self.offer_id is None:
+            return None
+        return await info.context.loaders.offer_by_id.load(self.offer_id)
+
+    @strawberry.field(
+        description="The steps the outcome counts: the youth's steps since the wish, every CFA included, and the "
+        "steps a CFA linked to this wish; oldest first."
+    )
+    async def history(self, info: Info) -> list[StatusEvent]:
+        rows = await info.context.loaders.history_by_wish.load(self.wish_id)
+        return [StatusEvent.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Wish:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            portal=Portal(row["portal"]),
+            portal_wish_id=row["portal_wish_id"],
+            submitted_at=row["submitted_at"],
+            outcome=WishOutcome(
+                stage=OutcomeStage(row["outcome_stage"]),
+                match=None if row["outcome_match"] is None else OutcomeMatch(row["outcome_match"]),
+                since=row["outcome_since"],
+                uai=row["outcome_uai"],
+                certification_code=row["outcome_certification"],
+            ),
+            outcome_changed_at=row["outcome_changed_at"],
+            wish_id=row["id"],
+            uai=row["uai"],
+            certification_code=row["certification_code"],
+            offer_id=row["offer_id"],
+        )
 
 
 @strawberry.type(description="An edge of a wish list.")

@@ -1,0 +1,181 @@
+"""Wishes: the batch write path, the outcome inputs and updates, and the portals' reads.
+
+Batch statements run on the driver with arrays joined by ``unnest`` (see steps.py). A wish's
+submission day is its instant in Europe/Paris: the portals and the CFAs count days in France.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.repositories import arrays
+from app.repositories.base import Repository
+
+SUBMITTED_ON = "(w.submitted_at AT TIME ZONE 'Europe/Paris')::date"
+WISH_COLUMNS = (
+    "w.id, w.portal, w.portal_wish_id, w.submitted_at, w.uai, w.certification_code, w.offer_id, w.youth_id,"
+    " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification, w.outcome_changed_at"
+)
+
+
+@dataclass(frozen=True)
+class WishQuery:
+    """Which wishes a read covers: a portal's own (``portal``), or those wished at CFAs of some
+    departments (``departments``; None: everywhere), narrowed by WishFilter's fields."""
+
+    portal: str | None = None
+    departments: frozenset[str] | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    uai: str | None = None
+    stage: str | None = None
+    changed_since: datetime | None = None
+
+    def where(self, args: list[Any]) -> str:
+        """SQL conditions on ``w`` (and ``c``, the wished CFA, when departments are given)."""
+        conditions = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if self.portal is not None:
+            conditions.append(f"w.portal = {arg(self.portal)}")
+        if self.departments is not None:
+            conditions.append(
+                f"w.uai IN (SELECT c.uai FROM cfa c WHERE c.department_code = ANY({arg(sorted(self.departments))}::text[]))"
+            )
+        if self.submitted_from is not None:
+            conditions.append(f"w.submitted_at >= {arg(self.submitted_from)}")
+        if self.submitted_to is not None:
+            conditions.append(f"w.submitted_at < {arg(self.submitted_to)}")
+        if self.uai is not None:
+            conditions.append(f"w.uai = {arg(self.uai)}")
+        if self.stage is not None:
+            conditions.append(f"w.outcome_stage = {arg(self.stage)}")
+        if self.changed_since is not None:
+            conditions.append(f"w.outcome_changed_at > {arg(self.changed_since)}")
+        return " AND ".join(conditions) or "true"
+
+
+class WishRepository(Repository):
+    async def known(self, portal: str, wish_ids: Sequence[str]) -> list[Any]:
+        """(portal_wish_id, content_hash, id, youth_id) of this portal's wishes among these ids."""
+        return await self.db.fetch(
+            "SELECT w.portal_wish_id, w.content_hash, w.id, w.youth_id FROM unnest($2::text[]) AS i(wish_id)"
+            " JOIN wish w ON w.portal = $1 AND w.portal_wish_id = i.wish_id",
+            portal, list(wish_ids),
+        )
+
+    async def offers_of(self, offer_ids: Sequence[int]) -> list[Any]:
+        """(id, uai) of these offers."""
+        return await self.db.fetch(
+            "SELECT o.id, o.uai FROM unnest($1::text::bigint[]) AS i(id) JOIN offer o ON o.id = i.id",
+            arrays.ints(offer_ids),
+        )
+
+    async def upsert(self, portal: str, columns: Sequence[list[Any]]) -> list[Any]:
+        """Insert new wishes and replace changed ones (same portal and portalWishId); return
+        (id, portal_wish_id). ``columns``: portal_wish_id, youth_id, uai, certification, offer_id,
+        submitted_at, content_hash. A new wish starts as NO_NEWS, changed now (it appears in the
+        portal's next synchronisation)."""
+        wish_ids, youth_ids, uais, certifications, offer_ids, submitted, hashes = columns
+        return await self.db.fetch(
+            "INSERT INTO wish (portal, portal_wish_id, youth_id, uai, certification_code, offer_id, submitted_at,"
+            " content_hash) SELECT $1, * FROM unnest($2::text[], $3::text::bigint[], $4::text[], $5::text[],"
+            " $6::text::bigint[], $7::timestamptz[], $8::bytea[])"
+            " ON CONFLICT (portal, portal_wish_id) DO UPDATE SET youth_id = excluded.youth_id, uai = excluded.uai,"
+            " certification_code = excluded.certification_code, offer_id = excluded.offer_id,"
+            " submitted_at = excluded.submitted_at, content_hash = excluded.content_hash, updated_at = now()"
+            " WHERE wish.content_hash IS DISTINCT FROM excluded.content_hash"
+            " RETURNING id, portal_wish_id",
+            portal, wish_ids, "{" + ",".join("NULL" if y is None else str(y) for y in youth_ids) + "}", uais,
+            certifications, "{" + ",".join("NULL" if o is None else str(o) for o in offer_ids) + "}", submitted, hashes,
+        )
+
+    async def outcome_targets(
+        self, youth_ids: Sequence[int], links: Sequence[tuple[str, str]], wish_ids: Sequence[int]
+    ) -> list[Any]:
+        """The wishes whose outcome may change: of these youths, linked by these (portal,
+        portalWishId), or these ids; locked in id order, so that a concurrent batch writing the
+        same wishes' steps waits and then sees them. Rows: id, youth_id, portal, portal_wish_id,
+        uai, certification_code, submitted_on, then the stored outcome."""
+        return await self.db.fetch(
+            f"SELECT w.id, w.youth_id, w.portal, w.portal_wish_id, w.uai, w.certification_code, {SUBMITTED_ON},"
+            " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification"
+            " FROM wish w WHERE w.id IN ("
+            " SELECT k.id FROM unnest($1::text::bigint[]) AS y(id) JOIN wish k ON k.youth_id = y.id"
+            " UNION ALL SELECT k.id FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
+            " JOIN wish k ON k.portal = l.portal AND k.portal_wish_id = l.wish_id"
+            " UNION ALL SELECT unnest($4::text::bigint[])) ORDER BY w.id FOR UPDATE OF w",
+            arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links], arrays.ints(wish_ids),
+        )
+
+    async def outcome_steps(self, youth_ids: Sequence[int], links: Sequence[tuple[str, str]]) -> list[Any]:
+        """The steps of these youths and the steps linked to these wishes: youth_id, step,
+        effective_date, id, uai, certification_code, portal, portal_wish_id."""
+        return await self.db.fetch(
+            "SELECT e.youth_id, e.step, e.effective_date, e.id, e.uai, e.certification_code, e.portal, e.portal_wish_id"
+            " FROM step_event e WHERE e.id IN ("
+            " SELECT s.id FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id"
+            " UNION SELECT s.id FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
+            " JOIN step_event s ON s.portal = l.portal AND s.portal_wish_id = l.wish_id"
+            " WHERE s.portal_wish_id IS NOT NULL)",
+            arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links],
+        )
+
+    async def set_outcomes(self, rows: Sequence[tuple[int, str, str | None, Any, str | None, str | None]]) -> None:
+        """(id, stage, match, since, uai, certification): the outcomes that changed, now."""
+        await self.db.run(
+            "UPDATE wish SET outcome_stage = o.stage, outcome_match = o.match, outcome_since = o.since,"
+            " outcome_uai = o.uai, outcome_certification = o.certification, outcome_changed_at = now()"
+            " FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text::date[], $5::text[], $6::text[])"
+            " AS o(id, stage, match, since, uai, certification) WHERE wish.id = o.id",
+            arrays.ints(r[0] for r in rows), [r[1] for r in rows], [r[2] for r in rows],
+            arrays.dates(r[3] for r in rows), [r[4] for r in rows], [r[5] for r in rows],
+        )
+
+    async def page(self, query: WishQuery, after_id: int | None, limit: int) -> list[Any]:
+        args: list[Any] = []
+        where = query.where(args)
+        if after_id is not None:
+            args.append(after_id)
+            where += f" AND w.id > ${len(args)}"
+        args.append(limit)
+        return await self.db.fetch(f"SELECT {WISH_COLUMNS} FROM wish w WHERE {where} ORDER BY w.id LIMIT ${len(args)}", *args)
+
+    async def count(self, query: WishQuery) -> int:
+        args: list[Any] = []
+        rows = await self.db.fetch(f"SELECT count(*) FROM wish w WHERE {query.where(args)}", *args)
+        return rows[0][0]
+
+    async def by_portal_id(self, portal: str, portal_wish_id: str) -> Any | None:
+        rows = await self.db.fetch(
+            f"SELECT {WISH_COLUMNS} FROM wish w WHERE w.portal = $1 AND w.portal_wish_id = $2", portal, portal_wish_id
+        )
+        return rows[0] if rows else None
+
+    async def summary(self, query: WishQuery) -> list[Any]:
+        """(stage, match, count) over the wishes of the query."""
+        args: list[Any] = []
+        return await self.db.fetch(
+            f"SELECT w.outcome_stage, w.outcome_match, count(*) FROM wish w WHERE {query.where(args)}"
+            " GROUP BY w.outcome_stage, w.outcome_match",
+            *args,
+        )
+
+    async def histories(self, wish_ids: Sequence[int]) -> list[Any]:
+        """For each wish, the steps its outcome counts: its youth's steps since the submission day
+        and the steps linked to it. Rows: wish_id, then the step's fields, in path order."""
+        return await self.db.fetch(
+            "SELECT w.id AS wish_id, e.id, e.step, e.effective_date, e.received_at, e.uai, e.certification_code,"
+            " e.contract_start, e.contract_end, e.portal, e.portal_wish_id"
+            " FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.id = i.id"
+            f" JOIN step_event e ON (e.youth_id = w.youth_id AND e.effective_date >= {SUBMITTED_ON})"
+            " OR (e.portal = w.portal AND e.portal_wish_id = w.portal_wish_id)"
+            " ORDER BY w.id, e.effective_date, e.id",
+            arrays.ints(wish_ids),
+        )

@@ -1,0 +1,273 @@
+"""Portals' wishes: submitWishes, and the reads of what became of them.
+
+submitWishes works like recordSteps (app/services/ingest.py): the records as the variables give
+them, checked one by one in a loop; the valid ones written with a constant number of set-based
+statements; the invalid ones reported (index, portalWishId, field, code) and kept for
+``myRejections``. A wish is upserted on (portal, portalWishId): an identical resend is
+``unchanged``, a different one replaces it. A wish may name a CFA that has not consented (the
+portal's own data): it is stored, and stays NO_NEWS until that CFA's data flows.
+
+Reads are the caller's portal's wishes only (PILOT: the summary over its territory); every read
+that exposes wishes writes the audit log (client, operation, wish ids and youth ids) in the
+request's transaction: if the audit cannot be written, nothing is answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.auth import Principal, Role
+from app.db import RequestSession
+from app.domain.batch import BatchResult
+from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.identifiers import Invalid, check_certification, check_uai
+from app.errors import BadInput
+from app.repositories.feedback import FeedbackRepository
+from app.repositories.steps import StepRepository
+from app.repositories.wishes import WishQuery, WishRepository
+from app.security import IdentityVault
+from app.services import outcomes
+from app.services.identity import Identity, resolve_youths
+from app.services.pagination import Page
+from app.services.paths import recompute
+from app.services.records import Reject, datetime_field, identity_fields, string_field
+from app.settings import NirMatching, Settings
+
+OPERATION = "submitWishes"
+MAX_ID_LENGTH = 100
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+WISH_FIELDS = frozenset({"portalWishId", "ine", "nir", "uai", "certification", "offerId", "submittedAt"})
+CURSOR = "wish"
+
+
+@dataclass(slots=True)
+class _Valid:
+    index: int
+    wish_id: str
+    uai: str
+    identity: Identity
+    certification: str
+    certification_kind: str
+    offer_id: int | None
+    submitted_at: datetime
+    content_hash: bytes
+
+
+async def submit_wishes(
+    db: RequestSession,
+    vault: IdentityVault,
+    settings: Settings,
+    principal: Principal,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> BatchResult:
+    """Validate and store a batch of WishInput records under the caller's portal."""
+    if principal.portal is None:
+        raise BadInput("this PORTAL client has no portal: ask the operator to recreate it", reason="NO_PORTAL")
+    portal = principal.portal.value
+    result = BatchResult()
+    latest = (now or datetime.now(UTC)) + timedelta(days=1)
+    nir_hmac = settings.nir_matching == NirMatching.HMAC
+    valid: list[_Valid] = []
+    seen: set[str] = set()
+    uai_checks: dict[str, str | Invalid] = {}
+    certification_checks: dict[str, Any] = {}
+    for index, record in enumerate(records):
+        wish_id = None
+        try:
+            if not isinstance(record, Mapping):
+                raise Reject(None, "INVALID_TYPE", "a record is an object with WishInput's fields")
+            if not WISH_FIELDS.issuperset(record):
+                name = sorted(record.keys() - WISH_FIELDS)[0]
+                raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of WishInput")
+            wish_id = string_field(record, "portalWishId", required=True)
+            if len(wish_id) > MAX_ID_LENGTH:
+                raise Reject("portalWishId", "INVALID_WISH_ID", f"portalWishId is 1 to {MAX_ID_LENGTH} characters")
+            if wish_id in seen:
+                raise Reject("portalWishId", "DUPLICATE_IN_BATCH", "this portalWishId appears earlier in the same batch")
+            seen.add(wish_id)
+            raw_uai = string_field(record, "uai", required=True)
+            uai = uai_checks.get(raw_uai)
+            if uai is None:
+                uai = uai_checks[raw_uai] = check_uai(raw_uai)
+            if isinstance(uai, Invalid):
+                raise Reject("uai", uai.code, uai.message)
+            ine, nir = identity_fields(record, nir_hmac)
+            raw_certification = string_field(record, "certification", required=True)
+            certification = certification_checks.get(raw_certification)
+            if certification is None:
+                certification = certification_checks[raw_certification] = check_certification(raw_certification)
+            if isinstance(certification, Invalid):
+                raise Reject("certification", certification.code, certification.message)
+            offer_id = None
+            raw_offer = string_field(record, "offerId")
+            if raw_offer is not None:
+                if not raw_offer.isdigit() or len(raw_offer) > 18:
+                    raise Reject("offerId", "UNKNOWN_OFFER", "offerId is the id of an offer of the wished CFA")
+                offer_id = int(raw_offer)
+            submitted = datetime_field(record, "submittedAt", required=True)
+            if submitted > latest or submitted < EARLIEST:
+                raise Reject("submittedAt", "INVALID_DATE", "submittedAt is from 2000 to one day from now at the latest")
+        except Reject as problem:
+            result.reject(index, wish_id, problem.field, problem.code, problem.message)
+            continue
+        ine_hash = vault.hash_ine(ine) if ine else None
+        nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
+        content = "|".join((
+            uai, ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else "", certification.code,
+            str(offer_id or ""), submitted.astimezone(UTC).isoformat(),
+        ))
+        valid.append(_Valid(
+            index, wish_id, uai, Identity(ine, ine_hash, nir_hash, nir is not None), certification.code,
+            certification.kind.value, offer_id, submitted, hashlib.sha256(content.encode()).digest(),
+        ))
+
+    if valid:
+        valid = await _check_targets(db, valid, result)
+    if valid:
+        repository = WishRepository(db)
+        known = {row[0]: row[1] for row in await repository.known(portal, [v.wish_id for v in valid])}
+        to_write = [v for v in valid if known.get(v.wish_id) != v.content_hash]
+        result.unchanged = len(valid) - len(to_write)
+        if to_write:
+            resolution = await resolve_youths(db, vault, [v.identity for v in to_write])
+            certifications = {v.certification: v.certification_kind for v in to_write}
+            await StepRepository(db).add_unverified_certifications(list(certifications), list(certifications.values()))
+            written = await repository.upsert(portal, [
+                [v.wish_id for v in to_write], resolution.youth_ids, [v.uai for v in to_write],
+                [v.certification for v in to_write], [v.offer_id for v in to_write], [v.submitted_at for v in to_write],
+                [v.content_hash for v in to_write],
+            ])
+            result.accepted = len(written)
+            result.unchanged += len(to_write) - len(written)  # identical resends sent concurrently
+            merged_into = [kept for _, kept in resolution.merged]
+            if merged_into:  # a wish's INE and NIR proved two youths the same: their steps moved
+                await recompute(db, settings, merged_into)
+            await outcomes.refresh(db, wish_ids=[row[0] for row in written], youth_ids=merged_into)
+    await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
+    return result
+
+
+async def _check_targets(db: RequestSession, valid: list[_Valid], result: BatchResult) -> list[_Valid]:
+    """The wished CFA must be registered (consent is not needed); a named offer must be one of
+    that CFA's."""
+    known_cfas = {row["uai"] for row in await StepRepository(db).cfa_rights(sorted({v.uai for v in valid}), None)}
+    offer_ids = sorted({v.offer_id for v in valid if v.offer_id is not None})
+    offers = {row[0]: row[1] for row in await WishRepository(db).offers_of(offer_ids)} if offer_ids else {}
+    kept = []
+    for record in valid:
+        if record.uai not in known_cfas:
+            result.reject(record.index, record.wish_id, "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
+        elif record.offer_id is not None and offers.get(record.offer_id) != record.uai:
+            result.reject(record.index, record.wish_id, "offerId", "UNKNOWN_OFFER", "no offer with this id at the wished CFA")
+        else:
+            kept.append(record)
+    result.rejected.sort(key=lambda error: error.index)
+    return kept
+
+
+# Reads ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WishFilterValues:
+    """WishFilter as the API layer hands it over."""
+
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    uai: str | None = None
+    stage: str | None = None
+    outcome_changed_since: datetime | None = None
+
+
+def query_for(principal: Principal, values: WishFilterValues | None, *, field: str = "filter") -> WishQuery:
+    """The wishes a principal may read, narrowed by a filter: a PORTAL its portal's; a PILOT the
+    wishes at CFAs of its departments (all of them when national); an ADMIN every wish."""
+    values = values or WishFilterValues()
+    uai = None
+    if values.uai is not None:
+        checked = check_uai(values.uai)
+        if isinstance(checked, Invalid):
+            raise BadInput(f"{field}.uai: {checked.message}", field=f"{field}.uai", reason=checked.code)
+        uai = checked
+    portal = departments = None
+    if principal.role == Role.PORTAL:
+        if principal.portal is None:
+            raise BadInput("this PORTAL client has no portal: ask the operator to recreate it", reason="NO_PORTAL")
+        portal = principal.portal.value
+    elif principal.role == Role.PILOT:
+        departments = principal.departments
+    return WishQuery(
+        portal=portal, departments=departments, submitted_from=values.submitted_from, submitted_to=values.submitted_to,
+        uai=uai, stage=values.stage, changed_since=values.outcome_changed_since,
+    )
+
+
+async def page(
+    db: RequestSession, principal: Principal, values: WishFilterValues | None, first: int, after: str | None,
+    request_id: str | None,
+) -> Page:
+    """A page of the caller's wishes in id order (stable while outcomes change), with the
+    total; audited."""
+    after_id = None
+    if after is not None:
+        try:
+            (after_id,) = decode_cursor(CURSOR, after, 1)
+            after_id = int(after_id)
+        except (CursorError, ValueError, TypeError):
+            raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    query = query_for(principal, values)
+    repository = WishRepository(db)
+    rows = await repository.page(query, after_id, first + 1)
+    rows, has_next = rows[:first], len(rows) > first
+    total = await repository.count(query)
+    await audit(db, principal, "wishes", rows, request_id)
+    return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)
+
+
+async def one(db: RequestSession, principal: Principal, portal_wish_id: str, request_id: str | None) -> Any | None:
+    """One of the caller's wishes; None for an unknown id and for another portal's alike."""
+    query = query_for(principal, None)
+    if query.portal is None:
+        return None
+    row = await WishRepository(db).by_portal_id(query.portal, portal_wish_id.strip())
+    if row is not None:
+        await audit(db, principal, "wish", [row], request_id)
+    return row
+
+
+async def summary(db: RequestSession, principal: Principal, values: WishFilterValues | None) -> list[tuple[str, str | None, int]]:
+    """(stage, match, count), in stage then match order; no person in it, not audited."""
+    rows = await WishRepository(db).summary(query_for(principal, values))
+    return sorted(((row[0], row[1], row[2]) for row in rows), key=_summary_order)
+
+
+_STAGE_ORDER = {stage: i for i, stage in enumerate(("NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"))}
+_MATCH_ORDER = {None: 0, "AS_WISHED": 1, "OTHER_TRAINING": 2, "OTHER_CFA": 3}
+
+
+def _summary_order(row: tuple[str, str | None, int]) -> tuple[int, int]:
+    return (_STAGE_ORDER[row[0]], _MATCH_ORDER[row[1]])
+
+
+async def audit(db: RequestSession, principal: Principal, operation: str, rows: Sequence[Any], request_id: str | None) -> None:
+    """Who read which wishes (and so which youths' outcomes), now."""
+    if not rows:
+        return
+    await FeedbackRepository(db).audit(
+        principal.client_id, operation, sorted({row["youth_id"] for row in rows if row["youth_id"] is not None}),
+        [row["id"] for row in rows], request_id,
+    )
+
+
+async def histories(db: RequestSession, wish_ids: Sequence[int]) -> list[list[Any]]:
+    """For each wish, the steps its outcome counts, oldest first (one query for all)."""
+    by_wish: dict[int, list[Any]] = {}
+    for row in await WishRepository(db).histories(wish_ids):
+        by_wish.setdefault(row["wish_id"], []).append(row)
+    return [by_wish.get(wish_id, []) for wish_id in wish_ids]
