@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import exports
 from app.db import Database, SessionMiddleware, make_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
 from app.security import IdentityVault
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/exports/wishes.csv", exports.wishes_csv, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -381,7 +381,7 @@ async def test_records_of_the_wrong_shape_are_reported_one_by_one(gql, vendor, c
         (1, "d1", "effectiveDate", "INVALID_DATE"),
         (2, "d2", "step", "INVALID_STEP"),
         (3, "d3", "uai", "MISSING_FIELD"),
-        (4, None, "name", "UNKNOWN_FIELD"),
+        (4, "d4", "name", "UNKNOWN_FIELD"),  # the ref is given whenever the eventId reads
         (5, None, "eventId", "INVALID_TYPE"),
         (6, None, None, "INVALID_TYPE"),
     ]

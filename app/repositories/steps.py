@@ -90,6 +90,14 @@ class StepRepository(Repository):
             arrays.ints(youth_ids),
         )
 
+    async def links_of_youth(self, youth_id: int) -> list[tuple[str, str]]:
+        """The (portal, portalWishId) this youth's steps name."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT portal, portal_wish_id FROM step_event WHERE youth_id = $1 AND portal_wish_id IS NOT NULL",
+            youth_id,
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def training_ends(self, uais: Sequence[str]) -> list[Any]:
         """The latest session end of the offers of these CFAs, per certification."""
         return await self.db.fetch(

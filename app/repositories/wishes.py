@@ -70,6 +70,9 @@ class WishRepository(Repository):
             portal, list(wish_ids),
         )
 
+    async def ids_of_youth(self, youth_id: int) -> list[int]:
+        return [row[0] for row in await self.db.fetch("SELECT id FROM wish WHERE youth_id = $1", youth_id)]
+
     async def offers_of(self, offer_ids: Sequence[int]) -> list[Any]:
         """(id, uai) of these offers."""
         return await self.db.fetch(
@@ -85,8 +88,8 @@ class WishRepository(Repository):
         wish_ids, youth_ids, uais, certifications, offer_ids, submitted, hashes = columns
         return await self.db.fetch(
             "INSERT INTO wish (portal, portal_wish_id, youth_id, uai, certification_code, offer_id, submitted_at,"
-            " content_hash) SELECT $1, * FROM unnest($2::text[], $3::text::bigint[], $4::text[], $5::text[],"
-            " $6::text::bigint[], $7::timestamptz[], $8::bytea[])"
+            " content_hash, outcome_changed_at) SELECT $1, *, clock_timestamp() FROM unnest($2::text[],"
+            " $3::text::bigint[], $4::text[], $5::text[], $6::text::bigint[], $7::timestamptz[], $8::bytea[])"
             " ON CONFLICT (portal, portal_wish_id) DO UPDATE SET youth_id = excluded.youth_id, uai = excluded.uai,"
             " certification_code = excluded.certification_code, offer_id = excluded.offer_id,"
             " submitted_at = excluded.submitted_at, content_hash = excluded.content_hash, updated_at = now()"
@@ -128,10 +131,12 @@ class WishRepository(Repository):
         )
 
     async def set_outcomes(self, rows: Sequence[tuple[int, str, str | None, Any, str | None, str | None]]) -> None:
-        """(id, stage, match, since, uai, certification): the outcomes that changed, now."""
+        """(id, stage, match, since, uai, certification): the outcomes that changed, at the
+        statement's clock time (not the transaction's start: a portal's next synchronisation
+        compares with it)."""
         await self.db.run(
             "UPDATE wish SET outcome_stage = o.stage, outcome_match = o.match, outcome_since = o.since,"
-            " outcome_uai = o.uai, outcome_certification = o.certification, outcome_changed_at = now()"
+            " outcome_uai = o.uai, outcome_certification = o.certification, outcome_changed_at = clock_timestamp()"
             " FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text::date[], $5::text[], $6::text[])"
             " AS o(id, stage, match, since, uai, certification) WHERE wish.id = o.id",
             arrays.ints(r[0] for r in rows), [r[1] for r in rows], [r[2] for r in rows],

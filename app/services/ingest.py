@@ -84,7 +84,9 @@ async def record_steps(
     hash_ine = vault.hash_ine
 
     for index, record in enumerate(records):
-        event_id = None
+        # the record's own id, for the report, even when something else is wrong first
+        event_id = record.get("eventId") if type(record) is dict else None
+        event_id = event_id[:MAX_ID_LENGTH] if type(event_id) is str else None
         try:
             if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check is slow
                 raise Reject(None, "INVALID_TYPE", "a record is an object with StepInput's fields")

@@ -78,7 +78,9 @@ async def submit_wishes(
     uai_checks: dict[str, str | Invalid] = {}
     certification_checks: dict[str, Any] = {}
     for index, record in enumerate(records):
-        wish_id = None
+        # the record's own id, for the report, even when something else is wrong first
+        wish_id = record.get("portalWishId") if type(record) is dict else None
+        wish_id = wish_id[:MAX_ID_LENGTH] if type(wish_id) is str else None
         try:
             if not isinstance(record, Mapping):
                 raise Reject(None, "INVALID_TYPE", "a record is an object with WishInput's fields")
@@ -186,14 +188,16 @@ class WishFilterValues:
 
 
 def query_for(principal: Principal, values: WishFilterValues | None, *, field: str = "filter") -> WishQuery:
-    """The wishes a principal may read, narrowed by a filter: a PORTAL its portal's; a PILOT the
+    """The wishes a principal may read, narrowed by a filter (``field``: the filter's name in the
+    request, for errors): a PORTAL its portal's; a PILOT the
     wishes at CFAs of its departments (all of them when national); an ADMIN every wish."""
     values = values or WishFilterValues()
     uai = None
     if values.uai is not None:
         checked = check_uai(values.uai)
         if isinstance(checked, Invalid):
-            raise BadInput(f"{field}.uai: {checked.message}", field=f"{field}.uai", reason=checked.code)
+            name = f"{field}.uai" if field else "uai"
+            raise BadInput(f"{name}: {checked.message}", field=name, reason=checked.code)
         uai = checked
     portal = departments = None
     if principal.role == Role.PORTAL:

@@ -18,8 +18,10 @@ from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
+from app.repositories.wishes import WishRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
+from app.services import outcomes
 from app.settings import NirMatching, Settings
 
 
@@ -59,7 +61,8 @@ async def erase_youth(
     db: RequestSession, vault: IdentityVault, settings: Settings, principal: Principal,
     *, ine: str | None, nir: str | None, request_id: str | None,
 ) -> bool:
-    """Remove the youth, its steps and path; its wishes stay for statistics, unlinked."""
+    """Remove the youth, its steps and path; its wishes stay for statistics, unlinked, their
+    outcomes recomputed without the erased steps."""
     ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
     if ine_hash is None and nir_hash is None:
         return False
@@ -67,7 +70,11 @@ async def erase_youth(
     youth_id = await repository.id_by_hashes(ine_hash, nir_hash)
     if youth_id is None:
         return False
+    # The outcomes its steps gave (its wishes, and wishes its steps were linked to) go with them.
+    wish_ids = await WishRepository(db).ids_of_youth(youth_id)
+    links = await StepRepository(db).links_of_youth(youth_id)
     await repository.erase(youth_id)
+    await outcomes.refresh(db, wish_ids=wish_ids, links=links)
     await FeedbackRepository(db).audit(principal.client_id, "eraseYouth", [youth_id], [], request_id)
     return True
 

@@ -1,0 +1,123 @@
+"""CSV exports over HTTP, streamed in constant memory: ``GET /exports/wishes.csv``.
+
+The same bearer key as the GraphQL API, the same scope, the filters of the list as query
+parameters (``submittedFrom``, ``submittedTo``, ``uai``, ``stage``, ``outcomeChangedSince``). Rows
+are read in id order, a chunk at a time (keyset, never OFFSET); before each chunk is sent, the
+audit log records it and is committed, so that nothing leaves unrecorded. Errors answer JSON in
+the GraphQL error shape (``errors[0].extensions.code``) with the matching HTTP status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from app.auth import Principal, Role, authenticate
+from app.db import RequestSession
+from app.errors import BadInput
+from app.repositories.wishes import WishRepository
+from app.services import wishes
+
+CHUNK = 5000
+STAGES = frozenset({"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"})
+WISH_COLUMNS = [
+    "portal_wish_id", "submitted_at", "uai", "certification", "offer_id", "outcome_stage", "outcome_match",
+    "outcome_since", "outcome_uai", "outcome_certification", "outcome_changed_at",
+]
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    extensions = {"code": code} | ({"field": field} if field else {})
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, status_code=status)
+
+
+def _instant(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise BadInput(
+            f"{name} is an ISO 8601 instant with its offset, e.g. 2026-06-01T00:00:00+02:00", field=name, reason="INVALID_DATE"
+        )
+    return value
+
+
+async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Response:
+    db: RequestSession = request.scope["state"]["db"]
+    settings = request.app.state.settings
+    principal = await authenticate(db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"))
+    if principal is None:
+        return _error(401, "UNAUTHENTICATED", "missing or unknown API key: send Authorization: Bearer <key>")
+    if principal.role not in roles:
+        return _error(403, "FORBIDDEN", f"this export is for {', '.join(sorted(r.value for r in roles))} clients")
+    return principal
+
+
+def _csv(rows: list[Any], columns: list[Callable[[Any], Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in (column(row) for column in columns)])
+    return out.getvalue()
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
+
+
+WISH_VALUES: list[Callable[[Any], Any]] = [
+    lambda r: r["portal_wish_id"], lambda r: _iso(r["submitted_at"]), lambda r: r["uai"], lambda r: r["certification_code"],
+    lambda r: r["offer_id"], lambda r: r["outcome_stage"], lambda r: r["outcome_match"], lambda r: _iso(r["outcome_since"]),
+    lambda r: r["outcome_uai"], lambda r: r["outcome_certification"], lambda r: _iso(r["outcome_changed_at"]),
+]
+
+
+async def wishes_csv(request: Request) -> Response:
+    """PORTAL: its wishes with their outcome, every one, for a full resynchronisation."""
+    found = await _principal(request, frozenset({Role.PORTAL}))
+    if isinstance(found, Response):
+        return found
+    principal = found
+    try:
+        stage = request.query_params.get("stage") or None
+        if stage is not None and stage not in STAGES:
+            raise BadInput(f"stage is one of {', '.join(sorted(STAGES))}", field="stage", reason="INVALID_STAGE")
+        values = wishes.WishFilterValues(
+            submitted_from=_instant(request, "submittedFrom"), submitted_to=_instant(request, "submittedTo"),
+            uai=request.query_params.get("uai") or None, stage=stage,
+            outcome_changed_since=_instant(request, "outcomeChangedSince"),
+        )
+        query = wishes.query_for(principal, values, field="")
+    except BadInput as problem:
+        return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    db: RequestSession = request.scope["state"]["db"]
+    request_id = request.scope["state"].get("request_id")
+
+    async def body() -> AsyncIterator[str]:
+        yield ",".join(WISH_COLUMNS) + "\n"
+        repository = WishRepository(db)
+        after = None
+        while True:
+            rows = await repository.page(query, after, CHUNK)
+            if not rows:
+                break
+            await wishes.audit(db, principal, "wishes.csv", rows, request_id)
+            await db.commit()
+            yield _csv(rows, WISH_VALUES)
+            if len(rows) < CHUNK:
+                break
+            after = rows[-1]["id"]
+
+    return StreamingResponse(
+        body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="wishes.csv"'}
+    )
