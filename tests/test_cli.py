@@ -91,11 +91,18 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(fresh_d
                 "SELECT count(DISTINCT youth_id) FROM step_event WHERE step NOT IN ('MEETING', 'INFO_SESSION', 'PRE_REGISTERED')"
             ))).scalar_one()
             wishes = (await connection.execute(text("SELECT count(*) FROM wish"))).scalar_one()
+            # the wishes' outcomes, as recordSteps and submitWishes keep them: news wherever steps flowed
+            stages = dict((await connection.execute(text("SELECT outcome_stage, count(*) FROM wish GROUP BY 1"))).all())
+            wrong = (await connection.execute(text(
+                "SELECT count(*) FROM wish w WHERE outcome_stage <> 'NO_NEWS' AND NOT EXISTS ("
+                "SELECT FROM step_event e WHERE e.youth_id = w.youth_id)"
+            ))).scalar_one()
     finally:
         await engine.dispose()
     assert len(cfas) == 12 and all(check_uai(u) == u and check_siret(s) == s for u, s in cfas)
     assert len(youths) == 300 and wishes == 300 and steps > 300
     assert paths == stepped > 0  # every youth with a status step has its derived path
+    assert stages.get("NO_NEWS", 0) < 300 and len(stages) >= 3 and wrong == 0
     assert all(check_ine(vault.decrypt_ine(y.ine_encrypted)) == vault.decrypt_ine(y.ine_encrypted) for y in youths)
     assert all(y.nir_hash is None and y.nir_given is False for y in youths)  # the demo carries no NIR
 

@@ -30,8 +30,9 @@ async def wishes_(info: Info, filter: WishFilter | None = None, first: First = 5
     page = await wishes.page(
         context.db, context.require_principal(), filter_values(filter), page_size(info, first), after, context.request_id
     )
+    preloaded = await Wish.preload(info, page.rows)
     return WishConnection(
-        edges=[WishEdge(cursor=cursor, node=Wish.from_row(row)) for row, cursor in zip(page.rows, page.cursors)],
+        edges=[WishEdge(cursor=cursor, node=Wish.from_row(row, preloaded)) for row, cursor in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
         total_count=page.total,
     )
