@@ -347,3 +347,13 @@ async def test_other_roles_cannot_use_the_portal_fields(gql, world, database):
         assert error["extensions"]["code"] == "FORBIDDEN"
     assert (await gql.error(SUBMIT, {"input": [wish("v1")]}, key=world["vendor"]))["extensions"]["code"] == "FORBIDDEN"
     assert (await gql.error(WISHES, {}, key=adviser))["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_correction_that_drops_the_link_recomputes_the_wish(gql, world):
+    await submit(gql, world["parcoursup"], [wish("d1")])
+    linked = step("l1", "REGISTERED", ine=INE2, days_ago=10, portal="PARCOURSUP", portalWishId="d1")
+    await gql.data(RECORD, {"input": [linked]}, key=world["vendor"])
+    assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "REGISTERED"
+    unlinked = step("l1", "REGISTERED", ine=INE2, days_ago=10)
+    assert (await gql.data(RECORD, {"input": [unlinked]}, key=world["vendor"]))["recordSteps"]["accepted"] == 1
+    assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "NO_NEWS"
