@@ -357,3 +357,24 @@ async def test_a_correction_that_drops_the_link_recomputes_the_wish(gql, world):
     unlinked = step("l1", "REGISTERED", ine=INE2, days_ago=10)
     assert (await gql.data(RECORD, {"input": [unlinked]}, key=world["vendor"]))["recordSteps"]["accepted"] == 1
     assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "NO_NEWS"
+
+
+async def test_a_wish_names_its_offer_with_the_youths_enrolled_today(gql, world, connection):
+    await connection.execute(text("INSERT INTO certification (code, kind, title, verified) VALUES (:c, 'CFD', 'CAP', true)"), {"c": CAP})
+    offer_id = (await connection.execute(text(
+        "INSERT INTO offer (uai, offer_ref, certification_code, department_code, capacity, session_start, session_end)"
+        " VALUES (:uai, 'ref-1', :cert, '75', 3, :start, :end) RETURNING id"
+    ), {"uai": X, "cert": CAP, "start": TODAY - timedelta(days=90), "end": TODAY + timedelta(days=600)})).scalar_one()
+    youths = [INE1, INE2, "1234A12345D", "1234567891D"]
+    steps = [
+        step("e1", "REGISTERED", ine=youths[0], days_ago=10),
+        step("e2", "APPRENTICE", ine=youths[1], days_ago=10),
+        step("e3", "DROPPED_OUT", ine=youths[2], days_ago=10),
+        step("e4", "APPRENTICE", ine=youths[3], cert=BTS, days_ago=10),  # another training
+    ]
+    await gql.data(RECORD, {"input": steps}, key=world["vendor"])
+    payload = await submit(gql, world["parcoursup"], [wish("o1", offerId=str(offer_id)), wish("o2", uai=Z, offerId=str(offer_id))])
+    assert [(e["ref"], e["code"]) for e in payload["rejected"]] == [("o2", "UNKNOWN_OFFER")]  # an offer of another CFA
+    query = 'query { wish(portalWishId: "o1") { offer { id capacity enrolled vacancies cfa { uai } certification { code } } } }'
+    offer = (await gql.data(query, key=world["parcoursup"]))["wish"]["offer"]
+    assert offer == {"id": str(offer_id), "capacity": 3, "enrolled": 2, "vacancies": 1, "cfa": {"uai": X}, "certification": {"code": CAP}}
