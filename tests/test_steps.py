@@ -169,16 +169,17 @@ async def test_a_correction_that_moves_the_event_to_another_youth_recomputes_bot
 
 
 async def test_steps_that_do_not_change_the_status_leave_the_path_alone(gql, vendor, admin, connection):
+    # (an apprentice has no wish and is never at risk: nothing derived depends on a meeting)
     await gql.data(RECORD, {"input": [step("n1", "MEETING", on=TODAY - timedelta(days=30))]}, key=vendor)
     assert await count(connection, "SELECT count(*) FROM youth_path") == 0
-    await gql.data(RECORD, {"input": [step("n2", "REGISTERED", on=TODAY - timedelta(days=20))]}, key=vendor)
+    await gql.data(RECORD, {"input": [step("n2", "APPRENTICE", on=TODAY - timedelta(days=20))]}, key=vendor)
     before = (await connection.execute(text("SELECT ctid, starts, statuses FROM youth_path"))).one()
     await gql.data(RECORD, {"input": [step("n3", "INFO_SESSION", on=TODAY - timedelta(days=10))]}, key=vendor)
     after = (await connection.execute(text("SELECT ctid, starts, statuses FROM youth_path"))).one()
     assert before == after  # not rewritten: an update would leave a new row version (ctid)
     youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
-    assert [e["step"] for e in youth["history"]] == ["MEETING", "REGISTERED", "INFO_SESSION"]
-    assert youth["situation"]["status"] == "REGISTERED"
+    assert [e["step"] for e in youth["history"]] == ["MEETING", "APPRENTICE", "INFO_SESSION"]
+    assert youth["situation"]["status"] == "APPRENTICE"
 
 
 async def test_a_status_step_corrected_into_a_meeting_removes_the_status(gql, vendor, admin, connection):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, BigInteger, Date, String
+from sqlalchemy import ARRAY, BigInteger, Date, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
@@ -31,3 +31,27 @@ class YouthPath(SQLModel, table=True):
     causes: list[str] = Field(sa_type=ARRAY(String(24)))
     rule_version: str = Field(max_length=20)
     computed_at: datetime = created_at_field()
+
+
+class YouthRisk(SQLModel, table=True):
+    """The spans of time during which a youth is at risk (app/domain/risk.py), with the reasons,
+    the start of the period of risk and the territory: one row per span, computed with the path.
+
+    An adviser's page is a range read: ``valid_from <= D < valid_to`` in its departments, ordered by
+    ``since`` then youth. No foreign key, for the same reason as the path.
+    """
+
+    __tablename__ = "youth_risk"
+    __table_args__ = (
+        Index("ix_youth_risk_department_code_since_youth_id", "department_code", "since", "youth_id"),
+        Index("ix_youth_risk_since_youth_id", "since", "youth_id"),
+    )
+
+    youth_id: int = Field(primary_key=True, sa_type=BigInteger)
+    valid_from: date = Field(primary_key=True)
+    valid_to: date | None = None  # exclusive; NULL: open
+    reasons: list[str] = Field(sa_type=ARRAY(String(20)))
+    since: date
+    uai: str = Field(max_length=8)  # the territory's CFA: the last step's, else the latest wish's
+    department_code: str = Field(max_length=3)
+    rule_version: str = Field(max_length=20)

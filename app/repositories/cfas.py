@@ -55,6 +55,12 @@ class CfaRepository(Repository):
         ).returning(*_COLUMNS)
         return (await self.db.execute(statement)).one()
 
+    async def move_territory(self, uai: str, department_code: str) -> None:
+        """Spans of risk whose territory is this CFA take its (new) department."""
+        await self.db.run(
+            "UPDATE youth_risk SET department_code = $2 WHERE uai = $1 AND department_code <> $2", uai, department_code
+        )
+
     async def set_consent(self, uai: str, given: bool) -> Row[Any] | None:
         statement = (
             cfa_t.update()

@@ -32,9 +32,45 @@ class PathRepository(Repository):
         if empty_youth_ids:
             await self.delete(empty_youth_ids)
 
+    async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:
+        """Replace the spans of risk of these youths by ``spans`` ((youth_id, RiskSpan) pairs);
+        the department is the territory CFA's."""
+        await self.db.run(
+            "DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(youth_id) WHERE r.youth_id = i.youth_id",
+            arrays.ints(youth_ids),
+        )
+        if not spans:
+            return
+        await self.db.run(
+            "INSERT INTO youth_risk (youth_id, valid_from, valid_to, reasons, since, uai, department_code, rule_version)"
+            " SELECT s.youth_id, s.valid_from, s.valid_to, s.reasons::varchar(20)[], s.since, s.uai, c.department_code, $7"
+            " FROM unnest($1::text::bigint[], $2::text::date[], $3::text::date[], $4::text[], $5::text::date[], $6::text[])"
+            " AS s(youth_id, valid_from, valid_to, reasons, since, uai) JOIN cfa c ON c.uai = s.uai",
+            arrays.ints(y for y, _ in spans), arrays.dates(span.start for _, span in spans),
+            arrays.dates(span.end for _, span in spans), ["{" + ",".join(span.reasons) + "}" for _, span in spans],
+            arrays.dates(span.since for _, span in spans), [span.uai for _, span in spans], rule_version,
+        )
+
+    async def with_wishes_or_risk(self, youth_ids: Sequence[int]) -> list[int]:
+        """Those of these youths who have a wish or a span of risk."""
+        rows = await self.db.fetch(
+            "SELECT i.id FROM unnest($1::text::bigint[]) AS i(id) WHERE EXISTS (SELECT FROM wish w WHERE w.youth_id = i.id)"
+            " OR EXISTS (SELECT FROM youth_risk r WHERE r.youth_id = i.id)",
+            arrays.ints(youth_ids),
+        )
+        return [row[0] for row in rows]
+
     async def delete(self, youth_ids: Sequence[int]) -> None:
         await self.db.run(
             "DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(youth_id) WHERE p.youth_id = i.youth_id",
+            arrays.ints(youth_ids),
+        )
+
+    async def delete_all(self, youth_ids: Sequence[int]) -> None:
+        """A youth's derived rows (path and spans of risk), when it is erased or merged away."""
+        await self.delete(youth_ids)
+        await self.db.run(
+            "DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(youth_id) WHERE r.youth_id = i.youth_id",
             arrays.ints(youth_ids),
         )
 

@@ -70,6 +70,14 @@ class WishRepository(Repository):
             portal, list(wish_ids),
         )
 
+    async def of_youths(self, youth_ids: Sequence[int]) -> list[Any]:
+        """(youth_id, submission day, uai) of these youths' wishes."""
+        return await self.db.fetch(
+            f"SELECT w.youth_id, {SUBMITTED_ON}, w.uai FROM unnest($1::text::bigint[]) AS i(id)"
+            " JOIN wish w ON w.youth_id = i.id",
+            arrays.ints(youth_ids),
+        )
+
     async def ids_of_youth(self, youth_id: int) -> list[int]:
         return [row[0] for row in await self.db.fetch("SELECT id FROM wish WHERE youth_id = $1", youth_id)]
 

@@ -48,6 +48,7 @@ class YouthRepository(Repository):
         await self.db.run(f"UPDATE step_event SET youth_id = m.keep_id FROM {pairs} WHERE step_event.youth_id = m.drop_id", drop, keep)
         await self.db.run(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id", drop, keep)
         await self.db.run("DELETE FROM youth_path p USING unnest($1::bigint[]) AS d(id) WHERE p.youth_id = d.id", drop)
+        await self.db.run("DELETE FROM youth_risk r USING unnest($1::bigint[]) AS d(id) WHERE r.youth_id = d.id", drop)
         await self.db.run("DELETE FROM youth y USING unnest($1::bigint[]) AS d(id) WHERE y.id = d.id", drop)
 
     async def learn_identifiers(
@@ -81,7 +82,9 @@ class YouthRepository(Repository):
         return (await self.db.execute(statement, {"ine": ine_hash, "nir": nir_hash})).scalar()
 
     async def erase(self, youth_id: int) -> None:
-        """The youth, its steps and its path go; its wishes stay, unlinked (ON DELETE SET NULL)."""
+        """The youth, its steps, its path and its spans of risk go; its wishes stay, unlinked (ON
+        DELETE SET NULL)."""
         await self.db.execute(text("DELETE FROM step_event WHERE youth_id = :id"), {"id": youth_id})
         await self.db.execute(text("DELETE FROM youth_path WHERE youth_id = :id"), {"id": youth_id})
+        await self.db.execute(text("DELETE FROM youth_risk WHERE youth_id = :id"), {"id": youth_id})
         await self.db.execute(text("DELETE FROM youth WHERE id = :id"), {"id": youth_id})

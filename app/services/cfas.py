@@ -51,9 +51,13 @@ async def register_cfa(
             field="departmentCode",
             reason="UNKNOWN_DEPARTMENT",
         )
-    return await CfaRepository(db).upsert(
-        uai=normalised_uai, siret=normalised_siret, name=name, department_code=department
-    )
+    repository = CfaRepository(db)
+    before = await repository.by_uais([normalised_uai])
+    row = await repository.upsert(uai=normalised_uai, siret=normalised_siret, name=name, department_code=department)
+    if before and before[0].department_code != department:
+        # The youths whose territory is this CFA follow it to its new department (advisers' scope).
+        await repository.move_territory(normalised_uai, department)
+    return row
 
 
 async def set_consent(

@@ -24,6 +24,7 @@ from app.domain.batch import BatchResult
 from app.domain.identifiers import Invalid, check_certification, check_uai
 from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
 from app.repositories.feedback import FeedbackRepository
+from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.security import IdentityVault
 from app.services import outcomes
@@ -169,10 +170,13 @@ async def record_steps(
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
             # whole history is in this batch.
-            await recompute(
-                db, settings, written.path_youths + [row[1] for row in replaced if row[2] in STATUS_STEPS],
-                histories=written.fresh,
-            )
+            path_youths = set(written.path_youths) | {row[1] for row in replaced if row[2] in STATUS_STEPS}
+            # A step that leaves the status alone still hands a wish or moves the territory of a
+            # youth at risk: those youths are recomputed too.
+            others = [y for y in written.youths if y not in path_youths]
+            if others:
+                path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
+            await recompute(db, settings, path_youths, histories=written.fresh)
             await outcomes.refresh(
                 db,
                 youth_ids=written.youths + replaced_youths,

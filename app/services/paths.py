@@ -7,9 +7,11 @@ from datetime import date
 from typing import Any
 
 from app.db import RequestSession
+from app.domain.risk import Fact, RiskRules, RiskSpan, WishFact, risk_spans
 from app.domain.timeline import Rules, StepFact, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
+from app.repositories.wishes import WishRepository
 from app.settings import Settings
 
 
@@ -22,6 +24,10 @@ def rules_of(settings: Settings) -> Rules:
     )
 
 
+def risk_rules_of(settings: Settings) -> RiskRules:
+    return RiskRules(wish_not_handled_days=settings.wish_not_handled_days, no_contract_days=settings.no_contract_alert_days)
+
+
 async def recompute(
     db: RequestSession,
     settings: Settings,
@@ -29,12 +35,13 @@ async def recompute(
     *,
     histories: Mapping[int, list[StepFact]] | None = None,
 ) -> int:
-    """Rewrite the paths of these youths from all their steps; returns the segments written.
+    """Rewrite the paths and the spans of risk of these youths from all their steps (and their
+    wishes); returns the segments written.
 
     The caller holds the youths' row locks (or created them in this transaction): concurrent
     batches touching one youth then recompute it one after the other, each reading the steps the
     previous one committed. ``histories`` gives the complete steps of some youths (created by
-    this transaction), which are then not read back.
+    this transaction, so without wishes), which are then not read back.
     """
     youth_ids = sorted(set(youth_ids))
     if not youth_ids:
@@ -43,6 +50,7 @@ async def recompute(
     known = histories or {}
     facts_of: dict[int, list[Sequence[Any]]] = {youth_id: list(facts) for youth_id, facts in known.items()}
     stored = [y for y in youth_ids if y not in known]
+    wishes_of: dict[int, list[WishFact]] = {}
     if stored:
         # one row per step: youth_id, then StepFact's fields
         for row in await steps.histories(stored):
@@ -50,11 +58,13 @@ async def recompute(
             if facts is None:
                 facts_of[row[0]] = facts = []
             facts.append(row[1:])
+        for youth_id, submitted_on, uai in await WishRepository(db).of_youths(stored):
+            wishes_of.setdefault(youth_id, []).append(WishFact(submitted_on, uai))
     contract_uais = {f[3] for facts in facts_of.values() for f in facts if f[6] is not None}
     ends: dict[tuple[str, str], date] = {}
     if contract_uais:
         ends = {(uai, certification): end for uai, certification, end in await steps.training_ends(sorted(contract_uais))}
-    rules = rules_of(settings)
+    rules, risk_rules = rules_of(settings), risk_rules_of(settings)
     training_end = (lambda uai, certification: ends.get((uai, certification))) if ends else None
     # One array literal per youth and column: codes, UAIs and dates never hold a comma, a
     # brace, a quote or a space, so they need no quoting.
@@ -64,9 +74,15 @@ async def recompute(
     uais: list[str] = []
     certifications: list[str] = []
     causes: list[str] = []
+    risks: list[tuple[int, RiskSpan]] = []
     written = 0
-    for youth_id, facts in facts_of.items():
-        segments = timeline(facts, rules, training_end)
+    for youth_id in youth_ids:
+        facts = facts_of.get(youth_id, ())
+        segments = timeline(facts, rules, training_end) if facts else []
+        wishes = wishes_of.get(youth_id, ())
+        if segments or wishes:
+            risk_facts = [Fact(f[1], f[2], f[3]) for f in facts]
+            risks.extend((youth_id, span) for span in risk_spans(segments, risk_facts, wishes, risk_rules))
         if not segments:
             continue
         ids.append(youth_id)
@@ -78,7 +94,9 @@ async def recompute(
         causes.append("{" + ",".join(columns[5]) + "}")
         written += len(segments)
     with_path = set(ids)
-    await PathRepository(db).write(
+    paths = PathRepository(db)
+    await paths.write(
         [ids, starts, statuses, uais, certifications, causes], [y for y in youth_ids if y not in with_path], rules.version
     )
+    await paths.write_risks(youth_ids, risks, rules.version)
     return written

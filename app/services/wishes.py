@@ -133,11 +133,15 @@ async def submit_wishes(
         valid = await _check_targets(db, valid, result)
     if valid:
         repository = WishRepository(db)
-        known = {row[0]: row[1] for row in await repository.known(portal, [v.wish_id for v in valid])}
+        stored = await repository.known(portal, [v.wish_id for v in valid])  # (wish id, hash, id, youth)
+        known = {row[0]: row[1] for row in stored}
+        known_youths = {row[0]: row[3] for row in stored}
         to_write = [v for v in valid if known.get(v.wish_id) != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
-            resolution = await resolve_youths(db, vault, [v.identity for v in to_write])
+            # the youths the replaced wishes belonged to lose a wish: locked and recomputed too
+            before = [known_youths[v.wish_id] for v in to_write if known_youths.get(v.wish_id) is not None]
+            resolution = await resolve_youths(db, vault, [v.identity for v in to_write], before)
             certifications = {v.certification: v.certification_kind for v in to_write}
             await StepRepository(db).add_unverified_certifications(list(certifications), list(certifications.values()))
             written = await repository.upsert(portal, [
@@ -148,8 +152,11 @@ async def submit_wishes(
             result.accepted = len(written)
             result.unchanged += len(to_write) - len(written)  # identical resends sent concurrently
             merged_into = [kept for _, kept in resolution.merged]
-            if merged_into:  # a wish's INE and NIR proved two youths the same: their steps moved
-                await recompute(db, settings, merged_into)
+            # The youths' spans of risk (a wish unhandled for 30 days; the territory) and, when
+            # a wish's INE and NIR proved two youths the same, their paths: steps moved.
+            written_ids = {row[1] for row in written}
+            now = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
+            await recompute(db, settings, [*merged_into, *before, *now])
             await outcomes.refresh(db, wish_ids=[row[0] for row in written], youth_ids=merged_into)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
