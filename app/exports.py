@@ -1,7 +1,9 @@
-"""CSV exports over HTTP, streamed in constant memory: ``GET /exports/wishes.csv``.
+"""CSV exports over HTTP, streamed in constant memory: ``GET /exports/wishes.csv`` (PORTAL) and
+``GET /exports/at-risk.csv`` (ADVISER, ADMIN).
 
 The same bearer key as the GraphQL API, the same scope, the filters of the list as query
-parameters (``submittedFrom``, ``submittedTo``, ``uai``, ``stage``, ``outcomeChangedSince``). Rows
+parameters (wishes: ``submittedFrom``, ``submittedTo``, ``uai``, ``stage``,
+``outcomeChangedSince``; at-risk: ``on``, ``departments`` and ``reasons``, comma-separated). Rows
 are read in id order, a chunk at a time (keyset, never OFFSET); before each chunk is sent, the
 audit log records it and is committed, so that nothing leaves unrecorded. Errors answer JSON in
 the GraphQL error shape (``errors[0].extensions.code``) with the matching HTTP status.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -21,8 +23,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from app.auth import Principal, Role, authenticate
 from app.db import RequestSession
 from app.errors import BadInput
+from app.repositories.risks import RiskRepository
 from app.repositories.wishes import WishRepository
-from app.services import wishes
+from app.services import risks, wishes, youths
 
 CHUNK = 5000
 STAGES = frozenset({"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"})
@@ -120,4 +123,69 @@ async def wishes_csv(request: Request) -> Response:
 
     return StreamingResponse(
         body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="wishes.csv"'}
+    )
+
+
+AT_RISK_COLUMNS = [
+    "youth_id", "ine", "reasons", "since", "department", "last_step", "last_step_date", "last_step_uai",
+]
+
+
+async def at_risk_csv(request: Request) -> Response:
+    """ADVISER (its departments) and ADMIN: the youths at risk on a date, with their INE."""
+    found = await _principal(request, frozenset({Role.ADVISER, Role.ADMIN}))
+    if isinstance(found, Response):
+        return found
+    principal = found
+    params = request.query_params
+    try:
+        on = None
+        if params.get("on"):
+            try:
+                on = date.fromisoformat(params["on"])
+            except ValueError:
+                raise BadInput("on is an ISO 8601 date, e.g. 2026-11-30", field="on", reason="INVALID_DATE") from None
+        departments = [d for d in params.get("departments", "").split(",") if d.strip()] or None
+        reasons = [r.strip() for r in params.get("reasons", "").split(",") if r.strip()] or None
+        query = risks.query_for(principal, on, departments, reasons)
+    except BadInput as problem:
+        return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    db: RequestSession = request.scope["state"]["db"]
+    vault = request.app.state.vault
+    request_id = request.scope["state"].get("request_id")
+
+    async def body() -> AsyncIterator[str]:
+        yield ",".join(AT_RISK_COLUMNS) + "\n"
+        if query.departments is not None and not query.departments:
+            await risks.audit(db, principal, "at-risk.csv", [], request_id)
+            await db.commit()
+            return
+        repository = RiskRepository(db)
+        after = None
+        while True:
+            rows = await repository.page(query, after, CHUNK)
+            if rows or after is None:  # an empty answer is audited too, once
+                await risks.audit(db, principal, "at-risk.csv", rows, request_id)
+                await db.commit()
+            if not rows:
+                break
+            ids = [row["youth_id"] for row in rows]
+            ines = dict(zip(ids, await youths.ines(db, vault, ids)))
+            steps = await risks.last_steps(db, ids, query.on)
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            for row in rows:
+                step = steps.get(row["youth_id"])
+                writer.writerow([
+                    row["youth_id"], ines.get(row["youth_id"]) or "", "|".join(row["reasons"]), row["since"].isoformat(),
+                    row["department_code"], step["step"] if step else "", step["effective_date"].isoformat() if step else "",
+                    step["uai"] if step else "",
+                ])
+            yield out.getvalue()
+            if len(rows) < CHUNK:
+                break
+            after = (rows[-1]["since"], rows[-1]["youth_id"])
+
+    return StreamingResponse(
+        body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="at-risk.csv"'}
     )

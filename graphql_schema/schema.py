@@ -26,6 +26,7 @@ from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
 from graphql_schema.queries import pending
+from graphql_schema.queries import risks as risk_queries
 from graphql_schema.queries import wishes as wish_queries
 from graphql_schema.queries import youths as youth_queries
 
@@ -78,7 +79,7 @@ class Query:
         description="VENDOR and PORTAL: their own rejected records, newest first; `first` 1 to 500.",
     )
     at_risk_youths = strawberry.field(
-        resolver=pending.at_risk_youths,
+        resolver=risk_queries.at_risk_youths,
         extensions=[allow(D, A)],
         description="ADVISER: only youths of its departments (ADMIN: all); `first` 1 to 500. Reads are audited.",
     )

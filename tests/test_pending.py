@@ -9,7 +9,6 @@ from tests.factories import new_client
 
 PENDING = [
     (Role.VENDOR, "{ offers { totalCount } }", "offers"),
-    (Role.ADVISER, "{ atRiskYouths { totalCount } }", "atRiskYouths"),
     (Role.PILOT, "{ headcounts(groupBy: REGION) { key } }", "headcounts"),
     (Role.PILOT, "{ headcountSeries(from: \"2026-01-01\", to: \"2026-06-01\", interval: MONTH, groupBy: NATIONAL) { on } }", "headcountSeries"),
     (Role.VENDOR, "mutation { upsertOffers(input: []) { accepted } }", "upsertOffers"),

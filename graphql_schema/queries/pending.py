@@ -11,13 +11,12 @@ import strawberry
 from app.errors import NotImplementedYet
 from graphql_schema.arguments import After, First
 from graphql_schema.context import Info
-from graphql_schema.inputs.filters import AtRiskFilter, HeadcountFilter, OfferFilter
+from graphql_schema.inputs.filters import HeadcountFilter, OfferFilter
 from graphql_schema.inputs.records import OfferInput
 from graphql_schema.types.batch import BatchPayload
 from graphql_schema.types.enums import HeadcountDimension, Interval
 from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
 from graphql_schema.types.offer import OfferConnection
-from graphql_schema.types.path import AtRiskConnection
 
 
 def _not_yet(info: Info) -> NotImplementedYet:
@@ -25,16 +24,6 @@ def _not_yet(info: Info) -> NotImplementedYet:
 
 
 async def offers(info: Info, filter: OfferFilter | None = None, first: First = 50, after: After = None) -> OfferConnection:
-    raise _not_yet(info)
-
-
-async def at_risk_youths(
-    info: Info,
-    filter: AtRiskFilter | None = None,
-    on: Annotated[date | None, strawberry.argument(description="The date of evaluation; default today.")] = None,
-    first: First = 50,
-    after: After = None,
-) -> AtRiskConnection:
     raise _not_yet(info)
 
 

@@ -120,14 +120,19 @@ class AtRiskYouth:
     youth: Youth = strawberry.field(description="The youth.")
     reasons: list[RiskReason] = strawberry.field(description="Every reason that holds on the date asked.")
     since: date = strawberry.field(description="Date from which the youth is at risk.")
-    last_step: StatusEvent | None = strawberry.field(description="The youth's latest step, if any.")
+    last_step: StatusEvent | None = strawberry.field(
+        description="The youth's latest step on the date asked (effective date, then arrival), if any."
+    )
     department_code: strawberry.Private[str]
+    preloaded_department: strawberry.Private[Department | None] = None
 
     @strawberry.field(
         description="The territory that the youth is attached to (CFA of the last step, else the wished CFA)."
     )
-    async def department(self, info: Info) -> Department:
-        return await load_department(info, self.department_code)
+    def department(self, info: Info) -> Department:
+        if self.preloaded_department is not None:
+            return self.preloaded_department
+        return load_department(info, self.department_code)  # type: ignore[return-value]
 
 
 @strawberry.type(description="An edge of an at-risk list.")

@@ -1,0 +1,65 @@
+"""Youths at risk, as the advisers read them: a range read of the stored spans of risk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.repositories import arrays
+from app.repositories.base import Repository
+
+COLUMNS = "r.youth_id, r.since, r.reasons, r.department_code, r.uai"
+
+
+@dataclass(frozen=True)
+class RiskQuery:
+    """The youths at risk on ``on``: in ``departments`` (None: everywhere), with any of
+    ``reasons`` (None: any)."""
+
+    on: date
+    departments: frozenset[str] | None = None
+    reasons: tuple[str, ...] | None = None
+
+    def where(self, args: list[Any]) -> str:
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        day = arg(self.on)
+        conditions = [f"r.valid_from <= {day}", f"(r.valid_to IS NULL OR r.valid_to > {day})"]
+        if self.departments is not None:
+            conditions.append(f"r.department_code = ANY({arg(sorted(self.departments))}::text[])")
+        if self.reasons is not None:
+            conditions.append(f"r.reasons && {arg(list(self.reasons))}::varchar(20)[]")
+        return " AND ".join(conditions)
+
+
+class RiskRepository(Repository):
+    async def page(self, query: RiskQuery, after: tuple[date, int] | None, limit: int) -> list[Any]:
+        """(youth_id, since, reasons, department_code, uai), by since then youth id."""
+        args: list[Any] = []
+        where = query.where(args)
+        if after is not None:
+            args.extend(after)
+            where += f" AND (r.since, r.youth_id) > (${len(args) - 1}, ${len(args)})"
+        args.append(limit)
+        return await self.db.fetch(
+            f"SELECT {COLUMNS} FROM youth_risk r WHERE {where} ORDER BY r.since, r.youth_id LIMIT ${len(args)}", *args
+        )
+
+    async def count(self, query: RiskQuery) -> int:
+        args: list[Any] = []
+        rows = await self.db.fetch(f"SELECT count(*) FROM youth_risk r WHERE {query.where(args)}", *args)
+        return rows[0][0]
+
+    async def last_steps(self, youth_ids: Sequence[int], on: date) -> list[Any]:
+        """Each youth's latest step effective on ``on`` or before (path order), one index probe each."""
+        return await self.db.fetch(
+            "SELECT i.youth_id, e.id, e.step, e.effective_date, e.received_at, e.uai, e.certification_code,"
+            " e.contract_start, e.contract_end FROM unnest($1::text::bigint[]) AS i(youth_id)"
+            " CROSS JOIN LATERAL (SELECT * FROM step_event s WHERE s.youth_id = i.youth_id AND s.effective_date <= $2"
+            " ORDER BY s.effective_date DESC, s.id DESC LIMIT 1) AS e",
+            arrays.ints(youth_ids), on,
+        )

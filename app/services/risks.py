@@ -1,0 +1,84 @@
+"""Youths at risk in an adviser's territory, audited.
+
+Scope first, filters after: an ADVISER reads only the spans of risk whose territory is one of its
+departments (ADMIN: every one); a filter on departments keeps those of its departments that it
+names, and a department outside the scope simply matches nothing, so that the answer never tells
+what lies outside. Every answer writes the audit log with the youth ids returned, in the request's
+transaction: if the audit cannot be written, the answer is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from app.auth import Principal, Role
+from app.db import RequestSession
+from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.identifiers import Invalid, check_department_code
+from app.domain.risk import Reason
+from app.errors import BadInput
+from app.repositories.feedback import FeedbackRepository
+from app.repositories.risks import RiskQuery, RiskRepository
+from app.services.pagination import Page
+
+CURSOR = "at-risk"
+
+
+def query_for(
+    principal: Principal, on: date | None, departments: Sequence[str] | None, reasons: Sequence[str] | None,
+) -> RiskQuery:
+    scope = principal.departments if principal.role == Role.ADVISER else None
+    if principal.role == Role.ADVISER and scope is None:
+        scope = frozenset()  # an adviser always has a territory; none would read nothing
+    wanted = scope
+    if departments is not None:
+        codes = set()
+        for raw in departments:
+            checked = check_department_code(raw)
+            if isinstance(checked, Invalid):
+                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
+            codes.add(checked)
+        wanted = frozenset(codes) if scope is None else scope & codes
+    if reasons is not None:
+        unknown = [r for r in reasons if r not in Reason.__members__]
+        if unknown:
+            raise BadInput("filter.reasons: unknown reason", field="filter.reasons", reason="INVALID_REASON")
+    return RiskQuery(on=on or date.today(), departments=wanted, reasons=tuple(reasons) if reasons is not None else None)
+
+
+def decode_after(after: str | None) -> tuple[date, int] | None:
+    if after is None:
+        return None
+    try:
+        since, youth_id = decode_cursor(CURSOR, after, 2)
+        return date.fromisoformat(since), int(youth_id)
+    except (CursorError, ValueError, TypeError):
+        raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+
+
+async def page(
+    db: RequestSession, principal: Principal, query: RiskQuery, first: int, after: str | None, request_id: str | None
+) -> Page:
+    repository = RiskRepository(db)
+    if query.departments is not None and not query.departments:
+        rows, total = [], 0
+    else:
+        rows = await repository.page(query, decode_after(after), first + 1)
+        total = await repository.count(query)
+    rows, has_next = rows[:first], len(rows) > first
+    await audit(db, principal, "atRiskYouths", rows, request_id)
+    return Page(
+        rows=rows, cursors=[encode_cursor(CURSOR, row["since"].isoformat(), row["youth_id"]) for row in rows],
+        has_next=has_next, total=total,
+    )
+
+
+async def last_steps(db: RequestSession, youth_ids: Sequence[int], on: date) -> dict[int, Any]:
+    return {row["youth_id"]: row for row in await RiskRepository(db).last_steps(youth_ids, on)}
+
+
+async def audit(db: RequestSession, principal: Principal, operation: str, rows: Sequence[Any], request_id: str | None) -> None:
+    """Every answer, even an empty one: who asked, when, and which youths it returned."""
+    await FeedbackRepository(db).audit(principal.client_id, operation, [row["youth_id"] for row in rows], [], request_id)
