@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, migrate, demo, clients, schema.
+"""The ``hub`` command: serve, migrate, demo, clients, recompute, schema.
 
 Every command uses ``HUB_DATABASE_URL`` when set, else the embedded PostgreSQL in
 ``HUB_DATA_DIR`` (default ``./.hub``), and brings the schema to head before it works.
@@ -180,6 +180,48 @@ def cmd_clients_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
+    """Every youth's path, spans of risk and wishes' outcomes again, with the current settings
+    (after a change of a threshold or of HUB_RULE_VERSION), a chunk of youths per transaction."""
+    url = _prepare(settings)
+    from app.progress import Progress
+    from app.services import outcomes
+    from app.services.paths import recompute
+
+    async def run() -> int:
+        database = Database(make_engine(url, settings))
+        try:
+            db = database.session()
+            total = (await db.fetch("SELECT count(*) FROM youth"))[0][0]
+            await db.close()
+            progress = Progress("recomputing youths", total)
+            after, done = 0, 0
+            while True:
+                db = database.session()
+                try:
+                    rows = await db.fetch("SELECT id FROM youth WHERE id > $1 ORDER BY id LIMIT $2", after, args.chunk)
+                    ids = [row[0] for row in rows]
+                    if not ids:
+                        break
+                    # the same locks as a batch: concurrent writers queue behind this chunk
+                    await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids)
+                    await recompute(db, settings, ids)
+                    await outcomes.refresh(db, youth_ids=ids)
+                    await db.commit()
+                finally:
+                    await db.close()
+                after, done = ids[-1], done + len(ids)
+                progress.advance(len(ids))
+            progress.finish()
+            return done
+        finally:
+            await database.dispose()
+
+    done = asyncio.run(run())
+    print(f"recomputed {done} youths with rule version {settings.rule_version}", file=sys.stderr)
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from graphql_schema.schema import schema
 
@@ -221,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = clients.add_parser("revoke", help="revoke a client: its keys stop working at once")
     revoke.add_argument("id")
     revoke.set_defaults(handler=cmd_clients_revoke)
+
+    recompute = commands.add_parser(
+        "recompute", help="recompute every youth's path, risk and wishes' outcomes (after changing a rule setting)"
+    )
+    recompute.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
+    recompute.set_defaults(handler=cmd_recompute)
 
     commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
     return parser

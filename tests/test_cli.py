@@ -16,8 +16,8 @@ from app.security import IdentityVault
 from app.settings import Environment, Settings
 
 
-def hub(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_LOG_LEVEL": "WARNING"}
+def hub(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_LOG_LEVEL": "WARNING", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -110,6 +110,34 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(fresh_d
     assert "already loaded" in again.stderr
     first_admin = keys["Demo ADMIN"]
     assert (await me(fresh_database_url, first_admin))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_recompute_applies_changed_rules_to_every_youth(fresh_database_url):
+    assert hub(fresh_database_url, "demo", "--no-serve", "--youths", "200", "--cfas", "6").returncode == 0
+    query = (
+        "SELECT (SELECT count(*) FROM youth_path WHERE rule_version = :v), (SELECT count(*) FROM youth_path),"
+        " (SELECT count(*) FROM youth_risk WHERE rule_version = :v), (SELECT count(DISTINCT youth_id) FROM youth_risk)"
+    )
+
+    async def counts(version: str) -> tuple[int, int, int, int]:
+        engine = make_engine(fresh_database_url, Settings(database_url=fresh_database_url))
+        try:
+            async with engine.connect() as connection:
+                return tuple((await connection.execute(text(query), {"v": version})).one())
+        finally:
+            await engine.dispose()
+
+    paths, all_paths, risks, youths_at_risk = await counts("2026.1")
+    assert paths == all_paths > 0 and risks > 0
+    done = hub(fresh_database_url, "recompute", "--chunk", "64",
+               env={"HUB_RULE_VERSION": "test.2", "HUB_NO_CONTRACT_ALERT_DAYS": "1", "HUB_WISH_NOT_HANDLED_DAYS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "recomputed 200 youths with rule version test.2" in done.stderr and "100%" in done.stderr
+    paths, all_paths_after, risks_after, youths_after = await counts("test.2")
+    assert paths == all_paths_after == all_paths and risks_after > 0
+    assert (await counts("2026.1"))[2] == 0  # no span of the old rules is left
+    # registered without contract for one day is enough now: youths who signed within 60 days too
+    assert youths_after > youths_at_risk
 
 
 def test_schema_command_prints_the_committed_sdl():
