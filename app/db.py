@@ -46,6 +46,9 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             "server_settings": {
                 "application_name": "hub",
+                # Short statements only: compiling a plan (JIT) costs more than running it, and a
+                # cost estimate inflated by stale statistics would trigger it.
+                "jit": "off",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
             }
         },

@@ -144,6 +144,7 @@ async def generate(url: str, youths: int, n_cfas: int, steps: int, wish_share: f
         progress.finish()
         await driver.execute(f"SELECT setval(pg_get_serial_sequence('youth', 'id'), {first_id + youths})")
         await db.commit()
+        await driver.execute("ANALYZE")  # the planner must know the tables' sizes before the derivations
         await db.close()
         progress = Progress("paths, risks, outcomes", youths)
         for offset in range(0, youths, 2000):

@@ -128,13 +128,14 @@ class WishRepository(Repository):
     async def outcome_steps(self, youth_ids: Sequence[int], links: Sequence[tuple[str, str]]) -> list[Any]:
         """The steps of these youths and the steps linked to these wishes: youth_id, step,
         effective_date, id, uai, certification_code, portal, portal_wish_id."""
+        # Two index look-ups whose rows are merged (UNION drops a step found both ways); no
+        # semi-join on step_event's primary key, which a planner may turn into a scan.
         return await self.db.fetch(
-            "SELECT e.youth_id, e.step, e.effective_date, e.id, e.uai, e.certification_code, e.portal, e.portal_wish_id"
-            " FROM step_event e WHERE e.id IN ("
-            " SELECT s.id FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id"
-            " UNION SELECT s.id FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
-            " JOIN step_event s ON s.portal = l.portal AND s.portal_wish_id = l.wish_id"
-            " WHERE s.portal_wish_id IS NOT NULL)",
+            "SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id"
+            " FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id"
+            " UNION SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id"
+            " FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
+            " JOIN step_event s ON s.portal = l.portal AND s.portal_wish_id = l.wish_id WHERE s.portal_wish_id IS NOT NULL",
             arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links],
         )
 
