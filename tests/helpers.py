@@ -63,3 +63,27 @@ class AdminClient:
     row: Any
     key: str
     principal: Any
+
+
+# The change points as the stored paths imply them (segment i runs from starts[i] to starts[i+1]).
+CHANGE_POINTS_FROM_PATHS = (
+    "SELECT uai, certification, status, day, sum(entries)::int AS entries, sum(exits)::int AS exits FROM ("
+    " SELECT p.uais[i] AS uai, p.certifications[i] AS certification, p.statuses[i] AS status, p.starts[i] AS day,"
+    " 1 AS entries, 0 AS exits FROM youth_path p, generate_subscripts(p.starts, 1) AS i"
+    " UNION ALL SELECT p.uais[i], p.certifications[i], p.statuses[i], p.starts[i + 1], 0, 1"
+    " FROM youth_path p, generate_subscripts(p.starts, 1) AS i WHERE i < cardinality(p.starts)"
+    ") AS c GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+)
+STORED_CHANGE_POINTS = (
+    "SELECT uai, certification_code, status, day, entries, exits FROM status_change"
+    " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3, 4"
+)
+
+
+async def assert_change_points_match_paths(connection: Any) -> None:
+    """The incrementally kept change points equal a recount from the paths."""
+    from sqlalchemy import text
+
+    expected = [tuple(r) for r in (await connection.execute(text(CHANGE_POINTS_FROM_PATHS))).all()]
+    stored = [tuple(r) for r in (await connection.execute(text(STORED_CHANGE_POINTS))).all()]
+    assert stored == expected

@@ -56,3 +56,22 @@ async def test_upgrading_twice_is_harmless(fresh_engine):
     await upgrade(fresh_engine)
     await upgrade(fresh_engine)
     assert await schema_drift(fresh_engine) == []
+
+
+async def test_the_change_points_are_backfilled_from_existing_paths(fresh_engine):
+    from tests.helpers import CHANGE_POINTS_FROM_PATHS, STORED_CHANGE_POINTS
+
+    await upgrade(fresh_engine, "0008_youth_risk")
+    async with fresh_engine.begin() as connection:
+        await connection.execute(text(
+            "INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version) VALUES"
+            " (1, '{2026-01-05,2026-04-06,2026-06-01}', '{REGISTERED,DROPPED_OUT,APPRENTICE}',"
+            "  '{0751234J,0751234J,0750654D}', '{50022141,50022141,50022141}', '{REPORTED,REGISTERED_TOO_LONG,REPORTED}', 'v'),"
+            " (2, '{2026-01-05}', '{REGISTERED}', '{0751234J}', '{50022141}', '{REPORTED}', 'v')"
+        ))
+    await upgrade(fresh_engine)
+    async with fresh_engine.connect() as connection:
+        stored = [tuple(r) for r in (await connection.execute(text(STORED_CHANGE_POINTS))).all()]
+        expected = [tuple(r) for r in (await connection.execute(text(CHANGE_POINTS_FROM_PATHS))).all()]
+    assert stored == expected and len(stored) == 5
+    assert [r[4:] for r in stored if r[2] == "REGISTERED"] == [(2, 0), (0, 1)]

@@ -444,3 +444,23 @@ async def test_a_deadlock_between_batches_is_retried(gql, vendor, admin, monkeyp
     assert (len(calls), payload["accepted"], payload["unchanged"]) == (2, 1, 0)  # the first attempt was rolled back
     youth = (await gql.data(YOUTH, {"ine": INE1}, key=admin.key))["youth"]
     assert [e["step"] for e in youth["history"]] == ["REGISTERED"]
+
+
+async def test_change_points_follow_corrections_merges_and_erasure(hmac_gql, vendor, admin, connection):
+    from tests.helpers import assert_change_points_match_paths
+
+    gql = hmac_gql
+    await gql.data(RECORD, {"input": [
+        step("h1", "REGISTERED", on=TODAY - timedelta(days=200)), step("h2", "APPRENTICE", on=TODAY - timedelta(days=150)),
+        step("h3", "REGISTERED", ine=INE2, on=TODAY - timedelta(days=30)),
+        step("h4", "CONTRACT_BROKEN", ine=None, nir=synthetic_nir(40), on=TODAY - timedelta(days=20)),
+    ]}, key=vendor)
+    await assert_change_points_match_paths(connection)
+    await gql.data(RECORD, {"input": [step("h2", "APPRENTICE", on=TODAY - timedelta(days=100))]}, key=vendor)  # corrected
+    await assert_change_points_match_paths(connection)
+    await gql.data(RECORD, {"input": [step("h5", "MEETING", ine=INE2, nir=synthetic_nir(40))]}, key=vendor)  # a merge
+    await assert_change_points_match_paths(connection)
+    assert (await gql.data('mutation($ine: String) { eraseYouth(ine: $ine) }', {"ine": INE1}, key=admin.key))["eraseYouth"]
+    await assert_change_points_match_paths(connection)
+    total = (await connection.execute(text("SELECT sum(entries - exits) FROM status_change"))).scalar_one()
+    assert total == 1  # one youth left, with one open segment

@@ -17,6 +17,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.services import cfas, clients
 from app.services.paths import rules_of
+from tests.helpers import assert_change_points_match_paths
 
 UAIS = ["0751234J", "0750654D"]
 
@@ -81,6 +82,7 @@ async def test_concurrent_batches_on_the_same_youths_keep_paths_exact(live):
             " FROM step_event ORDER BY youth_id"
         ))).all()
         stored = {r.youth_id: r for r in (await connection.execute(text("SELECT * FROM youth_path"))).all()}
+        await assert_change_points_match_paths(connection)  # counters kept by concurrent batches
     assert youths == 40
     by_youth: dict[int, list[StepFact]] = {}
     for r in rows:

@@ -6,7 +6,7 @@ from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
 from app.models.client import ApiClient, ApiKey
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
-from app.models.path import YouthPath, YouthRisk
+from app.models.path import StatusChange, YouthPath, YouthRisk
 from app.models.reference import Academie, Department, Region
 from app.models.step import StepEvent
 from app.models.wish import Wish
@@ -25,6 +25,7 @@ __all__ = [
     "Offer",
     "Region",
     "Rejection",
+    "StatusChange",
     "StepEvent",
     "Wish",
     "Youth",

@@ -55,3 +55,23 @@ class YouthRisk(SQLModel, table=True):
     uai: str = Field(max_length=8)  # the territory's CFA: the last step's, else the latest wish's
     department_code: str = Field(max_length=3)
     rule_version: str = Field(max_length=20)
+
+
+class StatusChange(SQLModel, table=True):
+    """Change points of the headcounts: on ``day``, how many youths' path segments with this
+    status at this CFA and certification begin (``entries``) and end (``exits``).
+
+    Maintained with the paths (a youth's old segments are taken out, its new ones put in), so
+    that a count on a date D is a sum over ``day <= D`` of ``entries - exits``: the youths
+    enrolled on an offer, the pilots' headcounts, without reading a single path. A youth counts
+    once at a date: exactly one of its segments covers it.
+    """
+
+    __tablename__ = "status_change"
+
+    uai: str = Field(primary_key=True, max_length=8)
+    certification_code: str = Field(primary_key=True, max_length=12)
+    status: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True)
+    entries: int = 0
+    exits: int = 0

@@ -12,25 +12,47 @@ from app.repositories.base import Repository
 
 
 class PathRepository(Repository):
-    async def write(self, paths: Sequence[list[Any]], empty_youth_ids: Sequence[int], rule_version: str) -> None:
-        """Store one path per youth. ``paths`` holds the columns youth_id, starts, statuses, uais,
-        certifications, causes; each but the first holds, per youth, the PostgreSQL array literal
-        of its segments (e.g. ``{2026-09-01,2026-12-01}``): one row per youth, with no grouping or
-        sorting in the database. Youths in ``empty_youth_ids`` have no status step any more and
-        lose their path."""
+    async def write(self, paths: Sequence[list[Any]], empty_youth_ids: Sequence[int], rule_version: str) -> list[Any]:
+        """Store one path per youth and return the paths they replace. ``paths`` holds the
+        columns youth_id, starts, statuses, uais, certifications, causes; each but the first
+        holds, per youth, the PostgreSQL array literal of its segments (e.g.
+        ``{2026-09-01,2026-12-01}``): one row per youth, with no grouping or sorting in the
+        database. Youths in ``empty_youth_ids`` have no status step any more and lose their path.
+        Old paths: (youth_id, starts, statuses, uais, certifications)."""
+        old: list[Any] = []
         if paths[0]:
-            await self.db.run(
-                "INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version)"
+            # the statement's snapshot gives the rows as they were before its own upsert
+            old = await self.db.fetch(
+                "WITH old AS (SELECT o.youth_id, o.starts, o.statuses, o.uais, o.certifications"
+                " FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN youth_path o ON o.youth_id = i.youth_id),"
+                " written AS (INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version)"
                 " SELECT youth_id, starts::date[], statuses::text[], uais::text[], certifications::text[],"
                 " causes::text[], $7 FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::text[]) AS p(youth_id, starts, statuses, uais, certifications, causes)"
                 " ON CONFLICT (youth_id) DO UPDATE SET starts = excluded.starts, statuses = excluded.statuses,"
                 " uais = excluded.uais, certifications = excluded.certifications, causes = excluded.causes,"
-                " rule_version = excluded.rule_version, computed_at = now()",
+                " rule_version = excluded.rule_version, computed_at = now())"
+                " SELECT * FROM old",
                 arrays.ints(paths[0]), *paths[1:], rule_version,
             )
         if empty_youth_ids:
-            await self.delete(empty_youth_ids)
+            old += await self.delete(empty_youth_ids)
+        return old
+
+    async def add_changes(self, changes: Sequence[tuple[str, str, str, Any, int, int]]) -> None:
+        """Add (uai, certification, status, day, entries, exits) to the change points, in key
+        order (concurrent batches lock shared rows in the same order)."""
+        if not changes:
+            return
+        rows = sorted(changes)
+        await self.db.run(
+            "INSERT INTO status_change AS c (uai, certification_code, status, day, entries, exits)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text::date[], $5::text::int[], $6::text::int[])"
+            " ON CONFLICT (uai, certification_code, status, day) DO UPDATE"
+            " SET entries = c.entries + excluded.entries, exits = c.exits + excluded.exits",
+            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], arrays.dates(r[3] for r in rows),
+            arrays.ints(r[4] for r in rows), arrays.ints(r[5] for r in rows),
+        )
 
     async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:
         """Replace the spans of risk of these youths by ``spans`` ((youth_id, RiskSpan) pairs);
@@ -60,15 +82,15 @@ class PathRepository(Repository):
         )
         return [row[0] for row in rows]
 
-    async def delete(self, youth_ids: Sequence[int]) -> None:
-        await self.db.run(
-            "DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(youth_id) WHERE p.youth_id = i.youth_id",
+    async def delete(self, youth_ids: Sequence[int]) -> list[Any]:
+        """Remove these youths' paths; return them (youth_id, starts, statuses, uais, certifications)."""
+        return await self.db.fetch(
+            "DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(youth_id) WHERE p.youth_id = i.youth_id"
+            " RETURNING p.youth_id, p.starts, p.statuses, p.uais, p.certifications",
             arrays.ints(youth_ids),
         )
 
-    async def delete_all(self, youth_ids: Sequence[int]) -> None:
-        """A youth's derived rows (path and spans of risk), when it is erased or merged away."""
-        await self.delete(youth_ids)
+    async def delete_risks(self, youth_ids: Sequence[int]) -> None:
         await self.db.run(
             "DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(youth_id) WHERE r.youth_id = i.youth_id",
             arrays.ints(youth_ids),

@@ -40,15 +40,14 @@ class YouthRepository(Repository):
         )
 
     async def merge(self, drop_ids: Sequence[int], keep_ids: Sequence[int]) -> None:
-        """Move the steps and wishes of each dropped youth to the kept one, then delete it."""
+        """Move the steps and wishes of each dropped youth to the kept one, then delete it (its
+        derived rows are the caller's: app.services.paths.forget)."""
         if not drop_ids:
             return
         drop, keep = list(drop_ids), list(keep_ids)
         pairs = "unnest($1::bigint[], $2::bigint[]) AS m(drop_id, keep_id)"
         await self.db.run(f"UPDATE step_event SET youth_id = m.keep_id FROM {pairs} WHERE step_event.youth_id = m.drop_id", drop, keep)
         await self.db.run(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id", drop, keep)
-        await self.db.run("DELETE FROM youth_path p USING unnest($1::bigint[]) AS d(id) WHERE p.youth_id = d.id", drop)
-        await self.db.run("DELETE FROM youth_risk r USING unnest($1::bigint[]) AS d(id) WHERE r.youth_id = d.id", drop)
         await self.db.run("DELETE FROM youth y USING unnest($1::bigint[]) AS d(id) WHERE y.id = d.id", drop)
 
     async def learn_identifiers(
@@ -82,9 +81,7 @@ class YouthRepository(Repository):
         return (await self.db.execute(statement, {"ine": ine_hash, "nir": nir_hash})).scalar()
 
     async def erase(self, youth_id: int) -> None:
-        """The youth, its steps, its path and its spans of risk go; its wishes stay, unlinked (ON
-        DELETE SET NULL)."""
+        """The youth and its steps go; its wishes stay, unlinked (ON DELETE SET NULL). Its derived
+        rows are the caller's (app.services.paths.forget)."""
         await self.db.execute(text("DELETE FROM step_event WHERE youth_id = :id"), {"id": youth_id})
-        await self.db.execute(text("DELETE FROM youth_path WHERE youth_id = :id"), {"id": youth_id})
-        await self.db.execute(text("DELETE FROM youth_risk WHERE youth_id = :id"), {"id": youth_id})
         await self.db.execute(text("DELETE FROM youth WHERE id = :id"), {"id": youth_id})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
+from app.services.paths import forget
 
 
 @dataclass(slots=True)
@@ -80,6 +81,7 @@ async def resolve_youths(
     # Merges of stored youths: dropped ones give their steps and wishes to the kept one.
     merged = [(d.id, y.id) for y in roots if y.id is not None for d in y.absorbed if d.id is not None]
     if merged:
+        await forget(db, [d for d, _ in merged])
         await repository.merge([d for d, _ in merged], [k for _, k in merged])
 
     learned = [y for y in roots if y.learned and y.id is not None]  # stored youths only

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.db import RequestSession
 from app.domain.risk import Fact, RiskRules, RiskSpan, WishFact, risk_spans
-from app.domain.timeline import Rules, StepFact, timeline
+from app.domain.timeline import Rules, Segment, StepFact, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.wishes import WishRepository
@@ -69,6 +69,7 @@ async def recompute(
     # One array literal per youth and column: codes, UAIs and dates never hold a comma, a
     # brace, a quote or a space, so they need no quoting.
     ids: list[int] = []
+    new_segments: list[list[Segment]] = []
     starts: list[str] = []
     statuses: list[str] = []
     uais: list[str] = []
@@ -86,6 +87,7 @@ async def recompute(
         if not segments:
             continue
         ids.append(youth_id)
+        new_segments.append(segments)
         columns = list(zip(*segments))  # start, end, status, uai, certification, cause
         starts.append("{" + ",".join([day.isoformat() for day in columns[0]]) + "}")
         statuses.append("{" + ",".join(columns[2]) + "}")
@@ -95,8 +97,45 @@ async def recompute(
         written += len(segments)
     with_path = set(ids)
     paths = PathRepository(db)
-    await paths.write(
+    replaced = await paths.write(
         [ids, starts, statuses, uais, certifications, causes], [y for y in youth_ids if y not in with_path], rules.version
     )
+    await paths.add_changes(change_points(replaced, new_segments))
     await paths.write_risks(youth_ids, risks, rules.version)
     return written
+
+
+def change_points(old_paths: Sequence[Any], new_paths: Sequence[Sequence[Segment]]) -> list[tuple[str, str, str, date, int, int]]:
+    """What the change points gain and lose when ``old_paths`` (stored rows: youth_id, starts,
+    statuses, uais, certifications) give way to ``new_paths``: (uai, certification, status, day,
+    entries, exits), without the ones that cancel out (a path rewritten as it was changes nothing)."""
+    totals: dict[tuple[str, str, str, date], list[int]] = {}
+
+    def add(uai: str, certification: str, status: str, day: date, entries: int, exits: int) -> None:
+        counts = totals.get((uai, certification, status, day))
+        if counts is None:
+            totals[(uai, certification, status, day)] = [entries, exits]
+        else:
+            counts[0] += entries
+            counts[1] += exits
+
+    for _, starts, statuses, uais, certifications in old_paths:
+        last = len(starts) - 1
+        for i, start in enumerate(starts):
+            add(uais[i], certifications[i], statuses[i], start, -1, 0)
+            if i < last:
+                add(uais[i], certifications[i], statuses[i], starts[i + 1], 0, -1)
+    for segments in new_paths:
+        for segment in segments:
+            add(segment.uai, segment.certification, segment.status, segment.start, 1, 0)
+            if segment.end is not None:
+                add(segment.uai, segment.certification, segment.status, segment.end, 0, 1)
+    return [(*key, entries, exits) for key, (entries, exits) in totals.items() if entries or exits]
+
+
+async def forget(db: RequestSession, youth_ids: Sequence[int]) -> None:
+    """Remove what was derived for these youths (erased, or merged into another): their paths,
+    taken out of the change points, and their spans of risk."""
+    paths = PathRepository(db)
+    await paths.add_changes(change_points(await paths.delete(youth_ids), []))
+    await paths.delete_risks(youth_ids)

@@ -22,6 +22,7 @@ from app.repositories.wishes import WishRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import outcomes
+from app.services.paths import forget
 from app.settings import NirMatching, Settings
 
 
@@ -73,6 +74,7 @@ async def erase_youth(
     # The outcomes its steps gave (its wishes, and wishes its steps were linked to) go with them.
     wish_ids = await WishRepository(db).ids_of_youth(youth_id)
     links = await StepRepository(db).links_of_youth(youth_id)
+    await forget(db, [youth_id])
     await repository.erase(youth_id)
     await outcomes.refresh(db, wish_ids=wish_ids, links=links)
     await FeedbackRepository(db).audit(principal.client_id, "eraseYouth", [youth_id], [], request_id)
