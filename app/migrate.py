@@ -38,12 +38,21 @@ def head_revision() -> str | None:
 
 async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
     async with engine.connect() as connection:
+        # A migration may rewrite big tables (a backfill): the requests' statement timeout does
+        # not apply to it. The lock is a session lock: it outlives a failed transaction, and is
+        # released after the rollback so that the migration's own error is the one raised.
+        await connection.execute(text("SET statement_timeout = 0"))
         await connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+        await connection.commit()
         try:
             await connection.run_sync(_sync_action, action, revision)
             await connection.commit()
+        except BaseException:
+            await connection.rollback()
+            raise
         finally:
             await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+            await connection.execute(text("RESET statement_timeout"))  # the pooled connection serves requests next
             await connection.commit()
 
 

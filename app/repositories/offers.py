@@ -1,0 +1,131 @@
+"""Training offers: the batch upsert, capacity revisions, lists with the youths enrolled today.
+
+``enrolled`` is read from the headcount change points (status_change): the youths whose path is
+REGISTERED, APPRENTICE or CONTRACT_BROKEN on that CFA and certification on the day, a small
+range sum per (uai, certification).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.repositories import arrays
+from app.repositories.base import Repository
+
+ENROLLED_STATUSES = ["REGISTERED", "APPRENTICE", "CONTRACT_BROKEN"]
+ENROLLED = (
+    "(SELECT coalesce(sum(c.entries - c.exits), 0)::int FROM status_change c WHERE c.uai = o.uai"
+    " AND c.certification_code = o.certification_code AND c.status = ANY('{REGISTERED,APPRENTICE,CONTRACT_BROKEN}')"
+    " AND c.day <= {day})"
+)
+COLUMNS = (
+    "o.id, o.uai, o.offer_ref, o.title, o.siret, o.certification_code, o.department_code, o.session_start,"
+    " o.session_end, o.capacity, o.revised_capacity, o.parcoursup_id, o.affelnet_id, o.updated_at"
+)
+
+
+@dataclass(frozen=True)
+class OfferQuery:
+    on: date
+    departments: frozenset[str] | None = None  # where the training takes place; None: everywhere
+    certification: str | None = None
+    uai: str | None = None
+    with_vacancies_only: bool = False
+
+    def where(self, args: list[Any], *, enrolled_needed: bool) -> tuple[str, str]:
+        """(conditions on ``o``, the enrolled expression, when needed or filtered on)."""
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        enrolled = ""
+        if enrolled_needed or self.with_vacancies_only:
+            enrolled = ENROLLED.replace("{day}", arg(self.on))
+        conditions = ["true"]
+        if self.departments is not None:
+            conditions.append(f"o.department_code = ANY({arg(sorted(self.departments))}::text[])")
+        if self.certification is not None:
+            conditions.append(f"o.certification_code = {arg(self.certification)}")
+        if self.uai is not None:
+            conditions.append(f"o.uai = {arg(self.uai)}")
+        if self.with_vacancies_only:
+            conditions.append(f"coalesce(o.revised_capacity, o.capacity) > {enrolled}")
+        return " AND ".join(conditions), enrolled
+
+
+class OfferRepository(Repository):
+    async def known(self, keys: Sequence[tuple[str, str]]) -> list[Any]:
+        """(uai, offer_ref, content_hash, session_end, certification_code) of these offers."""
+        return await self.db.fetch(
+            "SELECT o.uai, o.offer_ref, o.content_hash, o.session_end, o.certification_code"
+            " FROM unnest($1::text[], $2::text[]) AS k(uai, ref) JOIN offer o ON o.uai = k.uai AND o.offer_ref = k.ref",
+            [k[0] for k in keys], [k[1] for k in keys],
+        )
+
+    async def upsert(self, vendor_id: uuid.UUID, columns: Sequence[list[Any]]) -> list[Any]:
+        """Insert new offers and replace changed ones on (uai, offer_ref); the revised capacity is
+        the authorities', never touched here. Returns (id, uai, offer_ref) of the rows written.
+        ``columns``: uai, offer_ref, title, siret, certification, department, session_start,
+        session_end, capacity, parcoursup_id, affelnet_id, content_hash."""
+        (uai, ref, title, siret, certification, department, start, end, capacity, parcoursup, affelnet, hashes) = columns
+        return await self.db.fetch(
+            "INSERT INTO offer (uai, offer_ref, title, siret, certification_code, department_code, session_start,"
+            " session_end, capacity, parcoursup_id, affelnet_id, content_hash, vendor_client_id)"
+            " SELECT *, $13 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::text::date[], $8::text::date[], $9::text::int[], $10::text[], $11::text[], $12::bytea[])"
+            " ON CONFLICT (uai, offer_ref) DO UPDATE SET title = excluded.title, siret = excluded.siret,"
+            " certification_code = excluded.certification_code, department_code = excluded.department_code,"
+            " session_start = excluded.session_start, session_end = excluded.session_end, capacity = excluded.capacity,"
+            " parcoursup_id = excluded.parcoursup_id, affelnet_id = excluded.affelnet_id,"
+            " content_hash = excluded.content_hash, vendor_client_id = excluded.vendor_client_id, updated_at = now()"
+            " WHERE offer.content_hash IS DISTINCT FROM excluded.content_hash"
+            " RETURNING id, uai, offer_ref",
+            uai, ref, title, siret, certification, department, arrays.dates(start), arrays.dates(end),
+            "{" + ",".join("NULL" if c is None else str(c) for c in capacity) + "}", parcoursup, affelnet, hashes,
+            vendor_id,
+        )
+
+    async def youths_with_contracts_at(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
+        """The youths with an apprenticeship contract (an end date) at these CFAs and
+        certifications: their completion depends on the offers' session end."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT e.youth_id FROM unnest($1::text[], $2::text[]) AS p(uai, certification)"
+            " JOIN step_event e ON e.uai = p.uai AND e.certification_code = p.certification AND e.contract_end IS NOT NULL",
+            [p[0] for p in pairs], [p[1] for p in pairs],
+        )
+        return [row[0] for row in rows]
+
+    async def revise(self, offer_id: int, capacity: int | None) -> bool:
+        rows = await self.db.fetch(
+            "UPDATE offer SET revised_capacity = $2, updated_at = now() WHERE id = $1 RETURNING id", offer_id, capacity
+        )
+        return bool(rows)
+
+    async def by_ids(self, ids: Sequence[int], on: date) -> list[Any]:
+        enrolled = ENROLLED.replace("{day}", "$2")
+        return await self.db.fetch(
+            f"SELECT {COLUMNS}, {enrolled} AS enrolled FROM unnest($1::text::bigint[]) AS i(id) JOIN offer o ON o.id = i.id",
+            arrays.ints(ids), on,
+        )
+
+    async def page(self, query: OfferQuery, after_id: int | None, limit: int) -> list[Any]:
+        args: list[Any] = []
+        where, enrolled = query.where(args, enrolled_needed=True)
+        if after_id is not None:
+            args.append(after_id)
+            where += f" AND o.id > ${len(args)}"
+        args.append(limit)
+        return await self.db.fetch(
+            f"SELECT {COLUMNS}, {enrolled} AS enrolled FROM offer o WHERE {where} ORDER BY o.id LIMIT ${len(args)}", *args
+        )
+
+    async def count(self, query: OfferQuery) -> int:
+        args: list[Any] = []
+        where, _ = query.where(args, enrolled_needed=False)
+        rows = await self.db.fetch(f"SELECT count(*) FROM offer o WHERE {where}", *args)
+        return rows[0][0]
