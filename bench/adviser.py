@@ -89,6 +89,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per adviser")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--reuse", metavar="NAME", help="a database generated earlier (--keep) on the same server")
     args = parser.parse_args()
 
     base = args.database_url
@@ -96,16 +97,30 @@ async def main() -> None:
         from app.embedded import embedded_database_url
 
         base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**asyncpg_args(base))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    name = args.reuse or f"hub_bench_{uuid.uuid4().hex[:8]}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    if args.reuse:
+        args.keep = True
+        connection = await asyncpg.connect(**asyncpg_args(url))
+        summary = {
+            "youths": await connection.fetchval("SELECT count(*) FROM youth"),
+            "cfas": await connection.fetchval("SELECT count(*) FROM cfa"),
+            "steps": await connection.fetchval("SELECT count(*) FROM step_event"),
+            "at_risk_today": await connection.fetchval(
+                "SELECT count(*) FROM youth_risk WHERE valid_from <= current_date"
+                " AND (valid_to IS NULL OR valid_to > current_date)"),
+        }
+        await connection.close()
+    else:
+        admin = await asyncpg.connect(**asyncpg_args(base))
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
     server = None
     try:
-        started = time.perf_counter()
-        summary = await generate(url, args.youths, args.cfas, 5, 0.2, 1)
-        print(f"generated in {time.perf_counter() - started:.0f} s: {summary}", file=sys.stderr)
+        if not args.reuse:
+            started = time.perf_counter()
+            summary = await generate(url, args.youths, args.cfas, 5, 0.2, 1)
+            print(f"generated in {time.perf_counter() - started:.0f} s: {summary}", file=sys.stderr)
         keys = await advisers(url)
         port = free_port()
         env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
@@ -115,13 +130,15 @@ async def main() -> None:
             start_new_session=True,
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            for _ in range(300):
+            for _ in range(6000):  # the hub migrates first: at national scale that can take a minute
                 try:
                     if (await client.get("/readyz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
+            else:
+                raise SystemExit("the hub did not get ready in 10 minutes: see .hub/bench-server.log")
             print(f"\natRiskYouths(first: 100) at national scale: {summary['youths']:,} youths, {summary['cfas']:,} CFAs, "
                   f"{summary['steps']:,} steps, {summary['at_risk_today']:,} at risk today; {args.requests} requests each, "
                   "concurrency 1")

