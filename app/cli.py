@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, migrate, demo, clients, recompute, schema.
+"""The ``hub`` command: serve, migrate, demo, clients, import, recompute, schema.
 
 Every command uses ``HUB_DATABASE_URL`` when set, else the embedded PostgreSQL in
 ``HUB_DATA_DIR`` (default ``./.hub``), and brings the schema to head before it works.
@@ -222,6 +222,54 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
+    """A CFA catalogue's CSV, with the rules of the vendor whose key is given."""
+    from pathlib import Path
+
+    from app.auth import authenticate
+    from app.errors import BadInput
+    from app.progress import Progress
+    from app.services import offer_import
+
+    if not args.key:
+        print("error: give the VENDOR key with --key or HUB_VENDOR_KEY", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        text = offer_import.decode(path.read_bytes())
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except BadInput as problem:
+        print(f"error: {problem.message}", file=sys.stderr)
+        return 2
+    url = _prepare(settings)
+
+    async def run(db: RequestSession) -> Any:
+        principal = await authenticate(db, settings.key_pepper.get_secret_value(), f"Bearer {args.key}")
+        if principal is None or principal.role != Role.VENDOR:
+            raise BadInput("the key is not a valid VENDOR key", field="key")
+        lines = max(sum(1 for line in text.splitlines()[1:] if line.strip()), 1)
+        progress = Progress(f"importing {path.name}"[:28], lines)
+        report = await offer_import.import_offers(db, settings, principal, text, on_chunk=progress.advance)
+        progress.finish()
+        return report
+
+    try:
+        report = _with_session(settings, url, run)
+    except BadInput as problem:
+        print(f"error: {problem.message}", file=sys.stderr)
+        return 2
+    print(f"{report.lines} lines: {report.accepted} stored, {report.unchanged} unchanged, {len(report.rejected)} rejected")
+    if report.ignored_columns:
+        print(f"ignored columns: {', '.join(report.ignored_columns)}")
+    for error in report.rejected[: args.show]:
+        print(f"line {error.line}, column {error.column or '-'}: {error.code}: {error.message}")
+    if len(report.rejected) > args.show:
+        print(f"... and {len(report.rejected) - args.show} more (--show N)")
+    return 1 if report.rejected else 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from graphql_schema.schema import schema
 
@@ -269,6 +317,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recompute.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
     recompute.set_defaults(handler=cmd_recompute)
+
+    imports = commands.add_parser("import", help="take in a file").add_subparsers(dest="kind", required=True)
+    offers = imports.add_parser(
+        "offers", help="a CFA catalogue's CSV, as upsertOffers with the vendor's key (exit 1: some lines rejected)"
+    )
+    offers.add_argument("file")
+    offers.add_argument(
+        "--key", default=os.environ.get("HUB_VENDOR_KEY"),
+        help="the VENDOR key whose rules apply (default: $HUB_VENDOR_KEY, which keeps it out of process lists)",
+    )
+    offers.add_argument("--show", type=int, default=20, help="rejected lines to print")
+    offers.set_defaults(handler=cmd_import_offers)
 
     commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
     return parser

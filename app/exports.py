@@ -1,5 +1,6 @@
-"""CSV exports over HTTP, streamed in constant memory: ``GET /exports/wishes.csv`` (PORTAL) and
-``GET /exports/at-risk.csv`` (ADVISER, ADMIN).
+"""CSV over HTTP. Exports, streamed in constant memory: ``GET /exports/wishes.csv`` (PORTAL) and
+``GET /exports/at-risk.csv`` (ADVISER, ADMIN); and the import of a CFA's catalogue,
+``POST /imports/offers`` (VENDOR).
 
 The same bearer key as the GraphQL API, the same scope, the filters of the list as query
 parameters (wishes: ``submittedFrom``, ``submittedTo``, ``uai``, ``stage``,
@@ -25,7 +26,7 @@ from app.db import RequestSession
 from app.errors import BadInput
 from app.repositories.risks import RiskRepository
 from app.repositories.wishes import WishRepository
-from app.services import risks, wishes, youths
+from app.services import offer_import, risks, wishes, youths
 
 CHUNK = 5000
 STAGES = frozenset({"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"})
@@ -189,3 +190,34 @@ async def at_risk_csv(request: Request) -> Response:
     return StreamingResponse(
         body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="at-risk.csv"'}
     )
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+async def offers_import(request: Request) -> Response:
+    """VENDOR: a CFA's catalogue as CSV (a text/csv body, or a multipart form's ``file``), taken
+    in as upsertOffers; the report lists each rejected line with its column and code."""
+    found = await _principal(request, frozenset({Role.VENDOR}))
+    if isinstance(found, Response):
+        return found
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_IMPORT_BYTES:
+        return _error(413, "BAD_USER_INPUT", f"the file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB: split it")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                return _error(400, "BAD_USER_INPUT", "send the CSV as the form's field named file", "file")
+            data = await upload.read()
+    else:
+        data = await request.body()
+    if len(data) > MAX_IMPORT_BYTES:
+        return _error(413, "BAD_USER_INPUT", f"the file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB: split it")
+    db: RequestSession = request.scope["state"]["db"]
+    try:
+        report = await offer_import.import_offers(db, request.app.state.settings, found, offer_import.decode(data))
+    except BadInput as problem:
+        return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    return JSONResponse(report.as_dict())

@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/exports/wishes.csv", exports.wishes_csv, methods=["GET"]),
             Route("/exports/at-risk.csv", exports.at_risk_csv, methods=["GET"]),
+            Route("/imports/offers", exports.offers_import, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

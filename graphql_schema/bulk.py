@@ -52,7 +52,7 @@ def sqlstate(error: Exception) -> str | None:
     return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
 
 
-BULK_INPUT_TYPES = frozenset({"StepInput", "WishInput"})
+BULK_INPUT_TYPES = frozenset({"StepInput", "WishInput", "OfferInput"})
 
 
 def _bulk_type(node: TypeNode) -> bool:

@@ -19,12 +19,14 @@ from app.errors import HubError
 from graphql_schema import bulk
 from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
 from graphql_schema.mutations import admin
+from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
 from graphql_schema.mutations import wishes as wish_mutations
 from graphql_schema.permissions import allow
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
+from graphql_schema.queries import offers as offer_queries
 from graphql_schema.queries import pending
 from graphql_schema.queries import risks as risk_queries
 from graphql_schema.queries import wishes as wish_queries
@@ -54,7 +56,7 @@ class Query:
         description="ADMIN: a youth by INE (or NIR, with NIR matching on), with its path; null when unknown. Audited.",
     )
     offers = strawberry.field(
-        resolver=pending.offers,
+        resolver=offer_queries.offers,
         extensions=[allow()],
         description="Training offers with capacities and vacancies; `first` 1 to 500. Any role.",
     )
@@ -103,7 +105,7 @@ class Mutation:
         description="VENDOR: at most 2,000 records a call; only CFAs that consented and authorised this vendor.",
     )
     upsert_offers = strawberry.field(
-        resolver=pending.upsert_offers,
+        resolver=offer_mutations.upsert_offers,
         extensions=[allow(V)],
         description="VENDOR: at most 2,000 records a call; same CFA rules as recordSteps.",
     )
@@ -111,6 +113,12 @@ class Mutation:
         resolver=wish_mutations.submit_wishes,
         extensions=[allow(P)],
         description="PORTAL: at most 2,000 records a call; stored under the caller's portal.",
+    )
+    revise_capacity = strawberry.field(
+        resolver=offer_mutations.revise_capacity,
+        extensions=[allow(A)],
+        description="ADMIN: the capacity revised by the authorities (e.g. sanitary rules); it overrides the CFA's "
+        "capacity in vacancies and headcounts; null withdraws it.",
     )
     register_certifications = strawberry.field(
         resolver=admin.register_certifications,
@@ -174,7 +182,12 @@ def build_schema() -> HubSchema:
         ],
     )
     bulk.install(
-        built, {"recordSteps": step_mutations.record_steps_raw, "submitWishes": wish_mutations.submit_wishes_raw}
+        built,
+        {
+            "recordSteps": step_mutations.record_steps_raw,
+            "submitWishes": wish_mutations.submit_wishes_raw,
+            "upsertOffers": offer_mutations.upsert_offers_raw,
+        },
     )
     return built
 

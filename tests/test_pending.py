@@ -8,10 +8,8 @@ from app.auth import Role
 from tests.factories import new_client
 
 PENDING = [
-    (Role.VENDOR, "{ offers { totalCount } }", "offers"),
     (Role.PILOT, "{ headcounts(groupBy: REGION) { key } }", "headcounts"),
     (Role.PILOT, "{ headcountSeries(from: \"2026-01-01\", to: \"2026-06-01\", interval: MONTH, groupBy: NATIONAL) { on } }", "headcountSeries"),
-    (Role.VENDOR, "mutation { upsertOffers(input: []) { accepted } }", "upsertOffers"),
 ]
 
 

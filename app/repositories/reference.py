@@ -19,6 +19,10 @@ class ReferenceRepository(Repository):
         statement = select(region_t.c.code, region_t.c.name).where(region_t.c.code.in_(list(codes)))
         return list((await self.db.execute(statement)).all())
 
+    async def all_departments(self) -> list[Row[Any]]:
+        statement = select(department_t.c.code, department_t.c.name, department_t.c.region_code)
+        return list((await self.db.execute(statement)).all())
+
     async def departments_by_codes(self, codes: Sequence[str]) -> list[Row[Any]]:
         statement = select(
             department_t.c.code, department_t.c.name, department_t.c.region_code

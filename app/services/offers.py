@@ -1,44 +1,268 @@
-"""Training offers as the API shows them: the offer row, and how many youths are enrolled on its
-CFA and certification today (REGISTERED, APPRENTICE or CONTRACT_BROKEN in their path).
+"""Training offers (version 2): upsertOffers and the CSV import of a CFA's catalogue, capacity
+revisions, and the lists with the youths enrolled today.
 
-The enrolled count reads the derived paths (one row per youth) and takes, per youth, the
-segment covering today. It scans the paths of the youths who have ever been at that CFA, which
-is fine for the offers a page of wishes names; collecting offers (the offers issue) brings the
-persisted counts that lists of offers and the pilots' headcounts need.
+upsertOffers works like recordSteps: records as the variables give them, checked one by one; the
+CFA must have consented and authorised the vendor (UNKNOWN_CFA, CONSENT_MISSING,
+NOT_AUTHORIZED_FOR_CFA); upsert on (uai, offerRef), ``unchanged`` for an identical resend. The
+CSV import turns each line into the same record and reports each problem with its line and column.
+
+An offer's session end is the training end of its youths' contracts (the completion rule of the
+path timeline): when it changes, the paths of the youths with a contract at that CFA and
+certification are recomputed in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.auth import Principal, Role
 from app.db import RequestSession
-from app.repositories import arrays
+from app.domain.batch import BatchResult
+from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai
+from app.errors import BadInput
+from app.repositories.feedback import FeedbackRepository
+from app.repositories.offers import OfferQuery, OfferRepository
+from app.repositories.reference import ReferenceRepository
+from app.repositories.steps import StepRepository
+from app.services.pagination import Page
+from app.services.records import Reject, date_field, string_field
+from app.settings import Settings
 
-ENROLLED_STATUSES = ("REGISTERED", "APPRENTICE", "CONTRACT_BROKEN")
+OPERATION = "upsertOffers"
+MAX_REF_LENGTH = 100
+MAX_CAPACITY = 100_000
+OFFER_FIELDS = frozenset({
+    "offerRef", "uai", "certification", "departmentCode", "sessionStart", "sessionEnd", "capacity", "parcoursupId",
+    "affelnetId", "title", "siret",
+})
+_PARCOURSUP = re.compile(r"^\d{1,12}$")
+_AFFELNET = re.compile(r"^[0-9A-Z]{2,3}/[0-9A-Z]{1,30}$")
+CURSOR = "offer"
 
 
-async def by_ids(db: RequestSession, ids: Sequence[int], *, on: date | None = None) -> list[dict[str, Any] | None]:
-    """The offers with these ids (None where unknown), each with ``enrolled``, in key order."""
-    rows = await db.fetch(
-        "SELECT o.id, o.uai, o.certification_code, o.department_code, o.session_start, o.session_end, o.capacity,"
-        " o.revised_capacity, o.parcoursup_id, o.affelnet_id, o.updated_at"
-        " FROM unnest($1::text::bigint[]) AS i(id) JOIN offer o ON o.id = i.id",
-        arrays.ints(ids),
+@dataclass(slots=True)
+class _Valid:
+    index: int
+    ref: str
+    uai: str
+    title: str | None
+    siret: str | None
+    certification: str
+    certification_kind: str
+    department: str
+    start: date | None
+    end: date | None
+    capacity: int | None
+    parcoursup: str | None
+    affelnet: str | None
+    content_hash: bytes
+
+
+def _capacity(record: Mapping[str, Any]) -> int | None:
+    raw = record.get("capacity")
+    if raw is None:
+        return None
+    if type(raw) is not int:  # bool is not a capacity
+        raise Reject("capacity", "INVALID_CAPACITY", f"capacity is a whole number from 0 to {MAX_CAPACITY:,}")
+    if not 0 <= raw <= MAX_CAPACITY:
+        raise Reject("capacity", "INVALID_CAPACITY", f"capacity is a whole number from 0 to {MAX_CAPACITY:,}")
+    return raw
+
+
+async def upsert_offers(
+    db: RequestSession, settings: Settings, principal: Principal, records: Sequence[Mapping[str, Any]]
+) -> BatchResult:
+    """Validate and store a batch of OfferInput records for the CFAs this vendor may write for."""
+    result = BatchResult()
+    valid: list[_Valid] = []
+    seen: set[tuple[str, str]] = set()
+    departments = {row.code for row in await ReferenceRepository(db).all_departments()}
+    for index, record in enumerate(records):
+        ref = record.get("offerRef") if isinstance(record, Mapping) else None
+        ref = ref[:MAX_REF_LENGTH] if isinstance(ref, str) else None
+        try:
+            if not isinstance(record, Mapping):
+                raise Reject(None, "INVALID_TYPE", "a record is an object with OfferInput's fields")
+            if not OFFER_FIELDS.issuperset(record):
+                name = sorted(record.keys() - OFFER_FIELDS)[0]
+                raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of OfferInput")
+            ref = string_field(record, "offerRef", required=True)
+            if len(ref) > MAX_REF_LENGTH:
+                raise Reject("offerRef", "INVALID_OFFER_REF", f"offerRef is 1 to {MAX_REF_LENGTH} characters")
+            uai = check_uai(string_field(record, "uai", required=True))
+            if isinstance(uai, Invalid):
+                raise Reject("uai", uai.code, uai.message)
+            if (uai, ref) in seen:
+                raise Reject("offerRef", "DUPLICATE_IN_BATCH", "this offerRef of this CFA appears earlier in the same batch")
+            seen.add((uai, ref))
+            certification = check_certification(string_field(record, "certification", required=True))
+            if isinstance(certification, Invalid):
+                raise Reject("certification", certification.code, certification.message)
+            department = check_department_code(string_field(record, "departmentCode", required=True))
+            if isinstance(department, Invalid):
+                raise Reject("departmentCode", department.code, department.message)
+            if department not in departments:
+                raise Reject("departmentCode", "UNKNOWN_DEPARTMENT", "no department has this code")
+            start, end = date_field(record, "sessionStart"), date_field(record, "sessionEnd")
+            if start is not None and end is not None and end < start:
+                raise Reject("sessionEnd", "INVALID_DATE", "sessionEnd is before sessionStart")
+            capacity = _capacity(record)
+            parcoursup = string_field(record, "parcoursupId")
+            if parcoursup is not None and not _PARCOURSUP.match(parcoursup):
+                raise Reject("parcoursupId", "INVALID_PARCOURSUP_ID", "a Parcoursup formation id is a number (g_ta_cod)")
+            affelnet = string_field(record, "affelnetId")
+            if affelnet is not None:
+                affelnet = affelnet.upper()
+                if not _AFFELNET.match(affelnet):
+                    raise Reject("affelnetId", "INVALID_AFFELNET_ID", 'an Affelnet offer is "<académie>/<code>"')
+            title = string_field(record, "title")
+            if title is not None and len(title) > 300:
+                raise Reject("title", "INVALID_TITLE", "title is at most 300 characters")
+            siret = string_field(record, "siret")
+            if siret is not None:
+                siret = check_siret(siret)
+                if isinstance(siret, Invalid):
+                    raise Reject("siret", siret.code, siret.message)
+        except Reject as problem:
+            result.reject(index, ref, problem.field, problem.code, problem.message)
+            continue
+        content = "|".join(str(v or "") for v in (
+            title, siret, certification.code, department, start, end, capacity, parcoursup, affelnet,
+        ))
+        valid.append(_Valid(
+            index, ref, uai, title, siret, certification.code, certification.kind.value, department, start, end, capacity,
+            parcoursup, affelnet, hashlib.sha256(content.encode()).digest(),
+        ))
+
+    steps = StepRepository(db)
+    if valid:
+        rights = {row["uai"]: row for row in await steps.cfa_rights(sorted({v.uai for v in valid}), principal.client_id)}
+        allowed = []
+        for record in valid:
+            right = rights.get(record.uai)
+            if right is None:
+                result.reject(record.index, record.ref, "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
+            elif not right["consent_given"]:
+                result.reject(record.index, record.ref, "uai", "CONSENT_MISSING", "this CFA has not consented to transmit its data")
+            elif not right["authorised"]:
+                result.reject(record.index, record.ref, "uai", "NOT_AUTHORIZED_FOR_CFA", "this CFA has not authorised this vendor")
+            else:
+                allowed.append(record)
+        result.rejected.sort(key=lambda error: error.index)
+        valid = allowed
+    if valid:
+        repository = OfferRepository(db)
+        known = {(row[0], row[1]): row for row in await repository.known([(v.uai, v.ref) for v in valid])}
+        to_write = [v for v in valid if (v.uai, v.ref) not in known or known[(v.uai, v.ref)][2] != v.content_hash]
+        result.unchanged = len(valid) - len(to_write)
+        if to_write:
+            certifications = {v.certification: v.certification_kind for v in to_write}
+            await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
+            written = await repository.upsert(principal.client_id, [
+                [v.uai for v in to_write], [v.ref for v in to_write], [v.title for v in to_write], [v.siret for v in to_write],
+                [v.certification for v in to_write], [v.department for v in to_write], [v.start for v in to_write],
+                [v.end for v in to_write], [v.capacity for v in to_write], [v.parcoursup for v in to_write],
+                [v.affelnet for v in to_write], [v.content_hash for v in to_write],
+            ])
+            result.accepted = len(written)
+            result.unchanged += len(to_write) - len(written)
+            # Session ends that changed move the training end of the contracts there.
+            moved = set()
+            for v in to_write:
+                before = known.get((v.uai, v.ref))
+                if before is None:
+                    if v.end is not None:
+                        moved.add((v.uai, v.certification))
+                elif before[3] != v.end or before[4] != v.certification:
+                    moved.update({(v.uai, v.certification), (v.uai, before[4])})
+            if moved:
+                await _recompute_contracts_at(db, settings, sorted(moved))
+    await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
+    return result
+
+
+async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs: Sequence[tuple[str, str]]) -> None:
+    from app.services.paths import recompute
+
+    youths = await OfferRepository(db).youths_with_contracts_at(pairs)
+    for offset in range(0, len(youths), 2000):
+        chunk = youths[offset:offset + 2000]
+        await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", chunk)
+        await recompute(db, settings, chunk)
+
+
+async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:
+    if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
+        raise BadInput(f"capacity: a whole number from 0 to {MAX_CAPACITY:,}, or null", field="capacity", reason="INVALID_CAPACITY")
+    if not offer_id.isdigit() or not await OfferRepository(db).revise(int(offer_id), capacity):
+        raise BadInput("offerId: no offer has this id", field="offerId", reason="UNKNOWN_OFFER")
+    return (await by_ids(db, [int(offer_id)]))[0]
+
+
+# Reads ------------------------------------------------------------------------------------------
+
+
+async def by_ids(db: RequestSession, ids: Sequence[int], *, on: date | None = None) -> list[Any | None]:
+    """The offers with these ids (None where unknown), each with ``enrolled`` today, in key order."""
+    rows = {row["id"]: row for row in await OfferRepository(db).by_ids(ids, on or date.today())}
+    return [rows.get(offer_id) for offer_id in ids]
+
+
+async def page(
+    db: RequestSession, principal: Principal, *, regions: Sequence[str] | None, departments: Sequence[str] | None,
+    certification: str | None, uai: str | None, with_vacancies_only: bool, first: int, after: str | None,
+) -> Page:
+    """Offers in id order; filters by the place of the training (regions, departments), the
+    certification and the CFA; ``with_vacancies_only`` keeps those with places left today."""
+    wanted: set[str] | None = None
+    reference = ReferenceRepository(db)
+    if departments is not None:
+        wanted = set()
+        for raw in departments:
+            checked = check_department_code(raw)
+            if isinstance(checked, Invalid):
+                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
+            wanted.add(checked)
+    if regions is not None:
+        in_regions = set(await reference.department_codes_of_regions([r.strip() for r in regions]))
+        wanted = in_regions if wanted is None else wanted & in_regions
+    code = None
+    if certification is not None:
+        checked_certification = check_certification(certification)
+        if isinstance(checked_certification, Invalid):
+            raise BadInput(f"filter.certification: {checked_certification.message}", field="filter.certification",
+                           reason=checked_certification.code)
+        code = checked_certification.code
+    normalised_uai = None
+    if uai is not None:
+        checked_uai = check_uai(uai)
+        if isinstance(checked_uai, Invalid):
+            raise BadInput(f"filter.uai: {checked_uai.message}", field="filter.uai", reason=checked_uai.code)
+        normalised_uai = checked_uai
+    after_id = None
+    if after is not None:
+        try:
+            (after_id,) = decode_cursor(CURSOR, after, 1)
+            after_id = int(after_id)
+        except (CursorError, ValueError, TypeError):
+            raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    query = OfferQuery(
+        on=date.today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,
+        uai=normalised_uai, with_vacancies_only=with_vacancies_only,
     )
-    pairs = sorted({(row["uai"], row["certification_code"]) for row in rows})
-    enrolled: dict[tuple[str, str], int] = {}
-    if pairs:
-        counts = await db.fetch(
-            "SELECT p.uai, p.certification, count(*) FROM unnest($1::text[], $2::text[]) AS p(uai, certification)"
-            " JOIN youth_path y ON y.uais @> ARRAY[p.uai]::varchar[]"
-            " CROSS JOIN LATERAL (SELECT max(i) AS i FROM generate_subscripts(y.starts, 1) AS i"
-            " WHERE y.starts[i] <= $3) AS today"
-            " WHERE y.uais[today.i] = p.uai AND y.certifications[today.i] = p.certification"
-            " AND y.statuses[today.i] = ANY($4::text[]) GROUP BY p.uai, p.certification",
-            [p[0] for p in pairs], [p[1] for p in pairs], on or date.today(), list(ENROLLED_STATUSES),
-        )
-        enrolled = {(row[0], row[1]): row[2] for row in counts}
-    by_id = {row["id"]: {**dict(row), "enrolled": enrolled.get((row["uai"], row["certification_code"]), 0)} for row in rows}
-    return [by_id.get(offer_id) for offer_id in ids]
+    repository = OfferRepository(db)
+    rows = await repository.page(query, after_id, first + 1)
+    rows, has_next = rows[:first], len(rows) > first
+    total = await repository.count(query)
+    return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)
+
+
+def vendor_only(principal: Principal) -> None:
+    if principal.role != Role.VENDOR:
+        raise BadInput("only a VENDOR key imports offers", reason="FORBIDDEN")

@@ -61,3 +61,5 @@ class OfferInput:
     capacity: int | None = strawberry.field(default=None, description="Capacité d'accueil.")
     parcoursup_id: str | None = strawberry.field(default=None, description="Parcoursup formation id.")
     affelnet_id: str | None = strawberry.field(default=None, description='Affelnet offer "<académie>/<code>".')
+    title: str | None = strawberry.field(default=None, description="Intitulé de la formation (at most 300 characters).")
+    siret: str | None = strawberry.field(default=None, description="SIRET of the place where the training takes place.")

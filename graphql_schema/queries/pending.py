@@ -9,22 +9,14 @@ from typing import Annotated
 import strawberry
 
 from app.errors import NotImplementedYet
-from graphql_schema.arguments import After, First
 from graphql_schema.context import Info
-from graphql_schema.inputs.filters import HeadcountFilter, OfferFilter
-from graphql_schema.inputs.records import OfferInput
-from graphql_schema.types.batch import BatchPayload
+from graphql_schema.inputs.filters import HeadcountFilter
 from graphql_schema.types.enums import HeadcountDimension, Interval
 from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
-from graphql_schema.types.offer import OfferConnection
 
 
 def _not_yet(info: Info) -> NotImplementedYet:
     return NotImplementedYet(f"{info.field_name} is not implemented yet in this version of the hub")
-
-
-async def offers(info: Info, filter: OfferFilter | None = None, first: First = 50, after: After = None) -> OfferConnection:
-    raise _not_yet(info)
 
 
 async def headcounts(
@@ -44,10 +36,6 @@ async def headcount_series(
     group_by: Annotated[HeadcountDimension, strawberry.argument(description="How rows are grouped.")],
     filter: HeadcountFilter | None = None,
 ) -> list[HeadcountPoint]:
-    raise _not_yet(info)
-
-
-async def upsert_offers(info: Info, input: list[OfferInput]) -> BatchPayload:
     raise _not_yet(info)
 
 

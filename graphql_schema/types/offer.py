@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,9 +15,21 @@ from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.reference import Department, load_department
 
 
+@dataclass(frozen=True)
+class OfferPreloaded:
+    """What a list of offers resolved once for all its items."""
+
+    cfas: dict[str, Cfa]
+    certifications: dict[str, Certification]
+    departments: dict[str, Department]
+
+
 @strawberry.type(description="A training offer of a CFA, with its capacity. Readable by every role.")
 class Offer:
     id: strawberry.ID = strawberry.field(description="The hub's id of the offer.")
+    offer_ref: str = strawberry.field(description="The CFA software's own key for the offer.")
+    title: str | None = strawberry.field(description="Intitulé de la formation, as the CFA's software sent it.")
+    siret: str | None = strawberry.field(description="SIRET of the place where the training takes place.")
     session_start: date | None = strawberry.field(description="Start of the training session.")
     session_end: date | None = strawberry.field(description="End of the training session.")
     capacity: int | None = strawberry.field(description="Capacité d'accueil, as the CFA declared it.")
@@ -34,9 +47,11 @@ class Offer:
     department_code: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Offer:
+    def from_row(cls, row: Mapping[str, Any], preloaded: OfferPreloaded | None = None) -> Offer:
         return cls(
-            id=strawberry.ID(str(row["id"])), session_start=row["session_start"], session_end=row["session_end"],
+            preloaded=preloaded,
+            id=strawberry.ID(str(row["id"])), offer_ref=row["offer_ref"], title=row["title"], siret=row["siret"],
+            session_start=row["session_start"], session_end=row["session_end"],
             capacity=row["capacity"], revised_capacity=row["revised_capacity"], enrolled=row["enrolled"],
             parcoursup_id=row["parcoursup_id"], affelnet_id=row["affelnet_id"], updated_at=row["updated_at"],
             uai=row["uai"], certification_code=row["certification_code"], department_code=row["department_code"],
@@ -47,17 +62,36 @@ class Offer:
         effective = self.revised_capacity if self.revised_capacity is not None else self.capacity
         return None if effective is None else max(effective - self.enrolled, 0)
 
+    preloaded: strawberry.Private[OfferPreloaded | None] = None
+
+    # Sync resolvers answering from what a list preloaded, else the loader's awaitable (see Wish).
     @strawberry.field(description="The CFA giving the training.")
-    async def cfa(self, info: Info) -> Cfa:
-        return await load_cfa(info, self.uai)
+    def cfa(self, info: Info) -> Cfa:
+        return self.preloaded.cfas[self.uai] if self.preloaded else load_cfa(info, self.uai)  # type: ignore[return-value]
 
     @strawberry.field(description="The certification prepared.")
-    async def certification(self, info: Info) -> Certification:
-        return await load_certification(info, self.certification_code)
+    def certification(self, info: Info) -> Certification:
+        if self.preloaded:
+            return self.preloaded.certifications[self.certification_code]
+        return load_certification(info, self.certification_code)  # type: ignore[return-value]
 
     @strawberry.field(description="Where the training takes place.")
-    async def department(self, info: Info) -> Department:
-        return await load_department(info, self.department_code)
+    def department(self, info: Info) -> Department:
+        if self.preloaded:
+            return self.preloaded.departments[self.department_code]
+        return load_department(info, self.department_code)  # type: ignore[return-value]
+
+    @staticmethod
+    async def preload(info: Info, rows: list[Any]) -> OfferPreloaded:
+        loaders = info.context.loaders
+        uais = sorted({row["uai"] for row in rows})
+        codes = sorted({row["certification_code"] for row in rows})
+        departments = sorted({row["department_code"] for row in rows})
+        return OfferPreloaded(
+            cfas={u: Cfa.from_row(r) for u, r in zip(uais, await loaders.cfa_by_uai.load_many(uais))},
+            certifications={c: Certification.from_row(r) for c, r in zip(codes, await loaders.certification_by_code.load_many(codes))},
+            departments={d: Department.from_row(r) for d, r in zip(departments, await loaders.department_by_code.load_many(departments))},
+        )
 
 
 @strawberry.type(description="An edge of an offer list.")
