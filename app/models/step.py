@@ -30,6 +30,11 @@ class StepEvent(SQLModel, table=True):
         CheckConstraint("portal IS NULL OR portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
         # A path is read in effective-date order, ties broken by arrival.
         Index("ix_step_event_youth_id_effective_date", "youth_id", "effective_date", "id"),
+        # The contracts whose completion depends on an offer's session end (recomputed when it moves).
+        Index(
+            "ix_step_event_contracts_uai_certification_code", "uai", "certification_code",
+            postgresql_where="contract_end IS NOT NULL",
+        ),
         Index(
             "ix_step_event_portal_portal_wish_id",
             "portal",
