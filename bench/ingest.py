@@ -144,7 +144,8 @@ async def setup(url: str, vendors: int, n_cfas: int) -> tuple[list[str], list[st
 
 def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: int, steps_per_youth: int) -> list[list[dict]]:
     """Batches for one vendor: 5% invalid records, 10% replays of records sent before, and about
-    ``steps_per_youth`` steps per youth over the run (DOMAIN.md: 5 to 10 a year)."""
+    ``steps_per_youth`` steps per youth over the run (DOMAIN.md: 5 to 10 a year), each youth's at
+    its own CFA and training but one in twenty."""
     rng = random.Random(seed + vendor)
     youths = max(1, batches * size // steps_per_youth)
     today = date.today()
@@ -160,11 +161,14 @@ def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: in
                 continue
             serial += 1
             step = rng.choice(STEPS)
+            youth = rng.randrange(youths)
+            # A youth's steps come from its CFA, in its training; one in twenty from elsewhere.
+            home = youth % len(uais) if rng.random() >= 0.05 else rng.randrange(len(uais))
             record = {
                 "eventId": f"v{vendor}-{serial}",
-                "uai": rng.choice(uais),
-                "ine": f"{vendor:03d}{rng.randrange(youths):06d}AB",
-                "certification": rng.choice(CERTS),
+                "uai": uais[home],
+                "ine": f"{vendor:03d}{youth:06d}AB",
+                "certification": CERTS[(youth + home) % len(CERTS)],
                 "step": step,
                 "effectiveDate": (today - timedelta(days=rng.randint(1, 700))).isoformat(),
             }

@@ -104,9 +104,11 @@ def _reason_intervals(segments: Sequence[Segment], steps: Sequence[Fact], wishes
     if broken_from is not None:
         intervals.append(_Interval(broken_from, None, Reason.CONTRACT_BROKEN))
 
+    if not wishes:
+        return intervals
     safe = [(s.start, s.end) for s in segments if s.status in _SAFE]
     after = timedelta(days=rules.wish_not_handled_days)
-    days = sorted(step.effective_date for step in steps)
+    days = sorted([step.effective_date for step in steps])
     for wish in wishes:
         first = next((day for day in days if day >= wish.submitted_on), None)
         start, end = wish.submitted_on + after, first
@@ -143,25 +145,31 @@ def risk_spans(
         return []
     ordered_steps = sorted(steps, key=lambda s: (s.effective_date, s.arrival))
     ordered_wishes = sorted(wishes)
-    bounds = {i.start for i in intervals} | {i.end for i in intervals if i.end is not None}
-    first = min(i.start for i in intervals)
-    bounds |= {s.effective_date for s in ordered_steps if s.effective_date > first}
-    bounds |= {w.submitted_on for w in ordered_wishes if w.submitted_on > first}
+    first = min([i.start for i in intervals])
+    bounds = {i.start for i in intervals}
+    bounds.update([i.end for i in intervals if i.end is not None])
+    bounds.update([s.effective_date for s in ordered_steps if s.effective_date > first])
+    bounds.update([w.submitted_on for w in ordered_wishes if w.submitted_on > first])
     cuts = sorted(bounds)
     spans: list[RiskSpan] = []
     since: date | None = None
+    step_index = -1  # the last step on the current cut (steps and cuts both go forward)
+    count = len(ordered_steps)
     for index, start in enumerate(cuts):
         end = cuts[index + 1] if index + 1 < len(cuts) else None
-        active = sorted(
-            {i.reason for i in intervals if i.start <= start and (i.end is None or i.end > start)}, key=REASON_ORDER.__getitem__
-        )
+        active = [i.reason for i in intervals if i.start <= start and (i.end is None or i.end > start)]
         if not active:
             since = None
             continue
+        while step_index + 1 < count and ordered_steps[step_index + 1].effective_date <= start:
+            step_index += 1
         if since is None or not spans or spans[-1].end != start:
             since = start
-        uai = _territory(ordered_steps, ordered_wishes, start)
-        reasons = tuple(active)
+        if step_index >= 0:
+            uai = ordered_steps[step_index].uai
+        else:
+            uai = _territory(ordered_steps, ordered_wishes, start)
+        reasons = tuple(sorted(set(active), key=REASON_ORDER.__getitem__)) if len(active) > 1 else (active[0],)
         if spans and spans[-1].end == start and spans[-1].reasons == reasons and spans[-1].uai == uai and spans[-1].since == since:
             spans[-1] = spans[-1]._replace(end=end)
         else:

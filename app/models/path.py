@@ -50,7 +50,7 @@ class YouthRisk(SQLModel, table=True):
             "ix_youth_risk_department_code_valid_from", "department_code", "valid_from",
             postgresql_include=["valid_to", "since", "youth_id", "reasons"],
         ),
-        Index("ix_youth_risk_since_youth_id", "since", "youth_id"),  # national lists (ADMIN)
+
     )
 
     youth_id: int = Field(primary_key=True, sa_type=BigInteger)

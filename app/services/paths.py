@@ -100,42 +100,52 @@ async def recompute(
     replaced = await paths.write(
         [ids, starts, statuses, uais, certifications, causes], [y for y in youth_ids if y not in with_path], rules.version
     )
-    await paths.add_changes(change_points(replaced, new_segments))
+    await paths.add_changes(change_points(replaced, dict(zip(ids, new_segments))))
     await paths.write_risks(youth_ids, risks, rules.version)
     return written
 
 
-def change_points(old_paths: Sequence[Any], new_paths: Sequence[Sequence[Segment]]) -> list[tuple[str, str, str, date, int, int]]:
+def change_points(old_paths: Sequence[Any], new_paths: Mapping[int, Sequence[Segment]]) -> list[tuple[str, str, str, date, int, int]]:
     """What the change points gain and lose when ``old_paths`` (stored rows: youth_id, starts,
-    statuses, uais, certifications) give way to ``new_paths``: (uai, certification, status, day,
-    entries, exits), without the ones that cancel out (a path rewritten as it was changes nothing)."""
-    totals: dict[tuple[str, str, str, date], list[int]] = {}
-
-    def add(uai: str, certification: str, status: str, day: date, entries: int, exits: int) -> None:
-        counts = totals.get((uai, certification, status, day))
-        if counts is None:
-            totals[(uai, certification, status, day)] = [entries, exits]
-        else:
-            counts[0] += entries
-            counts[1] += exits
-
-    for _, starts, statuses, uais, certifications in old_paths:
-        last = len(starts) - 1
-        for i, start in enumerate(starts):
-            add(uais[i], certifications[i], statuses[i], start, -1, 0)
-            if i < last:
-                add(uais[i], certifications[i], statuses[i], starts[i + 1], 0, -1)
-    for segments in new_paths:
-        for segment in segments:
-            add(segment.uai, segment.certification, segment.status, segment.start, 1, 0)
-            if segment.end is not None:
-                add(segment.uai, segment.certification, segment.status, segment.end, 0, 1)
-    return [(*key, entries, exits) for key, (entries, exits) in totals.items() if entries or exits]
+    statuses, uais, certifications) give way to ``new_paths`` (youth id -> segments; a youth
+    absent has no path any more): (uai, certification, status, day, entries, exits), without the
+    ones that cancel out. Only the part of a path after its first difference is looked at: a path
+    rewritten as it was changes nothing."""
+    entries: dict[tuple[str, str, str, date], int] = {}
+    exits: dict[tuple[str, str, str, date], int] = {}
+    old_by_youth = {row[0]: row for row in old_paths}
+    for youth_id in old_by_youth.keys() | new_paths.keys():
+        old = old_by_youth.get(youth_id)
+        olds = list(zip(old[1], old[2], old[3], old[4])) if old is not None else []  # start, status, uai, cert
+        news = [(s.start, s.status, s.uai, s.certification) for s in new_paths.get(youth_id, ())]
+        same = 0
+        for a, b in zip(olds, news):
+            if a != b:
+                break
+            same += 1
+        if same == len(olds) == len(news):
+            continue  # unchanged
+        first = max(same - 1, 0)  # the last common segment's end may move
+        for segments, sign in ((olds, -1), (news, 1)):
+            last = len(segments) - 1
+            for i in range(first, len(segments)):
+                start, status, uai, certification = segments[i]
+                key = (uai, certification, status, start)
+                if i > first or same == 0:
+                    entries[key] = entries.get(key, 0) + sign
+                if i < last:
+                    key = (uai, certification, status, segments[i + 1][0])
+                    exits[key] = exits.get(key, 0) + sign
+    return [
+        (*key, entries.get(key, 0), exits.get(key, 0))
+        for key in entries.keys() | exits.keys()
+        if entries.get(key, 0) or exits.get(key, 0)
+    ]
 
 
 async def forget(db: RequestSession, youth_ids: Sequence[int]) -> None:
     """Remove what was derived for these youths (erased, or merged into another): their paths,
     taken out of the change points, and their spans of risk."""
     paths = PathRepository(db)
-    await paths.add_changes(change_points(await paths.delete(youth_ids), []))
+    await paths.add_changes(change_points(await paths.delete(youth_ids), {}))
     await paths.delete_risks(youth_ids)
