@@ -87,3 +87,14 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     expected = [tuple(r) for r in (await connection.execute(text(CHANGE_POINTS_FROM_PATHS))).all()]
     stored = [tuple(r) for r in (await connection.execute(text(STORED_CHANGE_POINTS))).all()]
     assert stored == expected
+    by_department = (
+        "SELECT department_code, status, day, entries, exits FROM department_status_change"
+        " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
+    )
+    summed = (
+        "SELECT c.department_code, s.status, s.day, sum(s.entries)::int, sum(s.exits)::int FROM status_change s"
+        " JOIN cfa c ON c.uai = s.uai GROUP BY 1, 2, 3 HAVING sum(s.entries) <> 0 OR sum(s.exits) <> 0 ORDER BY 1, 2, 3"
+    )
+    assert [tuple(r) for r in (await connection.execute(text(by_department))).all()] == [
+        tuple(r) for r in (await connection.execute(text(summed))).all()
+    ]

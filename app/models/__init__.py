@@ -6,7 +6,7 @@ from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
 from app.models.client import ApiClient, ApiKey
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
-from app.models.path import StatusChange, YouthPath, YouthRisk
+from app.models.path import DepartmentStatusChange, StatusChange, YouthPath, YouthRisk
 from app.models.reference import Academie, Department, Region
 from app.models.step import StepEvent
 from app.models.wish import Wish
@@ -22,6 +22,7 @@ __all__ = [
     "CfaConsentEvent",
     "CfaVendor",
     "Department",
+    "DepartmentStatusChange",
     "Offer",
     "Region",
     "Rejection",

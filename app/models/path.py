@@ -81,3 +81,17 @@ class StatusChange(SQLModel, table=True):
     day: date = Field(primary_key=True)
     entries: int = 0
     exits: int = 0
+
+
+class DepartmentStatusChange(SQLModel, table=True):
+    """The change points summed by department (the CFA's), kept with ``status_change`` in the
+    same statements: a headcount by region or department on a date sums a few hundred thousand
+    rows at national scale instead of millions."""
+
+    __tablename__ = "department_status_change"
+
+    department_code: str = Field(primary_key=True, max_length=3)
+    status: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True)
+    entries: int = 0
+    exits: int = 0

@@ -61,6 +61,18 @@ class CfaRepository(Repository):
             "UPDATE youth_risk SET department_code = $2 WHERE uai = $1 AND department_code <> $2", uai, department_code
         )
 
+    async def rebuild_department_changes(self, department_codes: Sequence[str]) -> None:
+        """The department rollup of the change points again, for departments whose CFAs moved."""
+        await self.db.run(
+            "DELETE FROM department_status_change WHERE department_code = ANY($1::text[])", list(department_codes)
+        )
+        await self.db.run(
+            "INSERT INTO department_status_change (department_code, status, day, entries, exits)"
+            " SELECT c.department_code, s.status, s.day, sum(s.entries), sum(s.exits) FROM cfa c"
+            " JOIN status_change s ON s.uai = c.uai WHERE c.department_code = ANY($1::text[]) GROUP BY 1, 2, 3",
+            list(department_codes),
+        )
+
     async def set_consent(self, uai: str, given: bool) -> Row[Any] | None:
         statement = (
             cfa_t.update()

@@ -57,6 +57,7 @@ async def register_cfa(
     if before and before[0].department_code != department:
         # The youths whose territory is this CFA follow it to its new department (advisers' scope).
         await repository.move_territory(normalised_uai, department)
+        await repository.rebuild_department_changes([before[0].department_code, department])
     return row
 
 
