@@ -26,8 +26,8 @@ from graphql_schema.permissions import allow
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
+from graphql_schema.queries import headcounts as headcount_queries
 from graphql_schema.queries import offers as offer_queries
-from graphql_schema.queries import pending
 from graphql_schema.queries import risks as risk_queries
 from graphql_schema.queries import wishes as wish_queries
 from graphql_schema.queries import youths as youth_queries
@@ -86,12 +86,12 @@ class Query:
         description="ADVISER: only youths of its departments (ADMIN: all); `first` 1 to 500. Reads are audited.",
     )
     headcounts = strawberry.field(
-        resolver=pending.headcounts,
+        resolver=headcount_queries.headcounts,
         extensions=[allow(L, A)],
         description="PILOT (in scope), ADMIN: headcounts on a date against capacities. Never a person.",
     )
     headcount_series = strawberry.field(
-        resolver=pending.headcount_series,
+        resolver=headcount_queries.headcount_series,
         extensions=[allow(L, A)],
         description="PILOT, ADMIN: headcounts at each week or month end in [from, to]; at most 60 points.",
     )

@@ -1,5 +1,4 @@
-"""Contract fields whose issue has not landed yet: present so clients can be generated, they
-answer a NOT_IMPLEMENTED error naming the field."""
+"""headcounts and headcountSeries: PILOT (in scope) and ADMIN. Never a person."""
 
 from __future__ import annotations
 
@@ -8,15 +7,19 @@ from typing import Annotated
 
 import strawberry
 
-from app.errors import NotImplementedYet
+from app.services import headcounts as service
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import HeadcountFilter
 from graphql_schema.types.enums import HeadcountDimension, Interval
 from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
 
 
-def _not_yet(info: Info) -> NotImplementedYet:
-    return NotImplementedYet(f"{info.field_name} is not implemented yet in this version of the hub")
+def _filter(filter: HeadcountFilter | None) -> service.Filter:
+    if filter is None:
+        return service.Filter()
+    return service.Filter(
+        regions=filter.regions, departments=filter.departments, uais=filter.uais, certifications=filter.certifications
+    )
 
 
 async def headcounts(
@@ -25,7 +28,12 @@ async def headcounts(
     on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None,
     filter: HeadcountFilter | None = None,
 ) -> list[HeadcountRow]:
-    raise _not_yet(info)
+    context = info.context
+    (rows,) = await service.series(
+        context.db, context.require_principal(), [on or date.today()], group_by.value, _filter(filter),
+        context.settings.rule_version,
+    )
+    return [HeadcountRow.from_row(row) for row in rows]
 
 
 async def headcount_series(
@@ -36,6 +44,11 @@ async def headcount_series(
     group_by: Annotated[HeadcountDimension, strawberry.argument(description="How rows are grouped.")],
     filter: HeadcountFilter | None = None,
 ) -> list[HeadcountPoint]:
-    raise _not_yet(info)
-
-
+    context = info.context
+    points = service.series_points(from_, to, interval.value)
+    if not points:
+        return []
+    answer = await service.series(
+        context.db, context.require_principal(), points, group_by.value, _filter(filter), context.settings.rule_version
+    )
+    return [HeadcountPoint(on=point, rows=[HeadcountRow.from_row(r) for r in rows]) for point, rows in zip(points, answer)]

@@ -1,0 +1,94 @@
+"""Headcounts from the change points: sums of ``entries - exits`` up to a date, by group.
+
+Several dates are answered by one scan: each change point falls in the bucket of the first cut
+on or after its day (``width_bucket``), the sums per bucket are added up in order by the caller.
+Department, region and national rows read the department rollup; CFA and certification rows
+(or any filter on CFAs or certifications) read the CFA level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from app.repositories.base import Repository
+
+
+class HeadcountRepository(Repository):
+    async def sums(
+        self, cuts: Sequence[date], *, key: str, departments: frozenset[str] | None,
+        uais: Sequence[str] | None, certifications: Sequence[str] | None,
+    ) -> list[Any]:
+        """(bucket, group key, status, net, entries) for the change points up to the last cut;
+        ``key``: "department", "uai" or "certification"."""
+        thresholds = [cut + timedelta(days=1) for cut in cuts]
+        args: list[Any] = [thresholds, cuts[-1]]
+        conditions = ["s.day <= $2"]
+        department_level = key == "department" and uais is None and certifications is None
+        if department_level:
+            if departments is not None:
+                args.append(sorted(departments))
+                conditions.append(f"s.department_code = ANY(${len(args)}::text[])")
+            return await self.db.fetch(
+                "SELECT width_bucket(s.day, $1::date[]) AS bucket, s.department_code, s.status,"
+                " sum(s.entries - s.exits)::int, sum(s.entries)::int FROM department_status_change s"
+                f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3",
+                *args,
+            )
+        column = {"department": "c.department_code", "uai": "s.uai", "certification": "s.certification_code"}[key]
+        if departments is not None:
+            args.append(sorted(departments))
+            conditions.append(f"c.department_code = ANY(${len(args)}::text[])")
+        if uais is not None:
+            args.append(list(uais))
+            conditions.append(f"s.uai = ANY(${len(args)}::text[])")
+        if certifications is not None:
+            args.append(list(certifications))
+            conditions.append(f"s.certification_code = ANY(${len(args)}::text[])")
+        return await self.db.fetch(
+            f"SELECT width_bucket(s.day, $1::date[]) AS bucket, {column}, s.status, sum(s.entries - s.exits)::int,"
+            " sum(s.entries)::int FROM status_change s JOIN cfa c ON c.uai = s.uai"
+            f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3",
+            *args,
+        )
+
+    async def capacities(
+        self, points: Sequence[date], *, key: str, departments: frozenset[str] | None,
+        uais: Sequence[str] | None, certifications: Sequence[str] | None,
+    ) -> list[Any]:
+        """(point, group key, capacity): the effective capacities (revised, else the CFA's) of the
+        offers open on each point, by the group of their CFA."""
+        column = {"department": "c.department_code", "uai": "o.uai", "certification": "o.certification_code"}[key]
+        args: list[Any] = [list(points)]
+        conditions = [
+            "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
+            "(o.session_start IS NULL OR o.session_start <= p.day)", "(o.session_end IS NULL OR o.session_end >= p.day)",
+        ]
+        if departments is not None:
+            args.append(sorted(departments))
+            conditions.append(f"c.department_code = ANY(${len(args)}::text[])")
+        if uais is not None:
+            args.append(list(uais))
+            conditions.append(f"o.uai = ANY(${len(args)}::text[])")
+        if certifications is not None:
+            args.append(list(certifications))
+            conditions.append(f"o.certification_code = ANY(${len(args)}::text[])")
+        return await self.db.fetch(
+            f"SELECT p.day, {column}, sum(coalesce(o.revised_capacity, o.capacity))::int"
+            " FROM unnest($1::date[]) AS p(day) JOIN offer o ON true JOIN cfa c ON c.uai = o.uai"
+            f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2",
+            *args,
+        )
+
+    async def labels(self, key: str, codes: Sequence[str]) -> dict[str, str]:
+        table = {
+            "department": "SELECT code, name FROM department WHERE code = ANY($1::text[])",
+            "region": "SELECT code, name FROM region WHERE code = ANY($1::text[])",
+            "uai": "SELECT uai, name FROM cfa WHERE uai = ANY($1::text[])",
+            "certification": "SELECT code, title FROM certification WHERE code = ANY($1::text[])",
+        }[key]
+        return {row[0]: row[1] for row in await self.db.fetch(table, list(codes))}
+
+    async def regions_of_departments(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in await self.db.fetch("SELECT code, region_code FROM department")}

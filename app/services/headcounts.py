@@ -1,0 +1,215 @@
+"""Pilots' headcounts on dates, by region, department, CFA or certification, against capacities.
+
+- Counts come from the change points of the paths (app/domain/timeline.py): on a date, a youth is
+  in exactly one status at one CFA and certification, so it counts once per group.
+- ``droppedOut`` counts the drop-outs (entries into the dropped-out status, reported or by the
+  90/180-day rules) from 1 August of the school year of the date up to the date.
+- ``capacity``: the effective capacities (revised, else the CFA's) of the offers open on the date
+  (their session covers it, or has no dates), grouped by their CFA; ``vacancies``: capacity minus
+  enrolled (registered + apprentices + contract broken), never below 0; ``overCapacity``: enrolled
+  above capacity. Null capacity: no offer with a capacity in the row.
+- Scope: a PILOT with departments sees only those (a regional pilot its region's); a national
+  pilot and ADMIN everything. Filters narrow, never widen.
+- Small counts: in CFA and CERTIFICATION rows seen by a PILOT, a count from 1 to 4 is suppressed:
+  shown as 0, the row flagged ``suppressed`` with the fields in ``suppressedFields``. Capacities
+  are the CFAs' published data and stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from app.auth import Principal, Role
+from app.db import RequestSession
+from app.domain.identifiers import Invalid, check_certification, check_department_code, check_uai
+from app.errors import BadInput
+from app.repositories.headcounts import HeadcountRepository
+from app.repositories.reference import ReferenceRepository
+
+MAX_POINTS = 60
+SMALL = range(1, 5)
+COUNTED = ("registered", "apprentices", "contract_broken", "dropped_out")
+STATUS_FIELD = {"REGISTERED": "registered", "APPRENTICE": "apprentices", "CONTRACT_BROKEN": "contract_broken"}
+DIMENSIONS = ("NATIONAL", "REGION", "DEPARTMENT", "CFA", "CERTIFICATION")
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    registered: int = 0
+    apprentices: int = 0
+    contract_broken: int = 0
+    dropped_out: int = 0
+    capacity: int | None = None
+    vacancies: int | None = None
+    over_capacity: bool = False
+    rule_version: str = ""
+    suppressed: bool = False
+    suppressed_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Filter:
+    regions: Sequence[str] | None = None
+    departments: Sequence[str] | None = None
+    uais: Sequence[str] | None = None
+    certifications: Sequence[str] | None = None
+
+
+def school_year_start(day: date) -> date:
+    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
+def series_points(first: date, last: date, interval: str) -> list[date]:
+    """The week ends (Sundays) or month ends in [first, last]."""
+    if last < first:
+        raise BadInput("to is before from", field="to", reason="INVALID_RANGE")
+    points: list[date] = []
+    if interval == "WEEK":
+        day = first + timedelta(days=(6 - first.weekday()) % 7)
+        while day <= last:
+            points.append(day)
+            day += timedelta(days=7)
+            if len(points) > MAX_POINTS:
+                break
+    else:
+        year, month = first.year, first.month
+        while True:
+            following = date(year + (month == 12), month % 12 + 1, 1)
+            end = following - timedelta(days=1)
+            if end > last:
+                break
+            if end >= first:
+                points.append(end)
+            year, month = following.year, following.month
+            if len(points) > MAX_POINTS:
+                break
+    if len(points) > MAX_POINTS:
+        raise BadInput(f"a series has at most {MAX_POINTS} points: shorten it or take months", field="to",
+                       reason="TOO_MANY_POINTS")
+    return points
+
+
+async def _scope(db: RequestSession, principal: Principal, wanted: Filter) -> tuple[frozenset[str] | None, list[str] | None, list[str] | None]:
+    """(departments, uais, certifications) after the scope and the filter."""
+    departments = principal.departments if principal.role == Role.PILOT else None
+    reference = ReferenceRepository(db)
+    if wanted.departments is not None:
+        codes = set()
+        for raw in wanted.departments:
+            checked = check_department_code(raw)
+            if isinstance(checked, Invalid):
+                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
+            codes.add(checked)
+        departments = frozenset(codes) if departments is None else departments & codes
+    if wanted.regions is not None:
+        in_regions = frozenset(await reference.department_codes_of_regions([r.strip() for r in wanted.regions]))
+        departments = in_regions if departments is None else departments & in_regions
+    uais = None
+    if wanted.uais is not None:
+        uais = []
+        for raw in wanted.uais:
+            checked = check_uai(raw)
+            if isinstance(checked, Invalid):
+                raise BadInput(f"filter.uais: {checked.message}", field="filter.uais", reason=checked.code)
+            uais.append(checked)
+    certifications = None
+    if wanted.certifications is not None:
+        certifications = []
+        for raw in wanted.certifications:
+            checked_certification = check_certification(raw)
+            if isinstance(checked_certification, Invalid):
+                raise BadInput(f"filter.certifications: {checked_certification.message}", field="filter.certifications",
+                               reason=checked_certification.code)
+            certifications.append(checked_certification.code)
+    return departments, uais, certifications
+
+
+async def series(
+    db: RequestSession, principal: Principal, points: Sequence[date], group_by: str, wanted: Filter, rule_version: str,
+) -> list[list[Row]]:
+    """The rows of each point, in key order."""
+    departments, uais, certifications = await _scope(db, principal, wanted)
+    if departments is not None and not departments:
+        return [[] for _ in points]
+    repository = HeadcountRepository(db)
+    key = {"NATIONAL": "department", "REGION": "department", "DEPARTMENT": "department", "CFA": "uai",
+           "CERTIFICATION": "certification"}[group_by]
+    school_cuts = {school_year_start(p) - timedelta(days=1) for p in points}
+    cuts = sorted(set(points) | school_cuts)
+    position = {cut: i for i, cut in enumerate(cuts)}
+    sums = await repository.sums(cuts, key=key, departments=departments, uais=uais, certifications=certifications)
+    capacities = await repository.capacities(points, key=key, departments=departments, uais=uais, certifications=certifications)
+    to_group = lambda code: code  # noqa: E731
+    if group_by in ("REGION", "NATIONAL"):
+        region_of = await repository.regions_of_departments()
+        to_group = (lambda code: region_of[code]) if group_by == "REGION" else (lambda code: "FR")
+    # net[bucket][(group, status)], dropped[bucket][group]
+    net: list[dict[tuple[str, str], int]] = [{} for _ in cuts]
+    dropped: list[dict[str, int]] = [{} for _ in cuts]
+    groups: set[str] = set()
+    for bucket, code, status, change, entries in sums:
+        group = to_group(code)
+        groups.add(group)
+        net[bucket][(group, status)] = net[bucket].get((group, status), 0) + change
+        if status == "DROPPED_OUT":
+            dropped[bucket][group] = dropped[bucket].get(group, 0) + entries
+    capacity_of: dict[tuple[date, str], int] = {}
+    for day, code, capacity in capacities:
+        group = to_group(code)
+        groups.add(group)
+        capacity_of[(day, group)] = capacity_of.get((day, group), 0) + capacity
+    if group_by == "NATIONAL":
+        groups = {"FR"}
+    labels = await _labels(repository, group_by, sorted(groups))
+    # Running sums over the cuts, read at each point: stock counts, and drop-outs since the start.
+    running: dict[tuple[str, str], int] = {}
+    running_dropped: dict[str, int] = {}
+    at_cut: list[tuple[dict[tuple[str, str], int], dict[str, int]]] = []
+    for bucket in range(len(cuts)):
+        for group_status, change in net[bucket].items():
+            running[group_status] = running.get(group_status, 0) + change
+        for group, entries in dropped[bucket].items():
+            running_dropped[group] = running_dropped.get(group, 0) + entries
+        at_cut.append((dict(running) if cuts[bucket] in points else {}, dict(running_dropped)))
+    answer: list[list[Row]] = []
+    for point in points:
+        counts, dropped_until = at_cut[position[point]]
+        dropped_before = at_cut[position[school_year_start(point) - timedelta(days=1)]][1]
+        rows = []
+        for group in sorted(groups):
+            row = Row(key=group, label=labels.get(group, group), rule_version=rule_version)
+            row.registered = counts.get((group, "REGISTERED"), 0)
+            row.apprentices = counts.get((group, "APPRENTICE"), 0)
+            row.contract_broken = counts.get((group, "CONTRACT_BROKEN"), 0)
+            row.dropped_out = dropped_until.get(group, 0) - dropped_before.get(group, 0)
+            capacity = capacity_of.get((point, group))
+            if capacity is not None:
+                enrolled = row.registered + row.apprentices + row.contract_broken
+                row.capacity, row.vacancies, row.over_capacity = capacity, max(capacity - enrolled, 0), enrolled > capacity
+            if any(getattr(row, name) for name in COUNTED) or row.capacity is not None or group_by == "NATIONAL":
+                rows.append(row)
+        if principal.role == Role.PILOT and group_by in ("CFA", "CERTIFICATION"):
+            for row in rows:
+                suppress(row)
+        answer.append(rows)
+    return answer
+
+
+def suppress(row: Row) -> None:
+    """Counts from 1 to 4 become 0, and the row says which were suppressed."""
+    for name in COUNTED:
+        if getattr(row, name) in SMALL:
+            setattr(row, name, 0)
+            row.suppressed = True
+            row.suppressed_fields.append(name)
+
+
+async def _labels(repository: HeadcountRepository, group_by: str, keys: list[str]) -> dict[str, str]:
+    if group_by == "NATIONAL":
+        return {"FR": "France"}
+    kind = {"REGION": "region", "DEPARTMENT": "department", "CFA": "uai", "CERTIFICATION": "certification"}[group_by]
+    return await repository.labels(kind, keys)
