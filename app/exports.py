@@ -221,3 +221,54 @@ async def offers_import(request: Request) -> Response:
     except BadInput as problem:
         return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
     return JSONResponse(report.as_dict())
+
+
+HEADCOUNT_COLUMNS = [
+    "on", "key", "label", "registered", "apprentices", "contract_broken", "dropped_out", "capacity", "vacancies",
+    "over_capacity", "suppressed", "suppressed_fields", "rule_version",
+]
+
+
+async def headcounts_csv(request: Request) -> Response:
+    """PILOT (in scope) and ADMIN: headcounts on a date, the same rows (and the same small-count
+    rule) as the `headcounts` query. Parameters: ``on``, ``groupBy``, ``regions``,
+    ``departments``, ``uais``, ``certifications`` (lists comma-separated)."""
+    from app.services import headcounts
+
+    found = await _principal(request, frozenset({Role.PILOT, Role.ADMIN}))
+    if isinstance(found, Response):
+        return found
+    params = request.query_params
+
+    def listed(name: str) -> list[str] | None:
+        return [v.strip() for v in params.get(name, "").split(",") if v.strip()] or None
+
+    try:
+        on = date.today()
+        if params.get("on"):
+            try:
+                on = date.fromisoformat(params["on"])
+            except ValueError:
+                raise BadInput("on is an ISO 8601 date, e.g. 2026-11-30", field="on", reason="INVALID_DATE") from None
+        group_by = params.get("groupBy", "REGION").upper()
+        if group_by not in headcounts.DIMENSIONS:
+            raise BadInput(f"groupBy is one of {', '.join(headcounts.DIMENSIONS)}", field="groupBy", reason="INVALID_GROUP")
+        wanted = headcounts.Filter(
+            regions=listed("regions"), departments=listed("departments"), uais=listed("uais"),
+            certifications=listed("certifications"),
+        )
+        db: RequestSession = request.scope["state"]["db"]
+        (rows,) = await headcounts.series(db, found, [on], group_by, wanted, request.app.state.settings.rule_version)
+    except BadInput as problem:
+        return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADCOUNT_COLUMNS)
+    for row in rows:
+        writer.writerow([
+            on.isoformat(), row.key, row.label, row.registered, row.apprentices, row.contract_broken, row.dropped_out,
+            "" if row.capacity is None else row.capacity, "" if row.vacancies is None else row.vacancies,
+            str(row.over_capacity).lower(), str(row.suppressed).lower(), "|".join(row.suppressed_fields), row.rule_version,
+        ])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="headcounts-{on.isoformat()}.csv"'})

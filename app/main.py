@@ -9,12 +9,14 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import exports
@@ -47,6 +49,17 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+async def dashboard(request: Request) -> FileResponse:
+    """The pilots' dashboard (static page; it reads the API with the key the pilot types in)."""
+    return FileResponse(STATIC / "dashboard" / "index.html", headers={
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:",
+        "Cache-Control": "no-cache",
+    })
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -107,6 +120,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/exports/wishes.csv", exports.wishes_csv, methods=["GET"]),
             Route("/exports/at-risk.csv", exports.at_risk_csv, methods=["GET"]),
+            Route("/exports/headcounts.csv", exports.headcounts_csv, methods=["GET"]),
+            Route("/dashboard", dashboard, methods=["GET"]),
+            Mount("/dashboard/static", StaticFiles(directory=STATIC / "dashboard"), name="dashboard-static"),
             Route("/imports/offers", exports.offers_import, methods=["POST"]),
         ],
         lifespan=lifespan,
