@@ -87,7 +87,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     """Build the hub. With ``database`` given (tests), the app uses it and manages nothing."""
-    from graphql_schema.schema import schema
+    from graphql_schema.schema import build_schema
     from graphql_schema.view import HubGraphQL
 
     settings = settings or get_settings()
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await owned.dispose()
 
     graphql = HubGraphQL(
-        schema,
+        build_schema(settings),
         graphql_ide="graphiql" if settings.is_development else None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.add_middleware(SessionMiddleware)
+    app.add_middleware(GraphQLGuard, max_body_bytes=settings.max_body_bytes, ide=settings.is_development)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
     app.state.vault = IdentityVault(
@@ -136,3 +137,67 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     return app
+
+
+class GraphQLGuard:
+    """What /graphql accepts, refused with a coded JSON error before anything else runs: POST with
+    ``application/json`` only (a form or text/plain body could come from another site: CSRF), at
+    most ``max_body_bytes`` (413), one operation per request (no batched list)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, ide: bool = False):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.ide = ide  # development: GET with Accept: text/html serves GraphiQL
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if self.ide and scope["method"] == "GET" and b"text/html" in headers.get(b"accept", b""):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _refuse(send, 405, "METHOD_NOT_ALLOWED", "POST the operation as a JSON body", [(b"allow", b"POST")])
+            return
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != b"application/json":
+            await _refuse(send, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
+            return
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"the request body is over {self.max_body_bytes} bytes")
+            return
+        body = bytearray()
+        while True:  # read it all (bounded), then hand it on
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
+                await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"the request body is over {self.max_body_bytes} bytes")
+                return
+            if not message.get("more_body", False):
+                break
+        if body.lstrip()[:1] == b"[":
+            await _refuse(send, 400, "BATCHING_NOT_SUPPORTED", "send one operation per request, not a list")
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    import json
+
+    payload = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": payload})

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
 
     max_page_size: int = Field(default=500, ge=1)
     max_batch_size: int = Field(default=2_000, ge=1)
+    # Query abuse: refused with a coded error before any resolver runs.
+    max_query_depth: int = Field(default=10, ge=2)
+    max_aliases: int = Field(default=15, ge=0)
+    max_tokens: int = Field(default=2_000, ge=10)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # GraphQL requests; imports have their own
+    # Introspection is on outside production; in production only when asked for.
+    introspection: bool | None = None
 
     # Status rules (DOMAIN.md): thresholds are settings, and figures carry the rule version.
     rule_version: str = "2026.1"
@@ -78,6 +85,14 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == Environment.DEVELOPMENT
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
 
     @property
     def encryption_key_bytes(self) -> bytes:

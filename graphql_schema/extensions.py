@@ -57,7 +57,15 @@ class TransactionExtension(SchemaExtension):
             ]
 
 
+_TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found. Allowed", "Token limit exceeded",
+                "Syntax Error: Document contains more than")
+
+
 def _validation_code(error: GraphQLError) -> str:
+    if any(marker in error.message for marker in _TOO_COMPLEX):
+        return "QUERY_TOO_COMPLEX"
+    if "introspection is disabled" in error.message.lower() or "__schema" in error.message:
+        return "INTROSPECTION_DISABLED"
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable '$") or "got invalid value" in error.message:

@@ -6,16 +6,26 @@ without one. Descriptions state who may call and the limits.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.auth import Role
 from app.errors import HubError
+from app.settings import Settings
 from graphql_schema import bulk
 from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
 from graphql_schema.mutations import admin
@@ -169,17 +179,35 @@ class HubSchema(strawberry.Schema):
             )
 
 
-def build_schema() -> HubSchema:
+def build_schema(settings: Settings | None = None) -> HubSchema:
+    """The schema with the limits of ``settings`` (the defaults when None: the committed SDL)."""
+    settings = settings or Settings()
+    return _build(settings.max_query_depth, settings.max_aliases, settings.max_tokens, settings.introspection_enabled,
+                  settings.is_production)
+
+
+@functools.lru_cache(maxsize=8)
+def _build(max_depth: int, max_aliases: int, max_tokens: int, introspection: bool, production: bool) -> HubSchema:
+    settings = Settings(max_query_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
+                        introspection=introspection, env="production" if production else "test")
+    extensions: list[Any] = [
+        ErrorShapeExtension,
+        TransactionExtension,
+        bulk.RawBulkInputs,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        # Abuse: refused while validating, before any resolver runs.
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
     built = HubSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[
-            ErrorShapeExtension,
-            TransactionExtension,
-            bulk.RawBulkInputs,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
     bulk.install(
         built,

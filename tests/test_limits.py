@@ -1,0 +1,74 @@
+"""Query abuse is refused with a coded error before any resolver runs; production hides the
+schema's shape."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.main import create_app
+from app.settings import Environment
+
+
+async def post(http, key, body: bytes | str, content_type="application/json"):
+    return await http.post("/graphql", content=body, headers={"Authorization": f"Bearer {key}", "Content-Type": content_type})
+
+
+@pytest.fixture
+async def strict(settings, database):
+    app = create_app(settings.model_copy(update={"max_query_depth": 4, "max_aliases": 2, "max_tokens": 60,
+                                                 "max_body_bytes": 2048}), database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+        yield client
+
+
+async def test_depth_aliases_and_tokens_are_limited(strict, admin, queries):
+    queries.reset()
+    for query in (
+        "{ cfas(first: 1) { edges { node { department { region { code } } } } } }",  # depth 6 > 4
+        "{ a: me { id } b: me { id } c: me { id } }",  # 3 aliases > 2
+        "{ me { id name role departments createdAt " + "id " * 60 + "} }",  # over 60 tokens
+    ):
+        body = (await post(strict, admin.key, httpx.Request("POST", "/", json={"query": query}).content)).json()
+        assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", (query, body)
+    # only the key look-up ran: no resolver, no query of the data
+    assert all("api_key" in statement for statement in queries.statements), queries.statements
+
+
+async def test_bodies_methods_types_and_batches_are_refused_with_a_code(strict, admin):
+    too_big = await post(strict, admin.key, b'{"query": "{ me { id } }", "x": "' + b"a" * 4096 + b'"}')
+    assert (too_big.status_code, too_big.json()["errors"][0]["extensions"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        refused = await post(strict, admin.key, '{"query": "{ me { id } }"}', content_type)
+        assert (refused.status_code, refused.json()["errors"][0]["extensions"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    batch = await post(strict, admin.key, '[{"query": "{ me { id } }"}, {"query": "{ me { id } }"}]')
+    assert (batch.status_code, batch.json()["errors"][0]["extensions"]["code"]) == (400, "BATCHING_NOT_SUPPORTED")
+    fine = await post(strict, admin.key, '{"query": "{ me { id } }"}')
+    assert fine.status_code == 200 and "errors" not in fine.json()
+
+
+async def test_production_hides_introspection_and_suggestions(settings, database):
+    import base64
+    import os
+
+    from pydantic import SecretStr
+
+    production = settings.model_copy(update={
+        "env": Environment.PRODUCTION, "database_url": "postgresql+asyncpg://x/y",
+        "key_pepper": SecretStr("p" * 40), "identity_hash_key": SecretStr("h" * 40),
+        "identity_encryption_key": SecretStr(base64.b64encode(os.urandom(32)).decode()),
+    })  # no key needed: these are refused while validating, before authentication matters
+    app = create_app(production, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+        introspection = (await post(client, "none", '{"query": "{ __schema { types { name } } }"}')).json()
+        assert introspection.get("data") is None and introspection["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+        typo = (await post(client, "none", '{"query": "{ mee { id } }"}')).json()
+        assert "Did you mean" not in typo["errors"][0]["message"]
+    opened = create_app(production.model_copy(update={"introspection": True}), database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=opened), base_url="http://hub") as client:
+        assert "errors" not in (await post(client, "none", '{"query": "{ __schema { queryType { name } } }"}')).json()
+
+
+async def test_outside_production_suggestions_help(gql, admin):
+    error = (await gql("{ mee { id } }", key=admin.key))["errors"][0]
+    assert "Did you mean" in error["message"] and error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
