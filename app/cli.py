@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, migrate, demo, clients, import, recompute, schema.
+"""The ``hub`` command: serve, migrate, demo, clients, import, recompute, audit, schema.
 
 Every command uses ``HUB_DATABASE_URL`` when set, else the embedded PostgreSQL in
 ``HUB_DATA_DIR`` (default ``./.hub``), and brings the schema to head before it works.
@@ -270,6 +270,43 @@ def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.rejected else 0
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Who read which youths' data: the audit log, newest first, as tab-separated lines."""
+    url = _prepare(settings)
+
+    async def run(db: RequestSession) -> list[Any]:
+        conditions, params = ["true"], []
+        if args.client:
+            params.append(uuid.UUID(args.client))
+            conditions.append(f"a.client_id = ${len(params)}")
+        if args.youth is not None:
+            params.append(args.youth)
+            conditions.append(f"${len(params)} = ANY(a.youth_ids)")
+        if args.since:
+            from datetime import datetime
+
+            params.append(datetime.fromisoformat(args.since))
+            conditions.append(f"a.at >= ${len(params)}")
+        params.append(args.limit)
+        return await db.fetch(
+            "SELECT a.at, c.name, c.role, a.operation, cardinality(a.youth_ids), cardinality(a.wish_ids), a.youth_ids,"
+            f" a.request_id FROM audit_log a JOIN api_client c ON c.id = a.client_id WHERE {' AND '.join(conditions)}"
+            f" ORDER BY a.at DESC, a.id DESC LIMIT ${len(params)}",
+            *params,
+        )
+
+    try:
+        rows = _with_session(settings, url, run)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("at\tclient\trole\toperation\tyouths\twishes\tyouth ids\trequest id")
+    for at, name, role, operation, youths, wishes, ids, request_id in rows:
+        shown = ",".join(map(str, ids[:10])) + (",…" if len(ids) > 10 else "")
+        print(f"{at.isoformat()}\t{name}\t{role}\t{operation}\t{youths}\t{wishes}\t{shown}\t{request_id or ''}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from graphql_schema.schema import schema
 
@@ -329,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offers.add_argument("--show", type=int, default=20, help="rejected lines to print")
     offers.set_defaults(handler=cmd_import_offers)
+
+    audit = commands.add_parser("audit", help="who read which youths' data (the append-only audit log)")
+    audit.add_argument("--client", help="a client id")
+    audit.add_argument("--youth", type=int, help="a youth's hub id: every read that returned it")
+    audit.add_argument("--since", help="ISO 8601 instant, e.g. 2026-11-01T00:00:00+00:00")
+    audit.add_argument("--limit", type=int, default=100)
+    audit.set_defaults(handler=cmd_audit)
 
     commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(handler=cmd_schema)
     return parser

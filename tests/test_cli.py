@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.db import Database, make_engine
@@ -146,3 +147,33 @@ def test_schema_command_prints_the_committed_sdl():
     result = subprocess.run([sys.executable, "-m", "app.cli", "schema"], capture_output=True, text=True, timeout=60)
     committed = (Path(__file__).resolve().parent.parent / "graphql_schema" / "schema.graphql").read_text()
     assert result.stdout == committed
+
+
+async def test_the_audit_log_is_append_only_and_hub_audit_reads_it(fresh_database_url):
+    loaded = hub(fresh_database_url, "demo", "--no-serve", "--youths", "50", "--cfas", "4")
+    admin_key = next(line.split()[-1] for line in loaded.stdout.splitlines() if line.strip().startswith("Demo ADMIN"))
+    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
+    engine = make_engine(fresh_database_url, settings)
+    try:
+        async with engine.connect() as connection:
+            youth_id = (await connection.execute(text("SELECT min(id) FROM youth"))).scalar_one()
+            encrypted = (await connection.execute(text("SELECT ine_encrypted FROM youth WHERE id = :id"), {"id": youth_id})).scalar_one()
+        vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
+        database = Database(engine)
+        app = create_app(settings, database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            body = (await client.post("/graphql", json={"query": 'query($i: String) { youth(ine: $i) { id } }',
+                                                         "variables": {"i": vault.decrypt_ine(encrypted)}},
+                                      headers={"Authorization": f"Bearer {admin_key}"})).json()
+        assert body["data"]["youth"]["id"] == str(youth_id)
+        for statement in ("UPDATE audit_log SET operation = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+            async with engine.connect() as connection:
+                with pytest.raises(Exception, match="append-only"):
+                    await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+    listed = hub(fresh_database_url, "audit", "--youth", str(youth_id))
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("at\tclient\trole\toperation") and len(lines) == 2
+    assert "\tDemo ADMIN\tADMIN\tyouth\t1\t0\t" + str(youth_id) in lines[1]
