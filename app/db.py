@@ -28,6 +28,31 @@ from app.settings import Settings
 driver_statement_listeners: list[Callable[[str], None]] = []
 
 
+# SQLSTATEs of a database that is not there (starting, shutting down, refusing connections).
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "55000", "08000", "08003", "08006", "08001", "08004"})
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached now (as opposed to a bug or bad data)."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OSError, PoolTimeout, asyncpg.exceptions.ConnectionDoesNotExistError,
+                                asyncpg.exceptions.InterfaceError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if getattr(current, "sqlstate", None) in _UNAVAILABLE_STATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 def resolve_database_url(settings: Settings) -> str:
     """``HUB_DATABASE_URL`` when set; otherwise start the embedded PostgreSQL."""
     if settings.database_url:
@@ -145,7 +170,29 @@ class SessionMiddleware:
         database: Database = scope["app"].state.database
         session = database.session()
         scope.setdefault("state", {})["db"] = session
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or not is_unavailable(exc):
+                raise
+            # The database went away: a coded answer, and the pool reconnects by itself later.
+            import json
+
+            body = json.dumps({"errors": [{"message": "the database is unavailable; retry in a few seconds",
+                                           "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", b"5"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
         finally:
-            await session.close()
+            try:
+                await session.close()
+            except Exception as exc:  # closing a session whose connection died
+                if not is_unavailable(exc):
+                    raise

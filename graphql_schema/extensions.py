@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from app.db import is_unavailable
 from app.errors import ErrorCode, HubError, ServiceUnavailable
 
 log = logging.getLogger("hub.graphql")
@@ -94,6 +95,9 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if isinstance(original, HubError):
         extensions = original.extensions()
         message = original.message
+    elif original is not None and is_unavailable(original):
+        extensions = {"code": str(ErrorCode.SERVICE_UNAVAILABLE), "requestId": request_id or ""}
+        message = "the database is unavailable; retry in a few seconds"
     elif original is None or error.path is None:
         extensions = {**(error.extensions or {}), "code": _validation_code(error)}
         message = error.message
