@@ -51,9 +51,11 @@ async def authenticate(db: RequestSession, pepper: str, authorization: str | Non
     if token is None or not looks_like_api_key(token):
         return None
     presented = hash_api_key(pepper, token)
-    row = await ClientRepository(db).active_key(presented)
+    repository = ClientRepository(db)
+    row = await repository.active_key(presented)
     if row is None or not keys_match(row.key_hash, presented):
         return None
+    await repository.touch(row.key_id)
     return Principal(
         client_id=row.client_id,
         name=row.name,

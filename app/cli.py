@@ -139,6 +139,7 @@ def cmd_clients_create(args: argparse.Namespace, settings: Settings) -> int:
             portal=Portal(args.portal) if args.portal else None,
             departments=args.departments,
             regions=args.regions,
+            key_lifetime_days=settings.key_lifetime_days,
         )
 
     try:
@@ -177,6 +178,35 @@ def cmd_clients_revoke(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: no client has id {args.id}", file=sys.stderr)
         return 2
     print(f"client {row.id} revoked at {row.revoked_at.isoformat()}")
+    return 0
+
+
+def cmd_clients_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """A new key for a client; the old one keeps working until the client has switched (a client
+    has at most two usable keys: rotating again revokes the oldest)."""
+    from app.services import clients
+
+    url = _prepare(settings)
+    try:
+        client_id = uuid.UUID(args.id)
+    except ValueError:
+        print(f"error: no client has id {args.id}", file=sys.stderr)
+        return 2
+
+    async def rotate(db: RequestSession) -> str | None:
+        from app.repositories.clients import ClientRepository
+
+        rows = await ClientRepository(db).by_ids([client_id])
+        if not rows or rows[0].revoked_at is not None:
+            return None
+        return await clients.issue_key(db, settings.key_pepper.get_secret_value(), client_id, settings.key_lifetime_days)
+
+    key = _with_session(settings, url, rotate)
+    if key is None:
+        print(f"error: no active client has id {args.id}", file=sys.stderr)
+        return 2
+    print(f"new key for client {client_id}, valid {settings.key_lifetime_days} days; the previous key works until the next rotation:")
+    print(key)
     return 0
 
 
@@ -345,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--regions", nargs="+", metavar="CODE")
     create.set_defaults(handler=cmd_clients_create)
     clients.add_parser("list", help="list clients").set_defaults(handler=cmd_clients_list)
+    rotate = clients.add_parser("rotate", help="a new key for a client (the previous one keeps working until the next rotation)")
+    rotate.add_argument("id")
+    rotate.set_defaults(handler=cmd_clients_rotate)
     revoke = clients.add_parser("revoke", help="revoke a client: its keys stop working at once")
     revoke.add_argument("id")
     revoke.set_defaults(handler=cmd_clients_revoke)

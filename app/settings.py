@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     identity_encryption_key: SecretStr = SecretStr(DEV_IDENTITY_ENCRYPTION_KEY)
     nir_matching: NirMatching = NirMatching.OFF
 
+    key_lifetime_days: int = Field(default=365, ge=1)  # API keys expire; rotate them before (hub clients rotate)
     max_page_size: int = Field(default=500, ge=1)
     max_batch_size: int = Field(default=2_000, ge=1)
     # Query abuse: refused with a coded error before any resolver runs.

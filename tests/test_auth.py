@@ -97,3 +97,43 @@ async def test_fields_outside_the_role_answer_forbidden(gql, database, role):
             assert "FORBIDDEN" not in codes, (query, body)
         else:
             assert codes == {"FORBIDDEN"}, (query, body)
+
+
+async def test_keys_expire_after_their_lifetime(gql, database, connection):
+    row, key = await new_client(database, Role.PILOT)
+    expires = (await connection.execute(text(
+        "SELECT expires_at - created_at FROM api_key WHERE client_id = :id"), {"id": row.id})).scalar_one()
+    assert abs(expires.total_seconds() - 365 * 86400) < 60  # HUB_KEY_LIFETIME_DAYS
+    assert (await gql.data(ME, key=key))["me"]["id"] == str(row.id)
+    await connection.execute(text("UPDATE api_key SET expires_at = now() - interval '1 second' WHERE client_id = :id"), {"id": row.id})
+    assert (await gql.error(ME, key=key))["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_client_rotates_with_two_usable_keys_at_most(gql, database, connection):
+    from app.services import clients
+
+    row, first = await new_client(database, Role.PILOT)
+    db = database.session()
+    second = await clients.issue_key(db, "dev-key-pepper-not-secret", row.id)
+    await db.commit()
+    await db.close()
+    for key in (first, second):  # both work while the client switches
+        assert (await gql.data(ME, key=key))["me"]["id"] == str(row.id)
+    db = database.session()
+    third = await clients.issue_key(db, "dev-key-pepper-not-secret", row.id)
+    await db.commit()
+    await db.close()
+    assert (await gql.error(ME, key=first))["extensions"]["code"] == "UNAUTHENTICATED"  # the oldest went
+    for key in (second, third):
+        assert (await gql.data(ME, key=key))["me"]["id"] == str(row.id)
+    usable = (await connection.execute(text(
+        "SELECT count(*) FROM api_key WHERE client_id = :id AND revoked_at IS NULL"), {"id": row.id})).scalar_one()
+    assert usable == 2
+
+
+async def test_the_last_use_of_a_key_is_recorded(gql, database, connection):
+    row, key = await new_client(database, Role.PILOT)
+    used = "SELECT last_used_at FROM api_key WHERE client_id = :id"
+    assert (await connection.execute(text(used), {"id": row.id})).scalar_one() is None
+    await gql.data(ME, key=key)
+    assert (await connection.execute(text(used), {"id": row.id})).scalar_one() is not None

@@ -177,3 +177,17 @@ async def test_the_audit_log_is_append_only_and_hub_audit_reads_it(fresh_databas
     lines = listed.stdout.splitlines()
     assert lines[0].startswith("at\tclient\trole\toperation") and len(lines) == 2
     assert "\tDemo ADMIN\tADMIN\tyouth\t1\t0\t" + str(youth_id) in lines[1]
+
+
+async def test_clients_rotate_prints_a_new_key_and_keeps_the_old_one_working(fresh_database_url):
+    created = hub(fresh_database_url, "clients", "create", "--role", "PILOT", "--name", "Région")
+    old = created.stdout.strip().splitlines()[-1]
+    listed = hub(fresh_database_url, "clients", "list")
+    client_id = next(line.split()[0] for line in listed.stdout.splitlines() if "Région" in line)
+    rotated = hub(fresh_database_url, "clients", "rotate", client_id)
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert new.startswith("hub_") and new != old
+    for key in (old, new):
+        assert (await me(fresh_database_url, key))["data"]["me"]["name"] == "Région"
+    assert hub(fresh_database_url, "clients", "rotate", "not-an-id").returncode == 2

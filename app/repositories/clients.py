@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, insert, or_, select, update
@@ -58,9 +59,35 @@ class ClientRepository(Repository):
         )
         return (await self.db.execute(statement)).one()
 
-    async def insert_key(self, client_id: uuid.UUID, key_hash: bytes, hint: str) -> None:
+    async def insert_key(self, client_id: uuid.UUID, key_hash: bytes, hint: str, lifetime_days: int = 365) -> None:
         await self.db.execute(
-            insert(key_t).values(id=uuid.uuid4(), client_id=client_id, key_hash=key_hash, hint=hint)
+            insert(key_t).values(
+                id=uuid.uuid4(), client_id=client_id, key_hash=key_hash, hint=hint,
+                created_at=func.clock_timestamp(),  # keys issued in one transaction keep their order
+                expires_at=func.now() + timedelta(days=lifetime_days),
+            )
+        )
+
+    async def active_keys(self, client_id: uuid.UUID) -> list[Row[Any]]:
+        """The client's usable keys, oldest first."""
+        statement = (
+            select(key_t.c.id, key_t.c.hint, key_t.c.created_at, key_t.c.expires_at, key_t.c.last_used_at)
+            .where(key_t.c.client_id == client_id, key_t.c.revoked_at.is_(None),
+                   or_(key_t.c.expires_at.is_(None), key_t.c.expires_at > func.now()))
+            .order_by(key_t.c.created_at, key_t.c.id)
+        )
+        return list((await self.db.execute(statement)).all())
+
+    async def revoke_key(self, key_id: uuid.UUID) -> None:
+        await self.db.execute(update(key_t).where(key_t.c.id == key_id).values(revoked_at=func.now()))
+
+    async def touch(self, key_id: uuid.UUID) -> None:
+        """Record that the key was used, at most once a minute (a write per request otherwise)."""
+        await self.db.execute(
+            update(key_t)
+            .where(key_t.c.id == key_id,
+                   or_(key_t.c.last_used_at.is_(None), key_t.c.last_used_at < func.now() - timedelta(minutes=1)))
+            .values(last_used_at=func.now())
         )
 
     async def revoke_keys(self, client_id: uuid.UUID) -> None:

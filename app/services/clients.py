@@ -77,6 +77,7 @@ async def create_client(
     portal: Portal | None = None,
     departments: Sequence[str] | None = None,
     regions: Sequence[str] | None = None,
+    key_lifetime_days: int = 365,
 ) -> NewClient:
     name = name.strip()
     if not name or len(name) > 200:
@@ -108,13 +109,22 @@ async def create_client(
         name=name, role=str(role), portal=str(portal) if portal else None, departments=territory
     )
     api_key = new_api_key()
-    await repository.insert_key(client.id, hash_api_key(pepper, api_key), key_hint(api_key))
+    await repository.insert_key(client.id, hash_api_key(pepper, api_key), key_hint(api_key), key_lifetime_days)
     return NewClient(client, api_key)
 
 
-async def issue_key(db: RequestSession, pepper: str, client_id: uuid.UUID) -> str:
+MAX_ACTIVE_KEYS = 2  # the current key and the next one, while a client rotates
+
+
+async def issue_key(db: RequestSession, pepper: str, client_id: uuid.UUID, lifetime_days: int = 365) -> str:
+    """A new key for the client (shown once). It keeps at most two usable keys: issuing a third
+    revokes the oldest, so rotating is issue, switch, issue again or revoke."""
+    repository = ClientRepository(db)
+    active = await repository.active_keys(client_id)
+    for old in active[: max(len(active) - MAX_ACTIVE_KEYS + 1, 0)]:
+        await repository.revoke_key(old.id)
     api_key = new_api_key()
-    await ClientRepository(db).insert_key(client_id, hash_api_key(pepper, api_key), key_hint(api_key))
+    await repository.insert_key(client_id, hash_api_key(pepper, api_key), key_hint(api_key), lifetime_days)
     return api_key
 
 

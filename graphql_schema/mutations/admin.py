@@ -74,6 +74,7 @@ async def create_client(
         portal=DomainPortal(portal.value) if portal else None,
         departments=departments,
         regions=regions,
+        key_lifetime_days=info.context.settings.key_lifetime_days,
     )
     return NewClient(client=Client.from_row(created.client), api_key=created.api_key)
 
