@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -84,6 +83,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # the hub's JSON logging (app/logs.py), set up again in each worker
+        access_log=False,  # replaced by the hub's request log, which knows the client and operation
         proxy_headers=True,
         server_header=False,
     )
@@ -414,8 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from app import logs
+
+    logs.configure(settings.log_level, settings.log_format)
     try:
         settings.check_production()
     except RuntimeError as exc:

@@ -6,6 +6,7 @@ Run it with ``hub serve`` or ``uvicorn app.main:create_app --factory``.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from app.security import IdentityVault
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("hub")
+access = logging.getLogger("hub.access")
 
 
 class RequestIdMiddleware:
@@ -40,15 +42,28 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if incoming.isalnum() and len(incoming) <= 40 else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            # One line per request: who, what, how it ended; the path without its query string.
+            access.info("request", extra={
+                "request_id": request_id, "client_id": state.get("client_id"), "operation": state.get("operation"),
+                "method": scope["method"], "path": scope["path"], "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            })
 
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -92,6 +107,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     settings = settings or get_settings()
     settings.check_production()
+    if database is None:  # a served hub (each uvicorn worker builds its app): JSON logs
+        from app import logs
+
+        logs.configure(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
 
     migrate_on_start: bool = True
     log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")  # text: for a developer's terminal
 
     @field_validator("identity_encryption_key")
     @classmethod

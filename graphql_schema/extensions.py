@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -27,6 +28,22 @@ def is_expected(error: GraphQLError) -> bool:
     return isinstance(error.original_error, HubError) or error.original_error is None or error.path is None
 
 
+def operation_label(execution_context: Any) -> str | None:
+    """The operation's name, else its root fields (``recordSteps``, ``cfas+me``): never a value."""
+    if execution_context.operation_name:
+        return execution_context.operation_name[:80]
+    document = execution_context.graphql_document
+    if document is None:
+        return None
+    names = []
+    for definition in document.definitions:
+        for selection in getattr(getattr(definition, "selection_set", None), "selections", ()):
+            name = getattr(getattr(selection, "name", None), "value", None)
+            if name:
+                names.append(name)
+    return "+".join(names)[:80] or None
+
+
 class TransactionExtension(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -34,6 +51,10 @@ class TransactionExtension(SchemaExtension):
         db = getattr(context, "db", None)
         if db is None:
             return
+        try:
+            context.request.scope["state"]["operation"] = operation_label(self.execution_context)
+        except (RuntimeError, AttributeError):  # no document: it did not parse
+            pass
         result = self.execution_context.result
         errors = list(getattr(result, "errors", None) or [])
         try:

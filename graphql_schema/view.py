@@ -36,6 +36,8 @@ class HubGraphQL(GraphQL):
         principal = await authenticate(
             db, settings.key_pepper.get_secret_value(), request.headers.get("authorization")
         )
+        if principal is not None:
+            request.scope["state"]["client_id"] = str(principal.client_id)  # for the request log
         return HubContext(
             request=request,
             db=db,
