@@ -21,6 +21,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from app import ratelimit
 from app.auth import Principal, Role, authenticate
 from app.db import RequestSession
 from app.errors import BadInput
@@ -64,6 +65,7 @@ async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Re
         return _error(401, "UNAUTHENTICATED", "missing or unknown API key: send Authorization: Bearer <key>")
     if principal.role not in roles:
         return _error(403, "FORBIDDEN", f"this export is for {', '.join(sorted(r.value for r in roles))} clients")
+    await ratelimit.take(db, principal.client_id, settings)
     return principal
 
 

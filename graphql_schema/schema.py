@@ -27,7 +27,7 @@ from app.auth import Role
 from app.errors import HubError
 from app.settings import Settings
 from graphql_schema import bulk
-from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension
+from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension, cost_limit
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
@@ -183,11 +183,13 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema with the limits of ``settings`` (the defaults when None: the committed SDL)."""
     settings = settings or Settings()
     return _build(settings.max_query_depth, settings.max_aliases, settings.max_tokens, settings.introspection_enabled,
-                  settings.is_production)
+                  settings.is_production, settings.max_query_cost)
 
 
 @functools.lru_cache(maxsize=8)
-def _build(max_depth: int, max_aliases: int, max_tokens: int, introspection: bool, production: bool) -> HubSchema:
+def _build(
+    max_depth: int, max_aliases: int, max_tokens: int, introspection: bool, production: bool, max_cost: int = 100_000
+) -> HubSchema:
     settings = Settings(max_query_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
                         introspection=introspection, env="production" if production else "test")
     extensions: list[Any] = [
@@ -200,6 +202,7 @@ def _build(max_depth: int, max_aliases: int, max_tokens: int, introspection: boo
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: cost_limit(max_cost),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

@@ -10,6 +10,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
+from app import ratelimit
 from graphql_schema.context import HubContext
 from graphql_schema.extensions import shape_error
 from graphql_schema.loaders import Loaders
@@ -38,6 +39,7 @@ class HubGraphQL(GraphQL):
         )
         if principal is not None:
             request.scope["state"]["client_id"] = str(principal.client_id)  # for the request log
+            await ratelimit.take(db, principal.client_id, settings)
         return HubContext(
             request=request,
             db=db,

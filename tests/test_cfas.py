@@ -90,4 +90,4 @@ async def test_nested_cfa_pages_use_a_constant_number_of_queries(gql, database, 
         assert len(page["edges"]) == first
         counts[first] = queries.count
     # auth + page + count + one batch of departments + one batch of regions, whatever the size
-    assert counts[5] == counts[40] <= 6, queries.statements
+    assert counts[5] == counts[40] <= 9, queries.statements  # 3 of them: the key, its last use, the rate limit

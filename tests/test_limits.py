@@ -31,8 +31,8 @@ async def test_depth_aliases_and_tokens_are_limited(strict, admin, queries):
     ):
         body = (await post(strict, admin.key, httpx.Request("POST", "/", json={"query": query}).content)).json()
         assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", (query, body)
-    # only the key look-up ran: no resolver, no query of the data
-    assert all("api_key" in statement for statement in queries.statements), queries.statements
+    # only the key look-up (and its last use, the rate limit) ran: no resolver, no query of the data
+    assert all(any(t in s for t in ("api_key", "rate_bucket", "synchronous_commit")) for s in queries.statements), queries.statements
 
 
 async def test_bodies_methods_types_and_batches_are_refused_with_a_code(strict, admin):
@@ -72,3 +72,35 @@ async def test_production_hides_introspection_and_suggestions(settings, database
 async def test_outside_production_suggestions_help(gql, admin):
     error = (await gql("{ mee { id } }", key=admin.key))["errors"][0]
     assert "Did you mean" in error["message"] and error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_client_over_its_rate_gets_429_with_retry_after_shared_by_workers(settings, database, admin):
+    from tests.factories import new_client
+
+    limited = settings.model_copy(update={"rate_limit_burst": 5, "rate_limit_per_second": 0.5})
+    workers = [create_app(limited, database), create_app(limited, database)]  # two processes, one store
+    _, other = await new_client(database, "PILOT")
+    answers = []
+    for i in range(8):
+        app = workers[i % 2]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            answers.append(await post(client, admin.key, '{"query": "{ me { id } }"}'))
+    assert [a.status_code for a in answers[:5]] == [200] * 5  # the burst, across both workers
+    refused = answers[5]
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert all(a.status_code == 429 for a in answers[5:])  # a flood stays refused
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=workers[0]), base_url="http://hub") as client:
+        assert (await post(client, other, '{"query": "{ me { id } }"}')).status_code == 200  # another client's bucket
+
+
+async def test_an_operation_too_costly_is_refused_before_it_runs(settings, database, admin):
+    app = create_app(settings.model_copy(update={"max_query_cost": 20_000}), database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+        page = '{"query": "{ cfas(first: 500) { edges { node { uai name department { name region { name } } } } } }"}'
+        assert "errors" not in (await post(client, admin.key, page)).json()
+        nested = ('{"query": "query($n: Int) { wishes(first: $n) { edges { node { history { cfa { uai name department { name } } }'
+                  ' outcome { cfa { uai name } } } } } }", "variables": {"n": 10}}')
+        body = (await post(client, admin.key, nested)).json()
+        assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert "estimated cost" in body["errors"][0]["message"]

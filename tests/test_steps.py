@@ -367,7 +367,7 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(gql, vendor, 
         payload = (await gql.data(RECORD, {"input": batch}, key=vendor))["recordSteps"]
         assert payload["accepted"] == size
         counts[size] = queries.count
-    assert counts[10] == counts[2000] <= 16, queries.statements
+    assert counts[10] == counts[2000] <= 19, queries.statements  # 3 of them: the key, its last use, the rate limit
 
 
 async def test_records_of_the_wrong_shape_are_reported_one_by_one(gql, vendor, connection):

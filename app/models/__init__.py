@@ -3,7 +3,7 @@
 from app.models.base import metadata
 from app.models.certification import Certification
 from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
-from app.models.client import ApiClient, ApiKey
+from app.models.client import ApiClient, ApiKey, RateBucket
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
 from app.models.path import DepartmentStatusChange, StatusChange, YouthPath, YouthRisk
@@ -24,6 +24,7 @@ __all__ = [
     "Department",
     "DepartmentStatusChange",
     "Offer",
+    "RateBucket",
     "Region",
     "Rejection",
     "StatusChange",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, LargeBinary, String
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, timestamp_field
@@ -43,3 +43,13 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = timestamp_field()
     revoked_at: datetime | None = timestamp_field()
     last_used_at: datetime | None = timestamp_field()
+
+
+class RateBucket(SQLModel, table=True):
+    """A client's token bucket (rate limit), shared by every worker process through the store."""
+
+    __tablename__ = "rate_bucket"
+
+    client_id: uuid.UUID = Field(primary_key=True, foreign_key="api_client.id", ondelete="CASCADE")
+    tokens: float
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
