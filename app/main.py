@@ -5,6 +5,8 @@ Run it with ``hub serve`` or ``uvicorn app.main:create_app --factory``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.add_middleware(SessionMiddleware)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
     app.add_middleware(GraphQLGuard, max_body_bytes=settings.max_body_bytes, ide=settings.is_development)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
@@ -156,6 +159,37 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     return app
+
+
+class RequestTimeout:
+    """Cuts a request that runs longer than ``request_timeout_s`` (504 REQUEST_TIMEOUT; its
+    transaction is rolled back with its session). Streamed exports are not cut once they have
+    started sending."""
+
+    def __init__(self, app: ASGIApp, seconds: float):
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, watch))
+        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        if task in done or started:
+            await task
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        await _refuse(send, 504, "REQUEST_TIMEOUT", f"the request took over {self.seconds:g} s and was stopped; nothing was saved")
 
 
 class GraphQLGuard:

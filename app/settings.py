@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".hub")
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    request_timeout_s: float = Field(default=60.0, gt=0)  # a request still running then is cut (504)
 
     key_pepper: SecretStr = SecretStr(DEV_KEY_PEPPER)
     identity_hash_key: SecretStr = SecretStr(DEV_IDENTITY_HASH_KEY)

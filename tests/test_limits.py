@@ -104,3 +104,24 @@ async def test_an_operation_too_costly_is_refused_before_it_runs(settings, datab
         body = (await post(client, admin.key, nested)).json()
         assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert "estimated cost" in body["errors"][0]["message"]
+
+
+async def test_a_request_running_too_long_is_stopped_with_504(settings, database, admin, monkeypatch):
+    import asyncio
+    import time
+
+    import app.auth
+
+    real = app.auth.authenticate
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(5)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(app.auth, "authenticate", slow)
+    hub = create_app(settings.model_copy(update={"request_timeout_s": 0.3}), database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=hub), base_url="http://hub") as client:
+        started = time.perf_counter()
+        answer = await post(client, admin.key, '{"query": "{ me { id } }"}')
+        assert time.perf_counter() - started < 2
+    assert answer.status_code == 504 and answer.json()["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
