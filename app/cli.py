@@ -1,4 +1,4 @@
-"""The ``hub`` command: serve, migrate, demo, clients, import, recompute, audit, schema.
+"""The ``hub`` command: serve, migrate, demo, clients, import, recompute, purge, audit, schema.
 
 Every command uses ``HUB_DATABASE_URL`` when set, else the embedded PostgreSQL in
 ``HUB_DATA_DIR`` (default ``./.hub``), and brings the schema to head before it works.
@@ -301,6 +301,53 @@ def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.rejected else 0
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Retention: youths with no step and no wish for ``--older-than`` days (HUB_RETENTION_DAYS)."""
+    from datetime import date, timedelta
+
+    from app.progress import Progress
+    from app.services import youths
+
+    days = args.older_than or settings.retention_days
+    if days < 30:
+        print("error: --older-than is at least 30 days", file=sys.stderr)
+        return 2
+    cutoff = date.today() - timedelta(days=days)
+    url = _prepare(settings)
+
+    async def run() -> int:
+        database = Database(make_engine(url, settings))
+        purged, after = 0, 0
+        try:
+            db = database.session()
+            total = len(await youths.purge_candidates(db, cutoff, 0, 10_000_000))
+            await db.close()
+            if args.dry_run or not total:
+                return total
+            progress = Progress("purging youths", total)
+            while True:
+                db = database.session()
+                try:
+                    ids = await youths.purge_candidates(db, cutoff, after, args.chunk)
+                    if not ids:
+                        break
+                    await youths.purge(db, ids)
+                    await db.commit()
+                finally:
+                    await db.close()
+                after, purged = ids[-1], purged + len(ids)
+                progress.advance(len(ids))
+            progress.finish()
+            return purged
+        finally:
+            await database.dispose()
+
+    count = asyncio.run(run())
+    verb = "would purge" if args.dry_run else "purged"
+    print(f"{verb} {count} youths with no step and no wish since {cutoff.isoformat()} ({days} days)")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """Who read which youths' data: the audit log, newest first, as tab-separated lines."""
     url = _prepare(settings)
@@ -400,6 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offers.add_argument("--show", type=int, default=20, help="rejected lines to print")
     offers.set_defaults(handler=cmd_import_offers)
+
+    purge = commands.add_parser("purge", help="retention: remove youths with no step and no wish for a long time")
+    purge.add_argument("--older-than", type=int, metavar="DAYS", help="default: HUB_RETENTION_DAYS (5 years)")
+    purge.add_argument("--dry-run", action="store_true", help="count only")
+    purge.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
+    purge.set_defaults(handler=cmd_purge)
 
     audit = commands.add_parser("audit", help="who read which youths' data (the append-only audit log)")
     audit.add_argument("--client", help="a client id")

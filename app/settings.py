@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=20.0, gt=0)  # per client key, shared by all workers
     rate_limit_burst: int = Field(default=60, ge=1)
     max_query_cost: int = Field(default=100_000, ge=1)  # estimated from page sizes and nesting
-    key_lifetime_days: int = Field(default=365, ge=1)  # API keys expire; rotate them before (hub clients rotate)
+    key_lifetime_days: int = Field(default=365, ge=1)
+    retention_days: int = Field(default=5 * 365, ge=30)  # hub purge: youths without a step or wish for this long  # API keys expire; rotate them before (hub clients rotate)
     max_page_size: int = Field(default=500, ge=1)
     max_batch_size: int = Field(default=2_000, ge=1)
     # Query abuse: refused with a coded error before any resolver runs.

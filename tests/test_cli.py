@@ -191,3 +191,47 @@ async def test_clients_rotate_prints_a_new_key_and_keeps_the_old_one_working(fre
     for key in (old, new):
         assert (await me(fresh_database_url, key))["data"]["me"]["name"] == "Région"
     assert hub(fresh_database_url, "clients", "rotate", "not-an-id").returncode == 2
+
+
+async def test_purge_removes_youths_without_recent_steps_or_wishes_and_keeps_the_figures(fresh_database_url):
+    from datetime import date, timedelta
+
+    from app.auth import Principal, Role
+    from app.migrate import upgrade
+    from app.services import cfas, clients
+
+    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
+    database = Database(make_engine(fresh_database_url, settings))
+    await upgrade(database.engine)
+    db = database.session()
+    pepper = settings.key_pepper.get_secret_value()
+    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
+    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
+    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
+    await cfas.register_cfa(db, uai="0751234J", siret=None, name="CFA", department_code="75")
+    await cfas.set_consent(db, principal, uai="0751234J", given=True, vendor_client_ids=[str(vendor.client.id)])
+    await db.commit()
+    await db.close()
+    old, recent = date.today() - timedelta(days=6 * 365), date.today() - timedelta(days=30)
+    steps = [
+        {"eventId": "o1", "uai": "0751234J", "ine": "123456789AB", "certification": "50022141", "step": "REGISTERED", "effectiveDate": old.isoformat()},
+        {"eventId": "o2", "uai": "0751234J", "ine": "1234567890C", "certification": "50022141", "step": "REGISTERED", "effectiveDate": old.isoformat()},
+        {"eventId": "r2", "uai": "0751234J", "ine": "1234567890C", "certification": "50022141", "step": "APPRENTICE", "effectiveDate": recent.isoformat()},
+    ]
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+        await client.post("/graphql", json={"query": "mutation($i: [StepInput!]!) { recordSteps(input: $i) { accepted } }",
+                                            "variables": {"i": steps}}, headers={"Authorization": f"Bearer {vendor.api_key}"})
+    figures = "SELECT sum(entries), sum(exits) FROM status_change"
+    async with database.engine.connect() as connection:
+        before = tuple((await connection.execute(text(figures))).one())
+    dry = hub(fresh_database_url, "purge", "--dry-run")
+    assert dry.returncode == 0 and "would purge 1 youths" in dry.stdout
+    done = hub(fresh_database_url, "purge")
+    assert done.returncode == 0 and "purged 1 youths" in done.stdout, done.stderr
+    async with database.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM youth"))).scalar_one() == 1
+        assert (await connection.execute(text("SELECT array_agg(event_id ORDER BY event_id) FROM step_event"))).scalar_one() == ["o2", "r2"]
+        assert tuple((await connection.execute(text(figures))).one()) == before  # past figures stay
+    await database.dispose()
+    assert hub(fresh_database_url, "purge", "--older-than", "3").returncode == 2
