@@ -4,6 +4,7 @@ batch and stores no half batch; after a restart, sending everything again change
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -109,3 +110,79 @@ async def test_a_killed_hub_keeps_every_acknowledged_batch_whole(fresh_database_
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         await database.dispose()
+
+
+async def test_a_database_stopped_immediately_loses_no_acknowledged_batch(tmp_path):
+    """PostgreSQL itself stopped with ``pg_ctl stop -m immediate`` (a crash: no checkpoint) in the
+    middle of a stream, then started again: the committed batches are all there, whole."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    pgdata = tmp_path / "pgdata"
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server.psql('CREATE DATABASE "hub";')
+    url = f"postgresql+asyncpg://postgres@/hub?host={pgdata}"
+    settings = Settings(database_url=url)
+    database = Database(make_engine(url, settings))
+    await upgrade(database.engine)
+    db = database.session()
+    pepper = settings.key_pepper.get_secret_value()
+    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
+    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
+    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
+    await cfas.register_cfa(db, uai="0751234J", siret=None, name="CFA", department_code="75")
+    await cfas.set_consent(db, principal, uai="0751234J", given=True, vendor_client_ids=[str(vendor.client.id)])
+    await db.commit()
+    await db.close()
+    await database.dispose()
+    port = free_port()
+    hub = start(url, port)
+    headers = {"Authorization": f"Bearer {vendor.api_key}"}
+    acknowledged = []
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            for number in range(2):
+                body = (await client.post("/graphql", json={"query": RECORD, "variables": {"input": batch(number)}},
+                                          headers=headers)).json()
+                assert body["data"]["recordSteps"]["accepted"] == 2000
+                acknowledged.append(number)
+            in_flight = asyncio.ensure_future(client.post(
+                "/graphql", json={"query": RECORD, "variables": {"input": batch(2)}}, headers=headers))
+            await asyncio.sleep(0.1)
+            pgserver.pg_ctl(["-w", "stop", "-m", "immediate"], pgdata=pgdata, user=server.system_user)
+            answer = await in_flight
+            if answer.status_code == 200 and (answer.json().get("data") or {}).get("recordSteps", {}).get("accepted") == 2000:
+                acknowledged.append(2)
+            down = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
+            assert down.status_code == 503 and down.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            # started again, as pgserver starts it: crash recovery replays the WAL
+            pgserver.pg_ctl(["-w", "-o", '-h ""', "-o", f"-k {pgdata}", "-l", str(pgdata / "restart.log"), "start"],
+                            pgdata=pgdata, user=server.system_user, timeout=30)
+            for _ in range(100):
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            database = Database(make_engine(url, settings))
+            async with database.engine.connect() as connection:
+                counts = dict((await connection.execute(text(
+                    "SELECT split_part(event_id, '-', 1), count(*) FROM step_event GROUP BY 1"))).all())
+            await database.dispose()
+            for number in acknowledged:
+                assert counts.get(f"b{number}") == 2000, counts
+            assert counts.get("b2", 0) in (0, 2000), counts
+            replay = (await client.post("/graphql", json={"query": RECORD, "variables": {"input": batch(0)}},
+                                        headers=headers)).json()["data"]["recordSteps"]
+            assert (replay["accepted"], replay["unchanged"]) == (0, 2000)  # the hub recovered by itself
+    finally:
+        os.killpg(hub.pid, signal.SIGTERM)
+        hub.wait(timeout=30)
+        try:
+            pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=server.system_user, timeout=30)
+        except Exception:  # already stopped, or not stopping: its postmaster goes anyway
+            pid_file = pgdata / "postmaster.pid"
+            if pid_file.exists():
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int(pid_file.read_text().split()[0]), signal.SIGQUIT)
