@@ -12,6 +12,7 @@ the GraphQL error shape (``errors[0].extensions.code``) with the matching HTTP s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from app import ratelimit
+from app import ratelimit, tenancy
 from app.auth import Principal, Role, authenticate
 from app.db import RequestSession
 from app.errors import BadInput
@@ -114,7 +115,8 @@ async def wishes_csv(request: Request) -> Response:
         repository = WishRepository(db)
         after = None
         while True:
-            rows = await repository.page(query, after, CHUNK)
+            async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
+                rows = await repository.page(query, after, CHUNK)
             if not rows:
                 break
             await wishes.audit(db, principal, "wishes.csv", rows, request_id)
@@ -166,7 +168,9 @@ async def at_risk_csv(request: Request) -> Response:
         repository = RiskRepository(db)
         after = None
         while True:
-            rows = await repository.page(query, after, CHUNK)
+            walled = principal.role == Role.ADVISER and query.departments is not None
+            async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
+                rows = await repository.page(query, after, CHUNK)
             if rows or after is None:  # an empty answer is audited too, once
                 await risks.audit(db, principal, "at-risk.csv", rows, request_id)
                 await db.commit()

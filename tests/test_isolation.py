@@ -120,3 +120,37 @@ async def test_an_adviser_or_a_pilot_never_sees_outside_its_departments(gql, wor
         allowed = {"DEPARTMENT": {"75"}, "REGION": {"11"}, "CFA": {u for u, d in CFAS.items() if d == "75"}}.get(group)
         if allowed is not None:
             assert keys_seen <= allowed, (group, departments, keys_seen)
+
+
+async def test_row_level_security_holds_when_the_application_filter_is_gone(gql, world, monkeypatch):
+    """The second wall: the queries lose their portal and department conditions; PostgreSQL's
+    policies for the tenant still return only the tenant's rows."""
+    from app.repositories.risks import RiskQuery
+    from app.repositories.wishes import WishQuery
+
+    keys, _, _ = world
+    original_wish_where, original_risk_where = WishQuery.where, RiskQuery.where
+
+    def wish_where_without_portal(self, args):
+        return original_wish_where(WishQuery(**{**self.__dict__, "portal": None}), args)
+
+    def risk_where_without_departments(self, args):
+        return original_risk_where(RiskQuery(**{**self.__dict__, "departments": None}), args)
+
+    monkeypatch.setattr(WishQuery, "where", wish_where_without_portal)
+    monkeypatch.setattr(RiskQuery, "where", risk_where_without_departments)
+    for portal in ("parcoursup", "affelnet"):
+        page = (await gql.data(WISHES, {"first": 500}, key=keys[portal]))["wishes"]
+        assert {e["node"]["portal"] for e in page["edges"]} == {portal.upper()}
+        assert len(page["edges"]) == 10
+    for adviser, department in (("paris", "75"), ("lyon", "69")):
+        page = (await gql.data(AT_RISK, {"first": 500}, key=keys[adviser]))["atRiskYouths"]
+        assert page["edges"] and {e["node"]["department"]["code"] for e in page["edges"]} == {department}
+    # the same queries without the wall would have shown everything: the monkeypatch is real
+    monkeypatch.setattr("app.tenancy._tenant", __import__("contextlib").asynccontextmanager(_no_wall))
+    page = (await gql.data(WISHES, {"first": 500}, key=keys["parcoursup"]))["wishes"]
+    assert {e["node"]["portal"] for e in page["edges"]} == {"PARCOURSUP", "AFFELNET"}
+
+
+async def _no_wall(db):
+    yield

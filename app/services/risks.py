@@ -9,10 +9,12 @@ transaction: if the audit cannot be written, the answer is not sent.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
@@ -65,8 +67,10 @@ async def page(
     if query.departments is not None and not query.departments:
         rows, total = [], 0
     else:
-        rows = await repository.page(query, decode_after(after), first + 1)
-        total = await repository.count(query)
+        walled = principal.role == Role.ADVISER and query.departments is not None
+        async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
+            rows = await repository.page(query, decode_after(after), first + 1)
+            total = await repository.count(query)
     rows, has_next = rows[:first], len(rows) > first
     await audit(db, principal, "atRiskYouths", rows, request_id)
     return Page(

@@ -14,12 +14,14 @@ request's transaction: if the audit cannot be written, nothing is answered.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult
@@ -234,9 +236,10 @@ async def page(
             raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
     query = query_for(principal, values)
     repository = WishRepository(db)
-    rows = await repository.page(query, after_id, first + 1)
+    async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
+        rows = await repository.page(query, after_id, first + 1)
+        total = await repository.count(query)
     rows, has_next = rows[:first], len(rows) > first
-    total = await repository.count(query)
     await audit(db, principal, "wishes", rows, request_id)
     return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)
 
@@ -246,7 +249,8 @@ async def one(db: RequestSession, principal: Principal, portal_wish_id: str, req
     query = query_for(principal, None)
     if query.portal is None:
         return None
-    row = await WishRepository(db).by_portal_id(query.portal, portal_wish_id.strip())
+    async with tenancy.as_portal(db, query.portal):
+        row = await WishRepository(db).by_portal_id(query.portal, portal_wish_id.strip())
     if row is not None:
         await audit(db, principal, "wish", [row], request_id)
     return row
@@ -254,7 +258,9 @@ async def one(db: RequestSession, principal: Principal, portal_wish_id: str, req
 
 async def summary(db: RequestSession, principal: Principal, values: WishFilterValues | None) -> list[tuple[str, str | None, int]]:
     """(stage, match, count), in stage then match order; no person in it, not audited."""
-    rows = await WishRepository(db).summary(query_for(principal, values))
+    query = query_for(principal, values)
+    async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
+        rows = await WishRepository(db).summary(query)
     return sorted(((row[0], row[1], row[2]) for row in rows), key=_summary_order)
 
 
