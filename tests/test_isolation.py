@@ -23,7 +23,7 @@ AT_RISK = """query($f: AtRiskFilter, $after: String, $first: Int) { atRiskYouths
   edges { cursor node { department { code } youth { ine } } } pageInfo { endCursor } } }"""
 HEADCOUNTS = "query($by: HeadcountDimension!, $f: HeadcountFilter) { headcounts(groupBy: $by, filter: $f) { key } }"
 SUMMARY = "query($f: WishFilter) { wishOutcomeSummary(filter: $f) { count } }"
-REQUESTS = 300
+REQUESTS = 2000  # per test: about a thousand per role
 
 
 @pytest.fixture
