@@ -21,7 +21,6 @@ from typing import Any
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
-from app.domain.identifiers import Invalid, check_certification, check_uai
 from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.paths import PathRepository
@@ -30,7 +29,16 @@ from app.security import IdentityVault
 from app.services import outcomes
 from app.services.identity import Identity, resolve_youths
 from app.services.paths import recompute
-from app.services.records import Reject, date_field, identity_fields, string_field
+from app.services.records import (
+    BatchChecks,
+    Reject,
+    batch_id,
+    date_field,
+    identity_fields,
+    reported_id,
+    shape,
+    string_field,
+)
 from app.settings import NirMatching, Settings
 
 OPERATION = "recordSteps"
@@ -79,40 +87,17 @@ async def record_steps(
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid: list[_Valid] = []
     seen: set[str] = set()
-    # A batch names few CFAs and certifications: check each distinct value once.
-    uai_checks: dict[str, str | Invalid] = {}
-    certification_checks: dict[str, Any] = {}
+    checks = BatchChecks()
     hash_ine = vault.hash_ine
 
     for index, record in enumerate(records):
-        # the record's own id, for the report, even when something else is wrong first
-        event_id = record.get("eventId") if type(record) is dict else None
-        event_id = event_id[:MAX_ID_LENGTH] if type(event_id) is str else None
+        event_id = reported_id(record, "eventId")  # for the report, even when something else is wrong first
         try:
-            if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check is slow
-                raise Reject(None, "INVALID_TYPE", "a record is an object with StepInput's fields")
-            if not STEP_FIELDS.issuperset(record):
-                name = sorted(record.keys() - STEP_FIELDS)[0]
-                raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of StepInput")
-            event_id = string_field(record, "eventId", required=True)
-            if len(event_id) > MAX_ID_LENGTH:
-                raise Reject("eventId", "INVALID_EVENT_ID", f"eventId is 1 to {MAX_ID_LENGTH} characters")
-            if event_id in seen:
-                raise Reject("eventId", "DUPLICATE_IN_BATCH", "this eventId appears earlier in the same batch")
-            seen.add(event_id)
-            raw_uai = string_field(record, "uai", required=True)
-            uai = uai_checks.get(raw_uai)
-            if uai is None:
-                uai = uai_checks[raw_uai] = check_uai(raw_uai)
-            if isinstance(uai, Invalid):
-                raise Reject("uai", uai.code, uai.message)
+            shape(record, STEP_FIELDS, "StepInput")
+            event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
+            uai = checks.uai(record)
             ine, nir = identity_fields(record, nir_hmac)
-            raw_certification = string_field(record, "certification", required=True)
-            certification = certification_checks.get(raw_certification)
-            if certification is None:
-                certification = certification_checks[raw_certification] = check_certification(raw_certification)
-            if isinstance(certification, Invalid):
-                raise Reject("certification", certification.code, certification.message)
+            certification = checks.certification(record)
             step = string_field(record, "step", required=True)
             if step not in STEP_NAMES:
                 raise Reject("step", "INVALID_STEP", "step is one of " + ", ".join(STEP_NAMES))

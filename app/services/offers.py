@@ -31,7 +31,7 @@ from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
 from app.services.pagination import Page
-from app.services.records import Reject, date_field, string_field
+from app.services.records import Reject, date_field, reported_id, shape, string_field
 from app.settings import Settings
 
 OPERATION = "upsertOffers"
@@ -84,14 +84,9 @@ async def upsert_offers(
     seen: set[tuple[str, str]] = set()
     departments = {row.code for row in await ReferenceRepository(db).all_departments()}
     for index, record in enumerate(records):
-        ref = record.get("offerRef") if isinstance(record, Mapping) else None
-        ref = ref[:MAX_REF_LENGTH] if isinstance(ref, str) else None
+        ref = reported_id(record, "offerRef")
         try:
-            if not isinstance(record, Mapping):
-                raise Reject(None, "INVALID_TYPE", "a record is an object with OfferInput's fields")
-            if not OFFER_FIELDS.issuperset(record):
-                name = sorted(record.keys() - OFFER_FIELDS)[0]
-                raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of OfferInput")
+            shape(record, OFFER_FIELDS, "OfferInput")
             ref = string_field(record, "offerRef", required=True)
             if len(ref) > MAX_REF_LENGTH:
                 raise Reject("offerRef", "INVALID_OFFER_REF", f"offerRef is 1 to {MAX_REF_LENGTH} characters")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.identifiers import Invalid, check_ine, check_nir
+from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_nir, check_uai
 
 
 class Reject(Exception):
@@ -98,3 +98,59 @@ def identity_fields(record: Mapping[str, Any], nir_hmac: bool) -> tuple[str | No
     if ine is None and not nir_hmac:
         raise Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
     return ine, nir
+
+
+MAX_ID_LENGTH = 100
+
+
+def shape(record: Any, fields: frozenset[str], type_name: str) -> None:
+    """A record is an object with only the input type's fields."""
+    if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check is slow: dicts first
+        raise Reject(None, "INVALID_TYPE", f"a record is an object with {type_name}'s fields")
+    if not fields.issuperset(record):
+        name = sorted(record.keys() - fields)[0]
+        raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of {type_name}")
+
+
+def reported_id(record: Any, name: str) -> str | None:
+    """The record's own id for its report, read before anything is checked (None if unusable)."""
+    value = record.get(name) if type(record) is dict else None
+    return value[:MAX_ID_LENGTH] if type(value) is str else None
+
+
+def batch_id(record: Mapping[str, Any], name: str, seen: set[str], invalid_code: str) -> str:
+    """The record's id in the batch: required, at most 100 characters, once per batch."""
+    value = string_field(record, name, required=True)
+    if len(value) > MAX_ID_LENGTH:
+        raise Reject(name, invalid_code, f"{name} is 1 to {MAX_ID_LENGTH} characters")
+    if value in seen:
+        raise Reject(name, "DUPLICATE_IN_BATCH", f"this {name} appears earlier in the same batch")
+    seen.add(value)
+    return value
+
+
+class BatchChecks:
+    """Checks a batch asks again and again: it names few CFAs and certifications, so each distinct
+    value is checked once."""
+
+    def __init__(self) -> None:
+        self._uais: dict[str, str | Invalid] = {}
+        self._certifications: dict[str, Certification | Invalid] = {}
+
+    def uai(self, record: Mapping[str, Any], name: str = "uai") -> str:
+        raw = string_field(record, name, required=True)
+        checked = self._uais.get(raw)
+        if checked is None:
+            checked = self._uais[raw] = check_uai(raw)
+        if isinstance(checked, Invalid):
+            raise Reject(name, checked.code, checked.message)
+        return checked
+
+    def certification(self, record: Mapping[str, Any], name: str = "certification") -> Certification:
+        raw = string_field(record, name, required=True)
+        checked = self._certifications.get(raw)
+        if checked is None:
+            checked = self._certifications[raw] = check_certification(raw)
+        if isinstance(checked, Invalid):
+            raise Reject(name, checked.code, checked.message)
+        return checked

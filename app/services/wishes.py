@@ -26,7 +26,7 @@ from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
-from app.domain.identifiers import Invalid, check_certification, check_uai
+from app.domain.identifiers import Invalid, check_uai
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
@@ -36,7 +36,16 @@ from app.services import outcomes
 from app.services.identity import Identity, resolve_youths
 from app.services.pagination import Page
 from app.services.paths import recompute
-from app.services.records import Reject, datetime_field, identity_fields, string_field
+from app.services.records import (
+    BatchChecks,
+    Reject,
+    batch_id,
+    datetime_field,
+    identity_fields,
+    reported_id,
+    shape,
+    string_field,
+)
 from app.settings import NirMatching, Settings
 
 OPERATION = "submitWishes"
@@ -77,37 +86,15 @@ async def submit_wishes(
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid: list[_Valid] = []
     seen: set[str] = set()
-    uai_checks: dict[str, str | Invalid] = {}
-    certification_checks: dict[str, Any] = {}
+    checks = BatchChecks()
     for index, record in enumerate(records):
-        # the record's own id, for the report, even when something else is wrong first
-        wish_id = record.get("portalWishId") if type(record) is dict else None
-        wish_id = wish_id[:MAX_ID_LENGTH] if type(wish_id) is str else None
+        wish_id = reported_id(record, "portalWishId")
         try:
-            if not isinstance(record, Mapping):
-                raise Reject(None, "INVALID_TYPE", "a record is an object with WishInput's fields")
-            if not WISH_FIELDS.issuperset(record):
-                name = sorted(record.keys() - WISH_FIELDS)[0]
-                raise Reject(name, "UNKNOWN_FIELD", f"{name} is not a field of WishInput")
-            wish_id = string_field(record, "portalWishId", required=True)
-            if len(wish_id) > MAX_ID_LENGTH:
-                raise Reject("portalWishId", "INVALID_WISH_ID", f"portalWishId is 1 to {MAX_ID_LENGTH} characters")
-            if wish_id in seen:
-                raise Reject("portalWishId", "DUPLICATE_IN_BATCH", "this portalWishId appears earlier in the same batch")
-            seen.add(wish_id)
-            raw_uai = string_field(record, "uai", required=True)
-            uai = uai_checks.get(raw_uai)
-            if uai is None:
-                uai = uai_checks[raw_uai] = check_uai(raw_uai)
-            if isinstance(uai, Invalid):
-                raise Reject("uai", uai.code, uai.message)
+            shape(record, WISH_FIELDS, "WishInput")
+            wish_id = batch_id(record, "portalWishId", seen, "INVALID_WISH_ID")
+            uai = checks.uai(record)
             ine, nir = identity_fields(record, nir_hmac)
-            raw_certification = string_field(record, "certification", required=True)
-            certification = certification_checks.get(raw_certification)
-            if certification is None:
-                certification = certification_checks[raw_certification] = check_certification(raw_certification)
-            if isinstance(certification, Invalid):
-                raise Reject("certification", certification.code, certification.message)
+            certification = checks.certification(record)
             offer_id = None
             raw_offer = string_field(record, "offerId")
             if raw_offer is not None:
