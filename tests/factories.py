@@ -63,3 +63,19 @@ async def new_cfa(
     finally:
         await db.close()
     return row
+
+
+async def consenting_vendor(database: Database, pepper: str, uai: str = "0751234J", department: str = "75") -> Any:
+    """An ADMIN, a VENDOR and one CFA that consented and authorised it, committed: for tests that
+    run a hub of their own (real transactions, other processes). Returns the vendor (NewClient)."""
+    db = database.session()
+    try:
+        admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
+        vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
+        principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
+        await cfas.register_cfa(db, uai=uai, siret=None, name="CFA", department_code=department)
+        await cfas.set_consent(db, principal, uai=uai, given=True, vendor_client_ids=[str(vendor.client.id)])
+        await db.commit()
+    finally:
+        await db.close()
+    return vendor

@@ -196,22 +196,13 @@ async def test_clients_rotate_prints_a_new_key_and_keeps_the_old_one_working(fre
 async def test_purge_removes_youths_without_recent_steps_or_wishes_and_keeps_the_figures(fresh_database_url):
     from datetime import date, timedelta
 
-    from app.auth import Principal, Role
     from app.migrate import upgrade
-    from app.services import cfas, clients
+    from tests.factories import consenting_vendor
 
     settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
     database = Database(make_engine(fresh_database_url, settings))
     await upgrade(database.engine)
-    db = database.session()
-    pepper = settings.key_pepper.get_secret_value()
-    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
-    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
-    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
-    await cfas.register_cfa(db, uai="0751234J", siret=None, name="CFA", department_code="75")
-    await cfas.set_consent(db, principal, uai="0751234J", given=True, vendor_client_ids=[str(vendor.client.id)])
-    await db.commit()
-    await db.close()
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value())
     old, recent = date.today() - timedelta(days=6 * 365), date.today() - timedelta(days=30)
     steps = [
         {"eventId": "o1", "uai": "0751234J", "ine": "123456789AB", "certification": "50022141", "step": "REGISTERED", "effectiveDate": old.isoformat()},

@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from app.auth import Principal, Role
 from app.db import Database, make_engine
 from app.migrate import upgrade
-from app.services import cfas, clients
 from app.settings import Settings
+from tests.factories import consenting_vendor
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { code } } }"
@@ -58,15 +57,7 @@ async def test_a_killed_hub_keeps_every_acknowledged_batch_whole(fresh_database_
     settings = Settings(database_url=fresh_database_url)
     database = Database(make_engine(fresh_database_url, settings))
     await upgrade(database.engine)
-    db = database.session()
-    pepper = settings.key_pepper.get_secret_value()
-    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
-    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
-    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
-    await cfas.register_cfa(db, uai="0751234J", siret=None, name="CFA", department_code="75")
-    await cfas.set_consent(db, principal, uai="0751234J", given=True, vendor_client_ids=[str(vendor.client.id)])
-    await db.commit()
-    await db.close()
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value())
     headers = {"Authorization": f"Bearer {vendor.api_key}"}
     port = free_port()
     server = start(fresh_database_url, port)
@@ -128,15 +119,7 @@ async def test_a_database_stopped_immediately_loses_no_acknowledged_batch(tmp_pa
     settings = Settings(database_url=url)
     database = Database(make_engine(url, settings))
     await upgrade(database.engine)
-    db = database.session()
-    pepper = settings.key_pepper.get_secret_value()
-    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
-    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
-    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
-    await cfas.register_cfa(db, uai="0751234J", siret=None, name="CFA", department_code="75")
-    await cfas.set_consent(db, principal, uai="0751234J", given=True, vendor_client_ids=[str(vendor.client.id)])
-    await db.commit()
-    await db.close()
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value())
     await database.dispose()
     port = free_port()
     hub = start(url, port)
