@@ -16,24 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import MUTATION, asyncpg_args, free_port, make_batches, percentile, setup  # noqa: E402
+from common import create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
+from ingest import MUTATION, make_batches, setup  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -75,16 +70,8 @@ async def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--flooders", type=int, default=16)
     args = parser.parse_args()
-    base = args.database_url
-    if base is None:
-        from app.embedded import embedded_database_url
-
-        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**asyncpg_args(base))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    base = server_url(args.database_url)
+    name, url = await create_database(base)
     server = None
     try:
         keys, uais = await setup(url, 1, 200)
@@ -97,21 +84,7 @@ async def main() -> None:
         await database.dispose()
         batches = make_batches(0, 60, args.batch_size, uais, 1, 5)
         bodies = [json.dumps({"query": MUTATION, "variables": {"input": b}}).encode() for b in batches]
-        port = free_port()
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env, cwd=ROOT, stdout=(ROOT / ".hub" / "bench-server.log").open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        async with httpx.AsyncClient() as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        server, port = await start_hub(url, 2)
         quiet = await vendor_loop(port, keys[0], bodies, args.seconds)
         stop, answers = asyncio.Event(), Counter()
         flooders = [asyncio.ensure_future(flood(port, flooder, stop, answers)) for _ in range(args.flooders)]
@@ -128,12 +101,8 @@ async def main() -> None:
         print(f"\nratio p95 flood / quiet: {l95 / q95:.2f}x (target under 2x); the flood was answered: "
               + ", ".join(f"{count:,} × {status}" for status, count in sorted(answers.items())))
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        admin = await asyncpg.connect(**asyncpg_args(base))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        stop_hub(server)
+        await drop_database(base, name)
 
 
 if __name__ == "__main__":

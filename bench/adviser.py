@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -35,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
 from generate import generate  # noqa: E402
-from ingest import asyncpg_args, free_port, percentile  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -92,11 +89,7 @@ async def main() -> None:
     parser.add_argument("--reuse", metavar="NAME", help="a database generated earlier (--keep) on the same server")
     args = parser.parse_args()
 
-    base = args.database_url
-    if base is None:
-        from app.embedded import embedded_database_url
-
-        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
+    base = server_url(args.database_url)
     name = args.reuse or f"hub_bench_{uuid.uuid4().hex[:8]}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     if args.reuse:
@@ -112,9 +105,7 @@ async def main() -> None:
         }
         await connection.close()
     else:
-        admin = await asyncpg.connect(**asyncpg_args(base))
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
+        await create_database(base, name)
     server = None
     try:
         if not args.reuse:
@@ -122,23 +113,8 @@ async def main() -> None:
             summary = await generate(url, args.youths, args.cfas, 5, 0.2, 1)
             print(f"generated in {time.perf_counter() - started:.0f} s: {summary}", file=sys.stderr)
         keys = await advisers(url)
-        port = free_port()
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=(ROOT / ".hub" / "bench-server.log").open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        server, port = await start_hub(url, args.workers)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            for _ in range(6000):  # the hub migrates first: at national scale that can take a minute
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the hub did not get ready in 10 minutes: see .hub/bench-server.log")
             print(f"\natRiskYouths(first: 100) at national scale: {summary['youths']:,} youths, {summary['cfas']:,} CFAs, "
                   f"{summary['steps']:,} steps, {summary['at_risk_today']:,} at risk today; {args.requests} requests each, "
                   "concurrency 1")
@@ -160,15 +136,11 @@ async def main() -> None:
         for label, plan in plans.items():
             print(f"\nEXPLAIN ANALYZE, {label}:\n{plan}")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        stop_hub(server)
         if args.keep:
             print(f"kept database {name}", file=sys.stderr)
         else:
-            admin = await asyncpg.connect(**asyncpg_args(base))
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(base, name)
 
 
 if __name__ == "__main__":

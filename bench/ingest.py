@@ -18,9 +18,6 @@ import hashlib
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -29,10 +26,12 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -44,20 +43,6 @@ from app.settings import Settings  # noqa: E402
 MUTATION = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
 STEPS = ["MEETING", "INFO_SESSION", "PRE_REGISTERED", "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN"]
 CERTS = ["50022141", "50022135", "40025214", "32031210", "RNCP35185", "RNCP34092"]
-
-
-def asyncpg_args(url: str) -> dict[str, object]:
-    parsed = make_url(url)
-    return {
-        "user": parsed.username, "password": parsed.password, "port": parsed.port, "database": parsed.database,
-        "host": dict(parsed.query).get("host") or parsed.host,
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cpu_seconds(pattern: str) -> float:
@@ -247,11 +232,6 @@ async def copy_floor(url: str, rows: int) -> float:
         await connection.close()
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a maintenance database URL; default: embedded PostgreSQL")
@@ -264,16 +244,8 @@ async def main() -> None:
     parser.add_argument("--steps-per-youth", type=int, default=5, help="1: every record a new youth")
     args = parser.parse_args()
 
-    base = args.database_url
-    if base is None:
-        from app.embedded import embedded_database_url
-
-        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    admin_conn = await asyncpg.connect(**asyncpg_args(base))
-    await admin_conn.execute(f'CREATE DATABASE "{name}"')
-    await admin_conn.close()
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    base = server_url(args.database_url)
+    name, url = await create_database(base)
     server = None
     try:
         print(f"setting up {args.vendors} vendors and {args.cfas} consenting CFAs in {name} ...", file=sys.stderr)
@@ -282,24 +254,7 @@ async def main() -> None:
             make_batches(v, args.batches, args.batch_size, uais, args.seed, args.steps_per_youth) for v in range(args.vendors)
         ]
         bodies = [[json.dumps({"query": MUTATION, "variables": {"input": b}}).encode() for b in vb] for vb in batches]
-        port = free_port()
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
-        log_path = ROOT / ".hub" / "bench-server.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = log_path.open("w")
-        print(f"server log: {log_path}", file=sys.stderr)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        async with httpx.AsyncClient() as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        server, port = await start_hub(url, args.workers)
         # warm-up: one small batch per worker, not counted
         warm = json.dumps({"query": MUTATION, "variables": {"input": batches[0][0][:50]}}).encode()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
@@ -335,12 +290,8 @@ async def main() -> None:
         print(f"| asyncpg copy_records_to_table floor, rows/s | {floor:,.0f} |")
         print(f"| ratio GraphQL / COPY floor | {rate / floor:.1%} |")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        admin_conn = await asyncpg.connect(**asyncpg_args(base))
-        await admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin_conn.close()
+        stop_hub(server)
+        await drop_database(base, name)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -34,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
 from generate import generate  # noqa: E402
-from ingest import asyncpg_args, free_port, percentile  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -96,17 +93,11 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reuse", metavar="NAME", help="a database generated earlier on the same server")
     args = parser.parse_args()
-    base = args.database_url
-    if base is None:
-        from app.embedded import embedded_database_url
-
-        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
+    base = server_url(args.database_url)
     name = args.reuse or f"hub_bench_{uuid.uuid4().hex[:8]}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     if not args.reuse:
-        admin = await asyncpg.connect(**asyncpg_args(base))
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
+        await create_database(base, name)
     server = None
     try:
         if not args.reuse:
@@ -125,23 +116,8 @@ async def main() -> None:
             plain.append(time.perf_counter() - started)
         await connection.close()
 
-        port = free_port()
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=(ROOT / ".hub" / "bench-server.log").open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        server, port = await start_hub(url, args.workers)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
-            for _ in range(6000):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the hub did not get ready: see .hub/bench-server.log")
             print(f"\npilot headcounts: {youths:,} youths, {events:,} step events; change points {changes:,} "
                   f"(by department {by_department:,}); {args.requests} requests each, concurrency 1, national PILOT")
             print("| query | p50 | p99 |\n|---|---|---|")
@@ -162,13 +138,9 @@ async def main() -> None:
                   f"{max(plain) * 1000:,.0f} ms |")
             print(f"\nratio plain SQL / headcounts by REGION over HTTP: {plain_p50 / results['headcounts by REGION']:.1f}x")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        stop_hub(server)
         if not args.reuse:
-            admin = await asyncpg.connect(**asyncpg_args(base))
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(base, name)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,20 @@ import asyncio
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import asyncpg_args, free_port, percentile, rss_of_tree  # noqa: E402
+from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
+from ingest import rss_of_tree  # noqa: E402
 
 PAGE = """query($after: String) { wishes(first: 500, after: $after) {
   totalCount pageInfo { endCursor hasNextPage }
@@ -130,34 +128,12 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     args = parser.parse_args()
 
-    base = args.database_url
-    if base is None:
-        from app.embedded import embedded_database_url
-
-        base = embedded_database_url(ROOT / ".hub" / "bench", database="postgres")
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**asyncpg_args(base))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    base = server_url(args.database_url)
+    name, url = await create_database(base)
     server = None
     try:
         key = await load(url, args.youths, args.cfas)
-        port = free_port()
-        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
-        log_path = ROOT / ".hub" / "bench-server.log"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        async with httpx.AsyncClient() as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        server, port = await start_hub(url, args.workers)
         pages = await cursors(port, key, 40)
         connection = await asyncpg.connect(**asyncpg_args(url))
         parcoursup = await connection.fetchval("SELECT count(*) FROM wish WHERE portal = 'PARCOURSUP'")
@@ -188,12 +164,8 @@ async def main() -> None:
         print(f"\nexport /exports/wishes.csv: {rows - 1:,} rows in {elapsed:.1f} s = {(rows - 1) / elapsed:,.0f} rows/s; "
               f"server peak RSS {peak_one / 1024:,.0f} MB (largest process)")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        admin = await asyncpg.connect(**asyncpg_args(base))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        stop_hub(server)
+        await drop_database(base, name)
 
 
 if __name__ == "__main__":
