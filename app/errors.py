@@ -11,7 +11,6 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
-    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -48,10 +47,6 @@ class BadInput(HubError):
     """Invalid argument: ``field`` names it, ``reason`` gives the rule (e.g. INVALID_UAI)."""
 
     code = ErrorCode.BAD_USER_INPUT
-
-
-class NotImplementedYet(HubError):
-    code = ErrorCode.NOT_IMPLEMENTED
 
 
 class ServiceUnavailable(HubError):
