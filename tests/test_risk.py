@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.domain.risk import Fact, Reason, RiskRules, WishFact, risk_on, risk_spans
+from app.domain.risk import Reason, RiskRules, WishFact, risk_on, risk_spans
 from app.domain.timeline import Rules, StepFact, timeline
 
 D = date(2026, 1, 5)
@@ -28,8 +28,7 @@ def st(step: str, n: int, uai: str = X, arrival: int | None = None, end: int | N
 
 def spans(steps: list[StepFact], wishes: list[tuple[int, str]] = ()):
     segments = timeline(steps, RULES)
-    facts = [Fact(s.effective_date, s.arrival, s.uai) for s in steps]
-    return risk_spans(segments, facts, [WishFact(day(n), uai) for n, uai in wishes], RISK)
+    return risk_spans(segments, steps, [WishFact(day(n), uai) for n, uai in wishes], RISK)
 
 
 def at(steps, on: int, wishes=()):

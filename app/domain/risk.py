@@ -29,9 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import NamedTuple
 
-from app.domain.timeline import Segment
+from app.domain.timeline import Segment, StepFact
 
 
 class Reason(StrEnum):
@@ -50,12 +51,10 @@ class RiskRules:
     no_contract_days: int = 60
 
 
-class Fact(NamedTuple):
-    """What the territory and the wish rule need of a step."""
-
-    effective_date: date
-    arrival: int
-    uai: str
+# Steps are the timeline's StepFact tuples (step, effective_date, arrival, uai, certification,
+# contract_start, contract_end), read by position: a batch derives thousands of youths.
+_DAY, _ARRIVAL, _UAI = 1, 2, 3
+_STEP_ORDER = itemgetter(_DAY, _ARRIVAL)
 
 
 class WishFact(NamedTuple):
@@ -80,7 +79,7 @@ class _Interval(NamedTuple):
 _SAFE = frozenset({"APPRENTICE", "COMPLETED"})
 
 
-def _reason_intervals(segments: Sequence[Segment], steps: Sequence[Fact], wishes: Sequence[WishFact], rules: RiskRules) -> list[_Interval]:
+def _reason_intervals(segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules) -> list[_Interval]:
     intervals: list[_Interval] = []
     no_contract = timedelta(days=rules.no_contract_days)
     run_start: date | None = None  # of the current run of REGISTERED, or of DROPPED_OUT
@@ -108,7 +107,7 @@ def _reason_intervals(segments: Sequence[Segment], steps: Sequence[Fact], wishes
         return intervals
     safe = [(s.start, s.end) for s in segments if s.status in _SAFE]
     after = timedelta(days=rules.wish_not_handled_days)
-    days = sorted([step.effective_date for step in steps])
+    days = sorted([step[_DAY] for step in steps])
     for wish in wishes:
         first = next((day for day in days if day >= wish.submitted_on), None)
         start, end = wish.submitted_on + after, first
@@ -137,18 +136,18 @@ def _minus(start: date, end: date | None, holes: Sequence[tuple[date, date | Non
 
 
 def risk_spans(
-    segments: Sequence[Segment], steps: Sequence[Fact], wishes: Sequence[WishFact], rules: RiskRules
+    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules
 ) -> list[RiskSpan]:
     """Every span of risk of a youth, in date order (none when the youth is never at risk)."""
     intervals = _reason_intervals(segments, steps, wishes, rules)
     if not intervals:
         return []
-    ordered_steps = sorted(steps, key=lambda s: (s.effective_date, s.arrival))
+    ordered_steps = sorted(steps, key=_STEP_ORDER)
     ordered_wishes = sorted(wishes)
     first = min([i.start for i in intervals])
     bounds = {i.start for i in intervals}
     bounds.update([i.end for i in intervals if i.end is not None])
-    bounds.update([s.effective_date for s in ordered_steps if s.effective_date > first])
+    bounds.update([s[_DAY] for s in ordered_steps if s[_DAY] > first])
     bounds.update([w.submitted_on for w in ordered_wishes if w.submitted_on > first])
     cuts = sorted(bounds)
     spans: list[RiskSpan] = []
@@ -161,12 +160,12 @@ def risk_spans(
         if not active:
             since = None
             continue
-        while step_index + 1 < count and ordered_steps[step_index + 1].effective_date <= start:
+        while step_index + 1 < count and ordered_steps[step_index + 1][_DAY] <= start:
             step_index += 1
         if since is None or not spans or spans[-1].end != start:
             since = start
         if step_index >= 0:
-            uai = ordered_steps[step_index].uai
+            uai = ordered_steps[step_index][_UAI]
         else:
             uai = _territory(ordered_steps, ordered_wishes, start)
         reasons = tuple(sorted(set(active), key=REASON_ORDER.__getitem__)) if len(active) > 1 else (active[0],)
@@ -177,20 +176,20 @@ def risk_spans(
     return spans
 
 
-def _territory(steps: Sequence[Fact], wishes: Sequence[WishFact], day: date) -> str:
+def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], day: date) -> str:
     """The CFA of the last step on ``day``, else of the latest wish submitted by then (else the
     first wish: a reason needs a step or a wish, so one of them exists)."""
     last = None
     for step in steps:
-        if step.effective_date > day:
+        if step[_DAY] > day:
             break
         last = step
     if last is not None:
-        return last.uai
+        return last[_UAI]
     wished = [w for w in wishes if w.submitted_on <= day] or list(wishes) or []
     if wished:
         return wished[-1].uai
-    return steps[0].uai
+    return steps[0][_UAI]
 
 
 def risk_on(spans: Sequence[RiskSpan], day: date) -> RiskSpan | None:

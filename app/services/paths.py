@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.db import RequestSession
-from app.domain.risk import Fact, RiskRules, RiskSpan, WishFact, risk_spans
+from app.domain.risk import RiskRules, RiskSpan, WishFact, risk_spans
 from app.domain.timeline import Rules, Segment, StepFact, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
@@ -82,8 +82,7 @@ async def recompute(
         segments = timeline(facts, rules, training_end) if facts else []
         wishes = wishes_of.get(youth_id, ())
         if segments or wishes:
-            risk_facts = [Fact(f[1], f[2], f[3]) for f in facts]
-            risks.extend((youth_id, span) for span in risk_spans(segments, risk_facts, wishes, risk_rules))
+            risks.extend((youth_id, span) for span in risk_spans(segments, facts, wishes, risk_rules))
         if not segments:
             continue
         ids.append(youth_id)
