@@ -38,6 +38,7 @@ from app.services.records import (
     reported_id,
     shape,
     string_field,
+    vendor_may_write,
 )
 from app.settings import NirMatching, Settings
 
@@ -139,7 +140,7 @@ async def record_steps(
 
     steps = StepRepository(db)
     if valid:
-        valid = await _check_rights(steps, principal, valid, result)
+        valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
     if valid:
         # event_id -> (content_hash, youth_id, step, portal, portal_wish_id) of the events already stored
         known = {row[0]: row[1:] for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
@@ -169,25 +170,6 @@ async def record_steps(
             )
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
-
-
-async def _check_rights(steps: StepRepository, principal: Principal, valid: list[_Valid], result: BatchResult) -> list[_Valid]:
-    rights = {row["uai"]: row for row in await steps.cfa_rights(sorted({v.uai for v in valid}), principal.client_id)}
-    allowed = []
-    for record in valid:
-        right = rights.get(record.uai)
-        if right is None:
-            result.reject(record.index, record.event_id, "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
-        elif not right["consent_given"]:
-            result.reject(record.index, record.event_id, "uai", "CONSENT_MISSING", "this CFA has not consented to transmit its data")
-        elif not right["authorised"]:
-            result.reject(
-                record.index, record.event_id, "uai", "NOT_AUTHORIZED_FOR_CFA", "this CFA has not authorised this vendor"
-            )
-        else:
-            allowed.append(record)
-    result.rejected.sort(key=lambda error: error.index)
-    return allowed
 
 
 @dataclass(slots=True)

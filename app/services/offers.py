@@ -31,7 +31,7 @@ from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
 from app.services.pagination import Page
-from app.services.records import Reject, date_field, reported_id, shape, string_field
+from app.services.records import Reject, date_field, reported_id, shape, string_field, vendor_may_write
 from app.settings import Settings
 
 OPERATION = "upsertOffers"
@@ -137,20 +137,7 @@ async def upsert_offers(
 
     steps = StepRepository(db)
     if valid:
-        rights = {row["uai"]: row for row in await steps.cfa_rights(sorted({v.uai for v in valid}), principal.client_id)}
-        allowed = []
-        for record in valid:
-            right = rights.get(record.uai)
-            if right is None:
-                result.reject(record.index, record.ref, "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
-            elif not right["consent_given"]:
-                result.reject(record.index, record.ref, "uai", "CONSENT_MISSING", "this CFA has not consented to transmit its data")
-            elif not right["authorised"]:
-                result.reject(record.index, record.ref, "uai", "NOT_AUTHORIZED_FOR_CFA", "this CFA has not authorised this vendor")
-            else:
-                allowed.append(record)
-        result.rejected.sort(key=lambda error: error.index)
-        valid = allowed
+        valid = await vendor_may_write(db, principal.client_id, valid, result, ref="ref")
     if valid:
         repository = OfferRepository(db)
         known = {(row[0], row[1]): row for row in await repository.known([(v.uai, v.ref) for v in valid])}

@@ -5,10 +5,13 @@ code and a message on the first problem."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from app.db import RequestSession
+from app.domain.batch import BatchResult
 from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_nir, check_uai
 
 
@@ -154,3 +157,29 @@ class BatchChecks:
         if isinstance(checked, Invalid):
             raise Reject(name, checked.code, checked.message)
         return checked
+
+
+async def vendor_may_write(
+    db: RequestSession, vendor_id: uuid.UUID, records: list[Any], result: BatchResult, *, ref: str
+) -> list[Any]:
+    """The records whose CFA (``record.uai``) is registered, consented and authorised this vendor;
+    the others are rejected on ``uai`` (UNKNOWN_CFA, CONSENT_MISSING, NOT_AUTHORIZED_FOR_CFA) with
+    ``getattr(record, ref)`` as their reference. Rejections stay in input order."""
+    from app.repositories.steps import StepRepository
+
+    rights = {row["uai"]: row for row in await StepRepository(db).cfa_rights(sorted({r.uai for r in records}), vendor_id)}
+    allowed = []
+    for record in records:
+        right = rights.get(record.uai)
+        if right is None:
+            result.reject(record.index, getattr(record, ref), "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
+        elif not right["consent_given"]:
+            result.reject(record.index, getattr(record, ref), "uai", "CONSENT_MISSING",
+                          "this CFA has not consented to transmit its data")
+        elif not right["authorised"]:
+            result.reject(record.index, getattr(record, ref), "uai", "NOT_AUTHORIZED_FOR_CFA",
+                          "this CFA has not authorised this vendor")
+        else:
+            allowed.append(record)
+    result.rejected.sort(key=lambda error: error.index)
+    return allowed
