@@ -37,15 +37,7 @@ class HeadcountRepository(Repository):
                 *args,
             )
         column = {"department": "c.department_code", "uai": "s.uai", "certification": "s.certification_code"}[key]
-        if departments is not None:
-            args.append(sorted(departments))
-            conditions.append(f"c.department_code = ANY(${len(args)}::text[])")
-        if uais is not None:
-            args.append(list(uais))
-            conditions.append(f"s.uai = ANY(${len(args)}::text[])")
-        if certifications is not None:
-            args.append(list(certifications))
-            conditions.append(f"s.certification_code = ANY(${len(args)}::text[])")
+        _narrow(args, conditions, "s", departments, uais, certifications)
         return await self.db.fetch(
             f"SELECT width_bucket(s.day, $1::date[]) AS bucket, {column}, s.status, sum(s.entries - s.exits)::int,"
             " sum(s.entries)::int FROM status_change s JOIN cfa c ON c.uai = s.uai"
@@ -65,15 +57,7 @@ class HeadcountRepository(Repository):
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
             "(o.session_start IS NULL OR o.session_start <= p.day)", "(o.session_end IS NULL OR o.session_end >= p.day)",
         ]
-        if departments is not None:
-            args.append(sorted(departments))
-            conditions.append(f"c.department_code = ANY(${len(args)}::text[])")
-        if uais is not None:
-            args.append(list(uais))
-            conditions.append(f"o.uai = ANY(${len(args)}::text[])")
-        if certifications is not None:
-            args.append(list(certifications))
-            conditions.append(f"o.certification_code = ANY(${len(args)}::text[])")
+        _narrow(args, conditions, "o", departments, uais, certifications)
         return await self.db.fetch(
             f"SELECT p.day, {column}, sum(coalesce(o.revised_capacity, o.capacity))::int"
             " FROM unnest($1::date[]) AS p(day) JOIN offer o ON true JOIN cfa c ON c.uai = o.uai"
@@ -92,3 +76,15 @@ class HeadcountRepository(Repository):
 
     async def regions_of_departments(self) -> dict[str, str]:
         return {row[0]: row[1] for row in await self.db.fetch("SELECT code, region_code FROM department")}
+
+
+def _narrow(
+    args: list[Any], conditions: list[str], table: str, departments: frozenset[str] | None,
+    uais: Sequence[str] | None, certifications: Sequence[str] | None,
+) -> None:
+    """The scope and filter conditions on ``table`` (its uai, certification_code) and ``c`` (its CFA)."""
+    for values, column in ((departments, "c.department_code"), (uais, f"{table}.uai"),
+                           (certifications, f"{table}.certification_code")):
+        if values is not None:
+            args.append(sorted(values))
+            conditions.append(f"{column} = ANY(${len(args)}::text[])")
