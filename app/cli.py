@@ -253,6 +253,32 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_derive(args: argparse.Namespace, settings: Settings) -> int:
+    """Drain the deferred-derivation queue now (HUB_DERIVATION=deferred; the hub processes'
+    derivers do it in the background): what a batch queued is derived, a round per transaction."""
+    url = _prepare(settings)
+    from app.progress import Progress
+    from app.repositories.derivation import DerivationQueue
+    from app.services.derivation import drain
+
+    async def run() -> int:
+        database = Database(make_engine(url, settings))
+        try:
+            db = database.session()
+            queued, _ = await DerivationQueue(db).backlog()
+            await db.close()
+            progress = Progress("deriving queued youths", queued)
+            done = await drain(database, settings, on_round=lambda r: progress.advance(r.youths))
+            progress.finish()
+            return done
+        finally:
+            await database.dispose()
+
+    done = asyncio.run(run())
+    print(f"derived {done} youths", file=sys.stderr)
+    return 0
+
+
 def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
     """A CFA catalogue's CSV, with the rules of the vendor whose key is given."""
     from pathlib import Path
@@ -436,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
     recompute.set_defaults(handler=cmd_recompute)
 
+    commands.add_parser(
+        "derive", help="derive now what recordSteps queued (HUB_DERIVATION=deferred)"
+    ).set_defaults(handler=cmd_derive)
     imports = commands.add_parser("import", help="take in a file").add_subparsers(dest="kind", required=True)
     offers = imports.add_parser(
         "offers", help="a CFA catalogue's CSV, as upsertOffers with the vendor's key (exit 1: some lines rejected)"

@@ -8,7 +8,7 @@ by itself: the GraphQL transaction extension decides after the operation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Result
@@ -144,6 +144,14 @@ class RequestSession:
         async with self.lock:
             driver = await self.driver_connection()
             await driver.execute(query, *args)
+
+    async def copy(self, table: str, records: list[tuple[Any, ...]], columns: Sequence[str]) -> None:
+        """COPY rows into a table on the driver (binary), inside the session's transaction."""
+        for listener in driver_statement_listeners:
+            listener(f"COPY {table}")
+        async with self.lock:
+            driver = await self.driver_connection()
+            await driver.copy_records_to_table(table, records=records, columns=list(columns))
 
     async def commit(self) -> None:
         async with self.lock:

@@ -25,8 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import exports
 from app.db import Database, SessionMiddleware, make_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
+from app.repositories.derivation import DerivationQueue
 from app.security import IdentityVault
-from app.settings import Settings, get_settings
+from app.settings import Derivation, Settings, get_settings
 
 log = logging.getLogger("hub")
 access = logging.getLogger("hub.access")
@@ -99,7 +100,17 @@ async def readyz(request: Request) -> JSONResponse:
             {"status": "unavailable", "reason": f"schema at {current}, expected {expected}"},
             status_code=503,
         )
-    return JSONResponse({"status": "ready", "revision": current})
+    body: dict[str, object] = {"status": "ready", "revision": current}
+    settings: Settings = request.app.state.settings
+    if settings.derivation == Derivation.DEFERRED:
+        # how far the derived reads lag the facts (README "Derivation"); informative, never 503
+        db = database.session()
+        try:
+            queued, oldest = await DerivationQueue(db).backlog()
+        finally:
+            await db.close()
+        body["derivation"] = {"queued": queued, "oldestSeconds": round(oldest or 0.0, 1)}
+    return JSONResponse(body)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
@@ -123,9 +134,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.migrate_on_start:
             await upgrade(owned.engine)
         app.state.database = owned
+        deriver = None
+        if settings.derivation == Derivation.DEFERRED:
+            from app.services.derivation import Deriver
+
+            deriver = Deriver(owned, settings)
+            deriver.start()
         try:
             yield
         finally:
+            if deriver is not None:
+                await deriver.stop()
             await owned.dispose()
 
     graphql = HubGraphQL(

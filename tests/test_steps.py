@@ -86,6 +86,8 @@ async def test_a_mixed_batch_stores_the_valid_records_and_reports_each_invalid_o
         step("e13", nir="123"),
         step("e14", ine=None, nir=synthetic_nir(1)),
         step("e15", portal="PARCOURSUP"),
+        step("e16\x00"),
+        step("e17", portal="PARCOURSUP", portalWishId="w\x001"),
     ]}, key=vendor))["recordSteps"]
     assert (payload["accepted"], payload["unchanged"]) == (2, 0)
     got = [(r["index"], r["ref"], r["field"], r["code"]) for r in payload["rejected"]]
@@ -104,11 +106,13 @@ async def test_a_mixed_batch_stores_the_valid_records_and_reports_each_invalid_o
         (13, "e13", "nir", "INVALID_NIR"),
         (14, "e14", "ine", "INE_REQUIRED"),
         (15, "e15", "portalWishId", "INVALID_WISH_LINK"),
+        (16, "e16", "eventId", "INVALID_CHARACTER"),  # PostgreSQL text cannot hold a NUL
+        (17, "e17", "portalWishId", "INVALID_CHARACTER"),
     ]
     assert all(r["message"] for r in payload["rejected"])
     assert await count(connection, "SELECT count(*) FROM step_event") == 2
     assert await count(connection, "SELECT count(*) FROM youth") == 2  # nothing of a rejected record
-    assert await count(connection, "SELECT count(*) FROM rejection") == 14
+    assert await count(connection, "SELECT count(*) FROM rejection") == 16
 
 
 async def test_rejections_are_kept_for_the_vendor_newest_first(gql, vendor, database, connection):

@@ -95,3 +95,21 @@ class DepartmentStatusChange(SQLModel, table=True):
     day: date = Field(primary_key=True)
     entries: int = 0
     exits: int = 0
+
+
+class PendingDerivation(SQLModel, table=True):
+    """Youths whose derived rows (path, change points, spans of risk, wishes' outcomes) wait for
+    the deriver (``HUB_DERIVATION=deferred``): recordSteps stores the facts and queues the youths
+    it touched, in its transaction; a deriver in every hub process takes queued youths in
+    batches, locks them and recomputes them (app/services/derivation.py).
+
+    One row per youth whatever the number of batches that touched it before the deriver came
+    (successive batches coalesce); ``paths`` says whether a status step came (the path itself
+    must be recomputed) or only something the outcomes and the territory read.
+    """
+
+    __tablename__ = "pending_derivation"
+
+    youth_id: int = Field(primary_key=True, sa_type=BigInteger)
+    paths: bool
+    queued_at: datetime = created_at_field()

@@ -27,3 +27,21 @@ def dates(values: Iterable[date | None]) -> str:
 def bools(values: Iterable[bool]) -> str:
     """``{t,f}``: a literal for boolean[]; no None."""
     return "{" + ",".join(["t" if value else "f" for value in values]) + "}"
+
+
+def codes(values: Iterable[str | None]) -> str:
+    """``{0751234J,NULL}``: a literal for text[] of validated codes (UAIs, certification codes,
+    step names, portals), which hold no comma, brace, quote, backslash or space."""
+    return "{" + ",".join(["NULL" if value is None else value for value in values]) + "}"
+
+
+def texts(values: Iterable[str | None]) -> str:
+    """``{"a b","c\\"d",NULL}``: a literal for text[] of any strings, each quoted."""
+    return "{" + ",".join([
+        "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+    ]) + "}"
+
+
+def byteas(values: Iterable[bytes | None]) -> str:
+    """``{"\\\\x00ff",NULL}``: a literal for bytea[] (hex format, quoted)."""
+    return "{" + ",".join(["NULL" if value is None else '"\\\\x' + value.hex() + '"' for value in values]) + "}"

@@ -20,10 +20,10 @@ class YouthRepository(Repository):
         instead of overwriting."""
         return await self.db.fetch(
             "SELECT id, ine_hash, nir_hash, nir_given FROM youth WHERE id IN ("
-            "SELECT y.id FROM unnest($1::bytea[]) AS h(hash) JOIN youth y ON y.ine_hash = h.hash"
-            " UNION ALL SELECT y.id FROM unnest($2::bytea[]) AS h(hash) JOIN youth y ON y.nir_hash = h.hash"
+            "SELECT y.id FROM unnest($1::text::bytea[]) AS h(hash) JOIN youth y ON y.ine_hash = h.hash"
+            " UNION ALL SELECT y.id FROM unnest($2::text::bytea[]) AS h(hash) JOIN youth y ON y.nir_hash = h.hash"
             " UNION ALL SELECT unnest($3::text::bigint[])) ORDER BY id FOR UPDATE",
-            list(ine_hashes), list(nir_hashes), arrays.ints(also_ids),
+            arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
         )
 
     async def insert_new(self, rows: Sequence[tuple[bytes | None, bytes | None, bytes | None, bool]]) -> list[Any]:
@@ -34,9 +34,10 @@ class YouthRepository(Repository):
             return []
         return await self.db.fetch(
             "INSERT INTO youth (ine_hash, ine_encrypted, nir_hash, nir_given)"
-            " SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::text::boolean[])"
+            " SELECT * FROM unnest($1::text::bytea[], $2::text::bytea[], $3::text::bytea[], $4::text::boolean[])"
             " ON CONFLICT DO NOTHING RETURNING id, ine_hash, nir_hash",
-            [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], arrays.bools(row[3] for row in rows),
+            arrays.byteas([row[0] for row in rows]), arrays.byteas([row[1] for row in rows]),
+            arrays.byteas([row[2] for row in rows]), arrays.bools(row[3] for row in rows),
         )
 
     async def merge(self, drop_ids: Sequence[int], keep_ids: Sequence[int]) -> None:

@@ -22,11 +22,12 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
+from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.security import IdentityVault
-from app.services import outcomes
+from app.services import derivation, outcomes
 from app.services.identity import Identity, resolve_youths
 from app.services.paths import recompute
 from app.services.records import (
@@ -40,7 +41,7 @@ from app.services.records import (
     string_field,
     vendor_may_write,
 )
-from app.settings import NirMatching, Settings
+from app.settings import Derivation, NirMatching, Settings
 
 OPERATION = "recordSteps"
 EARLIEST = date(2000, 1, 1)
@@ -82,6 +83,19 @@ async def record_steps(
     today: date | None = None,
 ) -> BatchResult:
     """Validate and store a batch; ``records`` are StepInput dicts, raw JSON or coerced."""
+    with derivation.activity.writing():
+        return await _record_steps(db, vault, settings, principal, records, today=today)
+
+
+async def _record_steps(
+    db: RequestSession,
+    vault: IdentityVault,
+    settings: Settings,
+    principal: Principal,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    today: date | None = None,
+) -> BatchResult:
     result = BatchResult()
     today = today or date.today()
     latest = today + timedelta(days=1)
@@ -144,7 +158,8 @@ async def record_steps(
     if valid:
         # event_id -> (content_hash, youth_id, step, portal, portal_wish_id) of the events already stored
         known = {row[0]: row[1:] for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
-        to_write = [v for v in valid if v.event_id not in known or known[v.event_id][0] != v.content_hash]
+        new = [v for v in valid if v.event_id not in known]
+        to_write = new + [v for v in valid if v.event_id in known and known[v.event_id][0] != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
             replaced = [known[v.event_id] for v in to_write if v.event_id in known]
@@ -152,22 +167,24 @@ async def record_steps(
             # Their youths are locked too; their paths change when the event they lose changed
             # the status, and the wish an old version was linked to may lose its outcome.
             replaced_youths = [row[1] for row in replaced]
-            written = await _write(db, vault, steps, principal, to_write, replaced_youths, result)
+            written = await _write(db, vault, steps, principal, to_write, len(new), replaced_youths, result)
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
             # whole history is in this batch.
             path_youths = set(written.path_youths) | {row[1] for row in replaced if row[2] in STATUS_STEPS}
-            # A step that leaves the status alone still hands a wish or moves the territory of a
-            # youth at risk: those youths are recomputed too.
-            others = [y for y in written.youths if y not in path_youths]
-            if others:
-                path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
-            await recompute(db, settings, path_youths, histories=written.fresh)
-            await outcomes.refresh(
-                db,
-                youth_ids=written.youths + replaced_youths,
-                links=written.links + [(row[3], row[4]) for row in replaced if row[4] is not None],
-            )
+            links = written.links + [(row[3], row[4]) for row in replaced if row[4] is not None]
+            if settings.derivation == Derivation.DEFERRED:
+                # the deriver of the hub processes does the rest (app/services/derivation.py)
+                queued = sorted(path_youths.union(written.youths, replaced_youths))
+                await DerivationQueue(db).add(queued, [y in path_youths for y in queued], links)
+            else:
+                # A step that leaves the status alone still hands a wish or moves the territory
+                # of a youth at risk: those youths are recomputed too.
+                others = [y for y in written.youths if y not in path_youths]
+                if others:
+                    path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
+                await recompute(db, settings, path_youths, histories=written.fresh)
+                await outcomes.refresh(db, youth_ids=written.youths + replaced_youths, links=links)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 
@@ -182,9 +199,10 @@ class _Written:
 
 async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
-    records: list[_Valid], replaced_youths: list[int], result: BatchResult,
+    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult,
 ) -> _Written:
-    """Write the records; say which paths and which wishes' outcomes they may change."""
+    """Write the records (the first ``new`` ones are events the vendor never sent, the others
+    replace stored ones); say which paths and which wishes' outcomes they may change."""
     resolution = await resolve_youths(db, vault, [r.identity for r in records], replaced_youths)
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
@@ -194,7 +212,13 @@ async def _write(
         [r.portal_wish_id for r in records], [r.contract_start for r in records], [r.contract_end for r in records],
         [r.content_hash for r in records],
     ]
-    written = await steps.upsert(principal.client_id, columns)  # (id, event_id, youth_id)
+    # (id, event_id, youth_id) of the rows written: new events by COPY, unless a concurrent
+    # batch of the same vendor sent one of them meanwhile (then everything goes the upsert's way)
+    written = await steps.insert_new(principal.client_id, [column[:new] for column in columns]) if new else []
+    if written is None:
+        written = await steps.upsert(principal.client_id, columns)
+    elif new < len(records):
+        written += await steps.upsert(principal.client_id, [column[new:] for column in columns])
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     created = resolution.created

@@ -28,6 +28,8 @@ def string_field(record: Mapping[str, Any], name: str, *, required: bool = False
     if type(raw) is str:  # the common case first
         value = raw.strip()
         if value:
+            if "\x00" in value:  # PostgreSQL text cannot hold it
+                raise Reject(name, "INVALID_CHARACTER", f"{name} contains a NUL character")
             return value
         if required:
             raise Reject(name, "MISSING_FIELD", f"{name} is required")
@@ -43,6 +45,8 @@ def string_field(record: Mapping[str, Any], name: str, *, required: bool = False
     value = raw.strip()
     if not value and required:
         raise Reject(name, "MISSING_FIELD", f"{name} is required")
+    if "\x00" in value:
+        raise Reject(name, "INVALID_CHARACTER", f"{name} contains a NUL character")
     return value or None
 
 
@@ -118,7 +122,7 @@ def shape(record: Any, fields: frozenset[str], type_name: str) -> None:
 def reported_id(record: Any, name: str) -> str | None:
     """The record's own id for its report, read before anything is checked (None if unusable)."""
     value = record.get(name) if type(record) is dict else None
-    return value[:MAX_ID_LENGTH] if type(value) is str else None
+    return value.replace("\x00", "")[:MAX_ID_LENGTH] if type(value) is str else None
 
 
 def batch_id(record: Mapping[str, Any], name: str, seen: set[str], invalid_code: str) -> str:

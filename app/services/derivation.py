@@ -1,0 +1,183 @@
+"""Deferred derivation (``HUB_DERIVATION=deferred``): recordSteps stores the facts, the deriver
+keeps the derived rows.
+
+In inline mode (the default) recordSteps recomputes, in its own transaction, everything the reads
+need: the youths' paths, the headcounts' change points, the spans of risk and the wishes'
+outcomes. That is two thirds of a batch's cost. In deferred mode the batch only queues the youths
+it touched (``pending_derivation``, one row per youth however many batches touched it), and a
+deriver running in every hub process takes queued youths by thousands and recomputes them with
+the same functions as inline mode; a youth touched by several batches in between is derived once.
+
+Correctness under concurrency rests on three rules:
+
+1. a batch queues the youths it holds locked (found, created or whose event it replaced), in the
+   transaction that writes their steps, so the queue row and the steps commit together;
+2. the deriver locks the youths it takes (``FOR UPDATE SKIP LOCKED``: a youth held by a batch or
+   by another deriver is left for the next round) and deletes their queue rows *before* it reads
+   their steps and wishes: a batch committing later either finds no row and queues the youth
+   again, or waits for the deriver's deletion to commit and then queues it again;
+3. derivations of one youth never overlap (the lock), so the change points, which are sums of
+   differences between a youth's old and new paths, stay exact.
+
+What is not covered: reads of derived data (situations, headcounts, offers' enrolment, outcomes,
+youths at risk) lag the facts by the queue's age, a second or so under load; ``hub derive`` drains
+the queue from the command line, and ``/readyz`` reports the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+
+from app.db import Database, RequestSession, is_unavailable
+from app.repositories.derivation import DerivationQueue
+from app.repositories.paths import PathRepository
+from app.services import outcomes
+from app.services.paths import recompute
+from app.settings import Settings
+
+log = logging.getLogger("hub.derivation")
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+class Activity:
+    """Batches in flight in this process, for the deriver to give way to them."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.last_end = 0.0
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self.last_end = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last batch ended (0 while one runs)."""
+        return 0.0 if self.in_flight else time.monotonic() - self.last_end
+
+
+activity = Activity()
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    youths: int  # youths taken from the queue and derived
+    paths: int  # of which paths recomputed
+
+
+async def derive_round(db: RequestSession, settings: Settings, limit: int | None = None) -> Round:
+    """Take up to ``limit`` queued youths and derive them, in the caller's transaction (the caller
+    commits)."""
+    taken = await DerivationQueue(db).take(limit or settings.derivation_batch)
+    if not taken:
+        return Round(0, 0)
+    youth_ids = [row[0] for row in taken]
+    path_youths = {row[0] for row in taken if row[1]}
+    # As inline: a step that leaves the status alone still hands a wish or moves the territory
+    # of a youth at risk.
+    others = [y for y in youth_ids if y not in path_youths]
+    if others:
+        path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
+    await recompute(db, settings, sorted(path_youths))
+    await outcomes.refresh(db, youth_ids=youth_ids)
+    return Round(len(youth_ids), len(path_youths))
+
+
+async def drain(
+    database: Database, settings: Settings, *, on_round: Callable[[Round], None] | None = None,
+) -> int:
+    """Derive until the queue is empty (or holds only youths that other transactions keep
+    locked); one transaction per round. Returns the youths derived."""
+    total = 0
+    while True:
+        derived = await _one_round(database, settings)
+        if derived is None:
+            continue  # a deadlock was rolled back: try again
+        if on_round is not None:
+            on_round(derived)
+        total += derived.youths
+        if derived.youths == 0:
+            return total
+
+
+async def _one_round(database: Database, settings: Settings) -> Round | None:
+    db = database.session()
+    try:
+        derived = await derive_round(db, settings)
+        await db.commit()
+        return derived
+    except (DBAPIError, asyncpg.PostgresError) as error:
+        await db.rollback()
+        original = error.orig if isinstance(error, DBAPIError) else error
+        if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            await asyncio.sleep(random.uniform(0.01, 0.05))
+            return None
+        raise
+    finally:
+        await db.close()
+
+
+class Deriver:
+    """The background deriver of one hub process: rounds while there is work, a short pause when
+    the queue is empty, a longer one while the database is away. Several processes share the
+    queue without overlapping (row locks)."""
+
+    def __init__(self, database: Database, settings: Settings):
+        self.database = database
+        self.settings = settings
+        self.task: asyncio.Task[None] | None = None
+        self.derived = 0
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="hub-deriver")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass
+            self.task = None
+
+    async def _give_way(self) -> None:
+        """Wait while this process's batches keep coming, up to ``derivation_max_wait_s``."""
+        quiet, started = self.settings.derivation_quiet_s, time.monotonic()
+        while (waited := activity.quiet_for()) < quiet and time.monotonic() - started < self.settings.derivation_max_wait_s:
+            await asyncio.sleep(max(quiet - waited, 0.05))
+
+    async def _run(self) -> None:
+        idle = self.settings.derivation_idle_s
+        while True:
+            await self._give_way()
+            try:
+                started = time.perf_counter()
+                derived = await _one_round(self.database, self.settings)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the loop must outlive any failure
+                unavailable = is_unavailable(error)
+                log.warning("derivation round failed: %s", "database unavailable" if unavailable else type(error).__name__)
+                await asyncio.sleep(max(idle, 1.0) if unavailable else idle)
+                continue
+            if derived is None:
+                continue
+            if derived.youths:
+                self.derived += derived.youths
+                log.debug("derived %d youths (%d paths) in %.0f ms", derived.youths, derived.paths,
+                          (time.perf_counter() - started) * 1000)
+                continue
+            await asyncio.sleep(idle)

@@ -1,0 +1,306 @@
+"""Deferred derivation (HUB_DERIVATION=deferred): recordSteps stores the facts and queues the
+youths; the deriver brings every derived row (paths, change points, spans of risk, wishes'
+outcomes) to exactly what inline derivation gives, under concurrency too."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.auth import Portal, Role
+from app.db import Database, make_engine
+from app.domain.timeline import StepFact, timeline
+from app.main import create_app
+from app.migrate import upgrade
+from app.services.derivation import Deriver, drain
+from app.services.paths import rules_of
+from app.settings import Derivation
+from tests.factories import consenting_vendor, new_cfa, new_client
+from tests.helpers import STORED_CHANGE_POINTS, Gql, assert_change_points_match_paths
+
+RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
+SUBMIT = "mutation($input: [WishInput!]!) { submitWishes(input: $input) { accepted rejected { index code } } }"
+X, Z = "0751234J", "0750654D"
+CERTS = ["50022141", "32031210"]
+STEPS = ["MEETING", "INFO_SESSION", "PRE_REGISTERED", "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT",
+         "COMPLETED"]
+TODAY = date.today()
+
+
+def scenario(seed: int) -> tuple[list[dict], list[list[dict]]]:
+    """Wishes, then batches of steps: 30 youths over two CFAs, out of order, with replays,
+    corrections (same eventId, other content) and steps linked to wishes."""
+    rng = random.Random(seed)
+    ines = [f"{i:09d}AB" for i in range(30)]
+    wishes = [
+        {"portalWishId": f"w{i}", "ine": ines[i], "uai": rng.choice([X, Z]), "certification": rng.choice(CERTS),
+         "submittedAt": datetime.combine(TODAY - timedelta(days=rng.randint(10, 400)), datetime.min.time(), UTC).isoformat()}
+        for i in range(0, 30, 2)
+    ]
+    sent: list[dict] = []
+    batches = []
+    serial = 0
+    for _ in range(6):
+        batch: list[dict] = []
+        used: set[str] = set()
+        for _ in range(40):
+            roll = rng.random()
+            if roll < 0.15 and sent:
+                record = dict(rng.choice(sent))
+                if roll < 0.07:  # a correction
+                    record["effectiveDate"] = (TODAY - timedelta(days=rng.randint(1, 500))).isoformat()
+            else:
+                serial += 1
+                youth = rng.randrange(30)
+                step = rng.choice(STEPS)
+                record = {
+                    "eventId": f"e{serial}", "uai": rng.choice([X, Z]), "ine": ines[youth],
+                    "certification": rng.choice(CERTS), "step": step,
+                    "effectiveDate": (TODAY - timedelta(days=rng.randint(1, 500))).isoformat(),
+                }
+                if step == "APPRENTICE":
+                    record["contractStart"] = record["effectiveDate"]
+                    record["contractEnd"] = (TODAY + timedelta(days=rng.randint(-100, 400))).isoformat()
+                    if record["contractEnd"] < record["effectiveDate"]:
+                        record["contractEnd"] = record["effectiveDate"]
+                if youth % 2 == 0 and rng.random() < 0.3:
+                    record["portal"], record["portalWishId"] = "PARCOURSUP", f"w{youth}"
+            if record["eventId"] in used:
+                continue
+            used.add(record["eventId"])
+            sent.append(record)
+            batch.append(record)
+        batches.append(batch)
+    return wishes, batches
+
+
+async def derived_state(connection) -> dict:
+    """Every derived row, keyed by what does not depend on generated ids."""
+    async def rows(query: str) -> list:
+        return [tuple(r) for r in (await connection.execute(text(query))).all()]
+
+    return {
+        "paths": await rows(
+            "SELECT y.ine_hash, p.starts, p.statuses, p.uais, p.certifications, p.causes, p.rule_version"
+            " FROM youth_path p JOIN youth y ON y.id = p.youth_id ORDER BY 1"
+        ),
+        "risks": await rows(
+            "SELECT y.ine_hash, r.valid_from, r.valid_to, r.reasons, r.since, r.uai, r.department_code"
+            " FROM youth_risk r JOIN youth y ON y.id = r.youth_id ORDER BY 1, 2"
+        ),
+        "changes": await rows(STORED_CHANGE_POINTS),
+        "department_changes": await rows(
+            "SELECT department_code, status, day, entries, exits FROM department_status_change"
+            " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
+        ),
+        "outcomes": await rows(
+            "SELECT portal_wish_id, outcome_stage, outcome_match, outcome_since, outcome_uai FROM wish ORDER BY 1"
+        ),
+    }
+
+
+async def play(gql: Gql, keys: dict, wishes: list[dict], batches: list[list[dict]]) -> int:
+    assert not (await gql.data(SUBMIT, {"input": wishes}, key=keys["portal"]))["submitWishes"]["rejected"]
+    accepted = 0
+    for batch in batches:
+        result = (await gql.data(RECORD, {"input": batch}, key=keys["vendor"]))["recordSteps"]
+        assert not result["rejected"], result
+        accepted += result["accepted"]
+    return accepted
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_deferred_derivation_ends_where_inline_derivation_is(seed, settings, database, connection, admin):
+    vendor, vendor_key = await new_client(database, Role.VENDOR, name="vendor")
+    _, portal_key = await new_client(database, Role.PORTAL, name="Parcoursup", portal=Portal.PARCOURSUP)
+    for uai in (X, Z):
+        await new_cfa(database, uai, department="75", consent=True, vendors=[vendor.id], admin=admin.principal)
+    keys = {"vendor": vendor_key, "portal": portal_key}
+    wishes, batches = scenario(seed)
+
+    savepoint = await connection.begin_nested()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://hub") as http:
+        inline_accepted = await play(Gql(http), keys, wishes, batches)
+    inline = await derived_state(connection)
+    await savepoint.rollback()
+
+    deferred_settings = settings.model_copy(update={"derivation": Derivation.DEFERRED, "derivation_batch": 7})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(deferred_settings, database)), base_url="http://hub"
+    ) as http:
+        assert await play(Gql(http), keys, wishes, batches) == inline_accepted
+    queued = (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one()
+    assert queued > 0
+    assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 0  # nothing derived yet
+    rounds = []
+    assert await drain(database, deferred_settings, on_round=rounds.append) == queued
+    assert len(rounds) > 2  # 7 youths a round
+    assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 0
+    deferred = await derived_state(connection)
+    assert inline["paths"] and inline["changes"] and inline["outcomes"]
+    assert any(row[1] != "NO_NEWS" for row in inline["outcomes"])
+    for part in inline:
+        assert deferred[part] == inline[part], part
+
+
+async def test_a_youth_queued_then_erased_leaves_the_queue(settings, database, connection, admin):
+    vendor, vendor_key = await new_client(database, Role.VENDOR, name="vendor")
+    await new_cfa(database, X, department="75", consent=True, vendors=[vendor.id], admin=admin.principal)
+    deferred_settings = settings.model_copy(update={"derivation": Derivation.DEFERRED})
+    record = {"eventId": "e1", "uai": X, "ine": "123456789AB", "certification": "50022141", "step": "REGISTERED",
+              "effectiveDate": (TODAY - timedelta(days=3)).isoformat()}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(deferred_settings, database)), base_url="http://hub"
+    ) as http:
+        gql = Gql(http)
+        assert (await gql.data(RECORD, {"input": [record]}, key=vendor_key))["recordSteps"]["accepted"] == 1
+        assert (await gql.data('mutation { eraseYouth(ine: "123456789AB") }', key=admin.key))["eraseYouth"]
+    assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 1
+    assert await drain(database, deferred_settings) == 0
+    assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 0
+    assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 0
+
+
+@pytest.fixture
+async def live(fresh_database_url, settings):
+    live_settings = settings.model_copy(update={
+        "database_url": fresh_database_url, "derivation": Derivation.DEFERRED, "derivation_batch": 5,
+        "derivation_quiet_s": 0.0, "derivation_idle_s": 0.01,
+    })
+    database = Database(make_engine(fresh_database_url, live_settings))
+    await upgrade(database.engine)
+    yield live_settings, database
+    await database.dispose()
+
+
+async def test_concurrent_batches_and_derivers_keep_derived_rows_exact(live):
+    """Real transactions: 4 vendors' batches on shared youths while three derivers run; once the
+    queue is drained, every path equals the timeline of the stored steps and the change points
+    equal what the paths imply."""
+    settings, database = live
+    pepper = settings.key_pepper.get_secret_value()
+    vendor = await consenting_vendor(database, pepper, uai=X)
+    derivers = [Deriver(database, settings) for _ in range(3)]
+    for deriver in derivers:
+        deriver.start()
+    steps = ["REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "MEETING", "DROPPED_OUT"]
+
+    def batch(round_: int, part: int) -> list[dict]:
+        return [
+            {"eventId": f"{round_}-{part}-{i}", "uai": X, "ine": f"{i % 40:09d}AB", "certification": "50022141",
+             "step": steps[(i + part + round_) % len(steps)],
+             "effectiveDate": (TODAY - timedelta(days=(i * 7 + part * 3 + round_) % 300)).isoformat()}
+            for i in range(80)
+        ]
+
+    app = create_app(settings, database)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=60) as http:
+            gql = Gql(http)
+            results = await asyncio.gather(*(
+                gql.data(RECORD, {"input": batch(r, p)}, key=vendor.api_key) for r in range(4) for p in range(3)
+            ))
+        assert sum(r["recordSteps"]["accepted"] for r in results) == 12 * 80
+        for _ in range(500):  # the derivers catch up
+            async with database.engine.connect() as connection:
+                if not (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one():
+                    break
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("the derivers did not drain the queue")
+    finally:
+        for deriver in derivers:
+            await deriver.stop()
+    assert sum(d.derived for d in derivers) >= 40  # each youth at least once
+
+    rules = rules_of(settings)
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(text(
+            "SELECT youth_id, step, effective_date, id, uai, certification_code, contract_start, contract_end FROM step_event"
+        ))).all()
+        stored = {r.youth_id: r for r in (await connection.execute(text("SELECT * FROM youth_path"))).all()}
+        await assert_change_points_match_paths(connection)
+    by_youth: dict[int, list[StepFact]] = {}
+    for r in rows:
+        by_youth.setdefault(r.youth_id, []).append(StepFact(*r[1:]))
+    assert len(by_youth) == 40
+    for youth_id, facts in by_youth.items():
+        expected = [(s.start, s.status, s.uai, s.cause) for s in timeline(facts, rules)]
+        path = stored.get(youth_id)
+        assert (list(zip(path.starts, path.statuses, path.uais, path.causes)) if path else []) == expected, youth_id
+
+
+async def test_the_hub_process_derives_in_the_background_and_reports_its_backlog(live):
+    settings, database = live
+    settings = settings.model_copy(update={"derivation_quiet_s": 0.2})
+    pepper = settings.key_pepper.get_secret_value()
+    vendor = await consenting_vendor(database, pepper, uai=X)
+    app = create_app(settings)  # owns its database: its lifespan starts the deriver
+    record = {"eventId": "e1", "uai": X, "ine": "123456789AB", "certification": "50022141", "step": "REGISTERED",
+              "effectiveDate": (TODAY - timedelta(days=3)).isoformat()}
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+            gql = Gql(http)
+            assert (await gql.data(RECORD, {"input": [record]}, key=vendor.api_key))["recordSteps"]["accepted"] == 1
+            first = (await http.get("/readyz")).json()
+            assert first["derivation"]["queued"] in (0, 1)
+            for _ in range(200):
+                body = (await http.get("/readyz")).json()
+                if body["derivation"]["queued"] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert body["derivation"] == {"queued": 0, "oldestSeconds": 0.0}
+    async with database.engine.connect() as connection:
+        statuses = (await connection.execute(text("SELECT statuses FROM youth_path"))).scalar_one()
+    assert statuses == ["REGISTERED", "DROPPED_OUT"]  # 90 days without a contract ahead
+
+
+async def test_a_new_event_sent_twice_at_once_is_stored_once(live):
+    """New events go in by COPY; when a concurrent batch of the same vendor brought one of them
+    first, the batch falls back to the upsert and reports it unchanged."""
+    settings, database = live
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    records = [
+        {"eventId": f"e{i}", "uai": X, "ine": f"{i:09d}AB", "certification": "50022141", "step": "MEETING",
+         "effectiveDate": (TODAY - timedelta(days=3)).isoformat()}
+        for i in range(300)
+    ]
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=60) as http:
+        gql = Gql(http)
+        results = await asyncio.gather(*(gql.data(RECORD, {"input": records}, key=vendor.api_key) for _ in range(4)))
+    counts = [r["recordSteps"] for r in results]
+    assert sum(c["accepted"] for c in counts) == 300
+    assert sum(c["unchanged"] for c in counts) == 900
+    async with database.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM step_event"))).scalar_one() == 300
+        assert (await connection.execute(text("SELECT count(DISTINCT youth_id) FROM step_event"))).scalar_one() == 300
+
+
+
+async def test_hub_derive_drains_the_queue_from_the_command_line(live):
+    from tests.test_cli import hub
+
+    settings, database = live
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    records = [
+        {"eventId": f"e{i}", "uai": X, "ine": f"{i:09d}AB", "certification": "50022141", "step": "REGISTERED",
+         "effectiveDate": (TODAY - timedelta(days=i)).isoformat()}
+        for i in range(1, 31)
+    ]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://hub"
+    ) as http:
+        assert (await Gql(http).data(RECORD, {"input": records}, key=vendor.api_key))["recordSteps"]["accepted"] == 30
+    done = hub(settings.database_url, "derive", env={"HUB_DERIVATION_BATCH": "8"})
+    assert done.returncode == 0, done.stderr
+    assert "derived 30 youths" in done.stderr and "100%" in done.stderr
+    async with database.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 0
+        assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 30
+        await assert_change_points_match_paths(connection)
