@@ -6,6 +6,7 @@ under a Postgres advisory lock so that several hub processes starting together m
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -32,7 +33,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The migrations' head (read once per process: /readyz asks it at every probe)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

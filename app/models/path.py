@@ -103,13 +103,17 @@ class PendingDerivation(SQLModel, table=True):
     it touched, in its transaction; a deriver in every hub process takes queued youths in
     batches, locks them and recomputes them (app/services/derivation.py).
 
-    One row per youth whatever the number of batches that touched it before the deriver came
-    (successive batches coalesce); ``paths`` says whether a status step came (the path itself
-    must be recomputed) or only something the outcomes and the territory read.
+    Append-only: a batch inserts a row per youth it touched, with no conflict check (half the
+    cost of an upsert); the deriver takes every row of the youths it derives, so that a youth
+    touched by several batches in between is derived once. ``paths`` says whether a status step
+    came (the path itself must be recomputed) or only something the outcomes and the territory
+    read. The surrogate key only serves as primary key.
     """
 
     __tablename__ = "pending_derivation"
+    __table_args__ = (Index("ix_pending_derivation_youth_id", "youth_id"),)
 
-    youth_id: int = Field(primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    youth_id: int = Field(sa_type=BigInteger)
     paths: bool
     queued_at: datetime = created_at_field()

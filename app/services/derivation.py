@@ -4,9 +4,9 @@ keeps the derived rows.
 In inline mode (the default) recordSteps recomputes, in its own transaction, everything the reads
 need: the youths' paths, the headcounts' change points, the spans of risk and the wishes'
 outcomes. That is two thirds of a batch's cost. In deferred mode the batch only queues the youths
-it touched (``pending_derivation``, one row per youth however many batches touched it), and a
-deriver running in every hub process takes queued youths by thousands and recomputes them with
-the same functions as inline mode; a youth touched by several batches in between is derived once.
+it touched (``pending_derivation``, append-only), and a deriver running in every hub process
+takes queued youths by thousands, with all their queue rows, and recomputes them with the same
+functions as inline mode: a youth touched by several batches in between is derived once.
 
 Correctness under concurrency rests on three rules:
 
@@ -14,8 +14,9 @@ Correctness under concurrency rests on three rules:
    transaction that writes their steps, so the queue row and the steps commit together;
 2. the deriver locks the youths it takes (``FOR UPDATE SKIP LOCKED``: a youth held by a batch or
    by another deriver is left for the next round) and deletes their queue rows *before* it reads
-   their steps and wishes: a batch committing later either finds no row and queues the youth
-   again, or waits for the deriver's deletion to commit and then queues it again;
+   their steps and wishes: what a batch committed before that deletion is read, and the row of
+   a batch committing after it is not deleted (the statement did not see it) and brings the
+   youth back in a later round;
 3. derivations of one youth never overlap (the lock), so the change points, which are sums of
    differences between a youth's old and new paths, stay exact.
 
@@ -84,8 +85,8 @@ async def derive_round(db: RequestSession, settings: Settings, limit: int | None
     taken = await DerivationQueue(db).take(limit or settings.derivation_batch)
     if not taken:
         return Round(0, 0)
-    youth_ids = [row[0] for row in taken]
-    path_youths = {row[0] for row in taken if row[1]}
+    youth_ids = sorted(taken)
+    path_youths = {youth_id for youth_id, paths in taken.items() if paths}
     # As inline: a step that leaves the status alone still hands a wish or moves the territory
     # of a youth at risk.
     others = [y for y in youth_ids if y not in path_youths]

@@ -167,7 +167,10 @@ async def _record_steps(
             # Their youths are locked too; their paths change when the event they lose changed
             # the status, and the wish an old version was linked to may lose its outcome.
             replaced_youths = [row[1] for row in replaced]
-            written = await _write(db, vault, steps, principal, to_write, len(new), replaced_youths, result)
+            written = await _write(
+                db, vault, steps, principal, to_write, len(new), replaced_youths, result,
+                settings.derivation == Derivation.INLINE,
+            )
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
             # whole history is in this batch.
@@ -199,7 +202,7 @@ class _Written:
 
 async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
-    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult,
+    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, derivation_inline: bool,
 ) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
     replace stored ones); say which paths and which wishes' outcomes they may change."""
@@ -214,7 +217,10 @@ async def _write(
     ]
     # (id, event_id, youth_id) of the rows written: new events by COPY, unless a concurrent
     # batch of the same vendor sent one of them meanwhile (then everything goes the upsert's way)
-    written = await steps.insert_new(principal.client_id, [column[:new] for column in columns]) if new else []
+    # (row ids serve only inline derivation: fresh youths' histories are not read back)
+    written = await steps.insert_new(
+        principal.client_id, [column[:new] for column in columns], ids=derivation_inline
+    ) if new else []
     if written is None:
         written = await steps.upsert(principal.client_id, columns)
     elif new < len(records):

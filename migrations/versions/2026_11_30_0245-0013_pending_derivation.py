@@ -22,13 +22,16 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     op.create_table('pending_derivation',
+    sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('youth_id', sa.BigInteger(), nullable=False),
     sa.Column('paths', sa.Boolean(), nullable=False),
     sa.Column('queued_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.PrimaryKeyConstraint('youth_id', name=op.f('pk_pending_derivation'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_derivation'))
     )
+    op.create_index('ix_pending_derivation_youth_id', 'pending_derivation', ['youth_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index('ix_pending_derivation_youth_id', table_name='pending_derivation')
     op.drop_table('pending_derivation')
