@@ -48,6 +48,7 @@ EARLIEST = date(2000, 1, 1)
 MAX_ID_LENGTH = 100
 PORTALS = frozenset({"PARCOURSUP", "AFFELNET"})
 STEP_NAMES = tuple(Step.__members__)
+STEP_SET = frozenset(STEP_NAMES)
 
 
 @dataclass(slots=True)
@@ -104,6 +105,8 @@ async def _record_steps(
     seen: set[str] = set()
     checks = BatchChecks()
     hash_ine = vault.hash_ine
+    ine_hashes: dict[str, bytes] = {}
+    sha256 = hashlib.sha256
 
     for index, record in enumerate(records):
         event_id = reported_id(record, "eventId")  # for the report, even when something else is wrong first
@@ -114,7 +117,7 @@ async def _record_steps(
             ine, nir = identity_fields(record, nir_hmac)
             certification = checks.certification(record)
             step = string_field(record, "step", required=True)
-            if step not in STEP_NAMES:
+            if step not in STEP_SET:
                 raise Reject("step", "INVALID_STEP", "step is one of " + ", ".join(STEP_NAMES))
             effective = date_field(record, "effectiveDate", required=True)
             if effective > latest or effective < EARLIEST:
@@ -139,17 +142,20 @@ async def _record_steps(
         except Reject as problem:
             result.reject(index, event_id, problem.field, problem.code, problem.message)
             continue
-        ine_hash = hash_ine(ine) if ine else None
+        if ine:
+            ine_hash = ine_hashes.get(ine)  # a youth's steps often come together
+            if ine_hash is None:
+                ine_hash = ine_hashes[ine] = hash_ine(ine)
+        else:
+            ine_hash = None
         nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
-        content = "|".join(
-            (uai, ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else "", certification.code, step,
-             effective.isoformat(), portal or "", wish_id or "", start.isoformat() if start else "",
-             end.isoformat() if end else "")
+        content = (
+            f"{uai}|{ine_hash.hex() if ine_hash else ''}|{nir_hash.hex() if nir_hash else ''}|{certification.code}|{step}|"
+            f"{effective}|{portal or ''}|{wish_id or ''}|{start or ''}|{end or ''}"
         )
         valid.append(_Valid(
             index, event_id, uai, Identity(ine, ine_hash, nir_hash, nir is not None), certification.code,
-            certification.kind.value, step, effective, portal, wish_id, start, end,
-            hashlib.sha256(content.encode()).digest(),
+            certification.kind, step, effective, portal, wish_id, start, end, sha256(content.encode()).digest(),
         ))
 
     steps = StepRepository(db)
