@@ -21,6 +21,7 @@ ENV PATH=/opt/hub/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HUB_ENV=production \
+    HUB_DERIVATION=deferred \
     HUB_DATA_DIR=/var/lib/hub
 RUN groupadd --system hub && useradd --system --gid hub --home-dir /var/lib/hub --create-home hub
 COPY --from=build /opt/hub /opt/hub
