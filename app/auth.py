@@ -34,6 +34,7 @@ class Principal:
     departments: frozenset[str] | None  # None: national scope
     created_at: datetime
     key_id: uuid.UUID
+    last_write_lsn: str | None = None  # see ApiClient.last_write_lsn
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -64,4 +65,5 @@ async def authenticate(db: RequestSession, pepper: str, authorization: str | Non
         departments=frozenset(row.departments) if row.departments is not None else None,
         created_at=row.created_at,
         key_id=row.key_id,
+        last_write_lsn=row.last_write_lsn,
     )

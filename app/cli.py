@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from app.auth import Portal, Role
-from app.db import Database, RequestSession, make_engine, resolve_database_url
+from app.db import Database, RequestSession, make_engine, migration_engine, resolve_database_url
 from app.migrate import upgrade
 from app.settings import Settings, get_settings
 
@@ -29,7 +29,7 @@ def _prepare(settings: Settings) -> str:
     url = resolve_database_url(settings)
 
     async def migrate() -> None:
-        engine = make_engine(url, settings)
+        engine = migration_engine(settings, url)
         try:
             await upgrade(engine)
         finally:

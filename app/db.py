@@ -8,10 +8,11 @@ by itself: the GraphQL transaction extension decides after the operation.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import Executable, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -62,65 +63,146 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded_database_url(settings.data_dir)
 
 
-def make_engine(url: str, settings: Settings) -> AsyncEngine:
+def make_engine(url: str, settings: Settings, *, pgbouncer: bool | None = None) -> AsyncEngine:
+    """The hub's engine for ``url``. Through PgBouncer in transaction mode (``pgbouncer``,
+    default ``HUB_DB_PGBOUNCER``) no named prepared statement may outlive a transaction and only
+    ``application_name`` may be sent at startup: the statement timeout and ``jit = off`` are then
+    the database role's settings (README "Scaling out")."""
+    pgbouncer = settings.db_pgbouncer if pgbouncer is None else pgbouncer
+    server_settings = {"application_name": "hub"}
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    if pgbouncer:
+        # asyncpg: no statement cache (unnamed statements); SQLAlchemy's own prepared statements
+        # get unique names and no cache either (SQLAlchemy's asyncpg dialect, "Prepared
+        # Statement Name with PGBouncer").
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = lambda: f"__hub_{uuid.uuid4().hex}__"
+        url = make_url(url).update_query_dict({"prepared_statement_cache_size": "0"}).render_as_string(hide_password=False)
+    else:
+        # Short statements only: compiling a plan (JIT) costs more than running it, and a cost
+        # estimate inflated by stale statistics would trigger it.
+        server_settings["jit"] = "off"
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        connect_args={
-            "server_settings": {
-                "application_name": "hub",
-                # Short statements only: compiling a plan (JIT) costs more than running it, and a
-                # cost estimate inflated by stale statistics would trigger it.
-                "jit": "off",
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-            }
-        },
+        connect_args=connect_args,
     )
 
 
+def migration_engine(settings: Settings, url: str) -> AsyncEngine:
+    """Where migrations run: ``HUB_DATABASE_MIGRATE_URL`` when set (straight to PostgreSQL),
+    else the hub's own URL, which must not go through PgBouncer's transaction pooling."""
+    if settings.database_migrate_url:
+        return make_engine(settings.database_migrate_url, settings, pgbouncer=False)
+    if settings.db_pgbouncer:
+        raise RuntimeError(
+            "HUB_DB_PGBOUNCER is set: migrations need a direct connection; set HUB_DATABASE_MIGRATE_URL,"
+            " or HUB_MIGRATE_ON_START=false and run `hub migrate` with a direct HUB_DATABASE_URL"
+        )
+    return make_engine(url, settings)
+
+
 class Database:
-    """What a running hub needs of its store: an engine and a session factory.
+    """What a running hub needs of its store: an engine and a session factory, and optionally a
+    replica's engine for read-only operations.
 
     ``bind`` lets tests run every request inside one outer transaction (each commit becomes a
     savepoint release) that they roll back afterwards.
     """
 
-    def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None):
+    def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None, read_engine: AsyncEngine | None = None):
         self.engine = engine
+        self.read_engine = read_engine
         if bind is None:
             self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         else:
             self.sessionmaker = async_sessionmaker(
                 bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
+        self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False) if read_engine else None
 
     def session(self) -> RequestSession:
-        return RequestSession(self.sessionmaker())
+        return RequestSession(self.sessionmaker(), self.read_sessionmaker)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
 
 
 class RequestSession:
-    """One request's session, safe for concurrent resolvers (statements take a lock)."""
+    """One request's session, safe for concurrent resolvers (statements take a lock).
 
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    With a replica configured, a read-only operation may call :meth:`read_from_replica`: its
+    statements then run on a session of the replica, while :meth:`primary` still reaches the
+    primary for the few writes a read makes (the audit log). Commit and rollback end both.
+    """
+
+    def __init__(self, session: AsyncSession, replica_factory: Callable[[], AsyncSession] | None = None):
+        self.session = session  # the primary's
         self.lock = asyncio.Lock()
         self.wrote = False
+        self._replica_factory = replica_factory
+        self._replica: AsyncSession | None = None
+        self._target = session
+        self._primary_view: RequestSession | None = None
+
+    @property
+    def has_replica(self) -> bool:
+        return self._replica_factory is not None
+
+    @property
+    def on_replica(self) -> bool:
+        return self._replica is not None
+
+    async def read_from_replica(self, after_lsn: str | None) -> bool:
+        """Run the rest of this request's statements on the replica, if it has replayed the WAL
+        up to ``after_lsn`` (the caller's last write; None: no write to wait for). False, and
+        nothing changes, when it has not or cannot be reached: the primary answers."""
+        if self._replica_factory is None:
+            return False
+        replica = self._replica_factory()
+        try:
+            connection = await replica.connection()
+            raw = (await connection.get_raw_connection()).driver_connection
+            await connection.exec_driver_sql("SELECT 1")  # opens the transaction the reads share
+            caught_up = await raw.fetchval(
+                "SELECT pg_is_in_recovery() AND ($1::text IS NULL OR pg_last_wal_replay_lsn() >= $1::text::pg_lsn)", after_lsn
+            )
+        except Exception as error:  # noqa: BLE001 - any failure of the replica: the primary answers
+            await replica.close()
+            if not is_unavailable(error) and not isinstance(error, OSError):
+                raise
+            return False
+        if not caught_up:
+            await replica.close()
+            return False
+        self._replica = self._target = replica
+        return True
+
+    def primary(self) -> RequestSession:
+        """This request's primary session, whatever the reads use (shares the lock)."""
+        if self._replica is None:
+            return self
+        if self._primary_view is None:
+            view = RequestSession(self.session)
+            view.lock = self.lock
+            self._primary_view = view
+        return self._primary_view
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | list[Mapping[str, Any]] | None = None
     ) -> Result[Any]:
         async with self.lock:
-            return await self.session.execute(statement, params)
+            return await self._target.execute(statement, params)
 
     async def driver_connection(self) -> Any:
         """The asyncpg connection under the session, inside the session's transaction, for COPY
         and the bulk statements; hold ``lock`` while using it."""
-        connection = await self.session.connection()
+        connection = await self._target.connection()
         raw = await connection.get_raw_connection()
         # SQLAlchemy's asyncpg adapter opens the database transaction lazily, at its first
         # statement: make sure it is open before statements bypass the adapter.
@@ -156,13 +238,21 @@ class RequestSession:
     async def commit(self) -> None:
         async with self.lock:
             await self.session.commit()
+            if self._replica is not None:
+                await self._replica.commit()
 
     async def rollback(self) -> None:
         async with self.lock:
             await self.session.rollback()
+            if self._replica is not None:
+                await self._replica.rollback()
 
     async def close(self) -> None:
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._replica is not None:
+                await self._replica.close()
 
 
 class SessionMiddleware:

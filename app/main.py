@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import exports
-from app.db import Database, SessionMiddleware, make_engine, resolve_database_url
+from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
 from app.repositories.derivation import DerivationQueue
 from app.security import IdentityVault
@@ -131,9 +131,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if database is not None:
             yield
             return
-        owned = Database(make_engine(resolve_database_url(settings), settings))
+        url = resolve_database_url(settings)
         if settings.migrate_on_start:
-            await upgrade(owned.engine)
+            migrations = migration_engine(settings, url)
+            try:
+                await upgrade(migrations)
+            finally:
+                await migrations.dispose()
+        read_engine = make_engine(settings.database_read_url, settings) if settings.database_read_url else None
+        owned = Database(make_engine(url, settings), read_engine=read_engine)
         app.state.database = owned
         # Everything alive now (the schema, the ORM's and the libraries' objects: some 130,000)
         # lives as long as the process: frozen out of the cyclic collector's way, they are not

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL (postgresql+asyncpg://...). Unset: embedded PostgreSQL.",
     )
+    # A streaming replica for read-only operations (queries); the caller's own writes are read
+    # from the primary until the replica has replayed them (README "Scaling out").
+    database_read_url: str | None = None
+    # Direct to PostgreSQL for migrations, when HUB_DATABASE_URL goes through PgBouncer (the
+    # migration lock is a session lock, which transaction pooling cannot hold).
+    database_migrate_url: str | None = None
+    # HUB_DATABASE_URL (and the read URL) go through PgBouncer in transaction mode: no prepared
+    # statement outlives a transaction, no startup parameter beyond application_name, no COPY.
+    db_pgbouncer: bool = False
     data_dir: Path = Path(".hub")
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)

@@ -66,6 +66,9 @@ class TransactionExtension(SchemaExtension):
             return
         try:
             await db.commit()
+            principal = getattr(context, "principal", None)
+            if is_mutation and db.has_replica and principal is not None:
+                await note_write(db, principal.client_id)
         except Exception:
             log.exception("commit failed", extra={"request_id": context.request_id})
             await db.rollback()
@@ -77,6 +80,34 @@ class TransactionExtension(SchemaExtension):
                     original_error=ServiceUnavailable("commit failed"),
                 )
             ]
+
+
+async def note_write(db: Any, client_id: Any) -> None:
+    """After a committed write, with a replica: remember the WAL position the caller's next reads
+    must find replayed (its own transaction, committed at once)."""
+    from app.repositories.clients import ClientRepository
+
+    await ClientRepository(db).note_write(client_id)
+    await db.commit()
+
+
+class ReadReplicaRouting(SchemaExtension):
+    """With ``HUB_DATABASE_READ_URL``, a query runs on the replica once the replica has replayed
+    the caller's last write (else on the primary: read-your-writes); mutations stay on the
+    primary. Authentication and the rate limit, which write, ran on the primary before."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        db = getattr(context, "db", None)
+        principal = getattr(context, "principal", None)
+        if db is not None and db.has_replica and principal is not None and not db.on_replica:
+            try:
+                is_query = self.execution_context.operation_type == OperationType.QUERY
+            except RuntimeError:
+                is_query = False
+            if is_query:
+                await db.read_from_replica(principal.last_write_lsn)
+        yield
 
 
 _TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found. Allowed", "Token limit exceeded", "estimated cost",

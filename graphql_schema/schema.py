@@ -28,7 +28,7 @@ from app.auth import Role
 from app.errors import HubError
 from app.settings import Settings
 from graphql_schema import bulk
-from graphql_schema.extensions import ErrorShapeExtension, TransactionExtension, cost_limit
+from graphql_schema.extensions import ErrorShapeExtension, ReadReplicaRouting, TransactionExtension, cost_limit
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
@@ -201,6 +201,7 @@ def _build(
     extensions: list[Any] = [
         ErrorShapeExtension,
         TransactionExtension,
+        ReadReplicaRouting,
         bulk.RawBulkInputs,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

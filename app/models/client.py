@@ -30,6 +30,9 @@ class ApiClient(SQLModel, table=True):
     departments: list[str] | None = Field(default=None, sa_type=ARRAY(String(3)))
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamp_field()
+    # WAL position (pg_lsn as text) after the client's last write, with a read replica: its
+    # reads go to the primary until the replica has replayed that far (read-your-writes).
+    last_write_lsn: str | None = Field(default=None, max_length=32)
 
 
 class ApiKey(SQLModel, table=True):

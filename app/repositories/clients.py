@@ -38,6 +38,7 @@ class ClientRepository(Repository):
                 client_t.c.portal,
                 client_t.c.departments,
                 client_t.c.created_at,
+                client_t.c.last_write_lsn,
             )
             .join(client_t, client_t.c.id == key_t.c.client_id)
             .where(
@@ -80,6 +81,12 @@ class ClientRepository(Repository):
 
     async def revoke_key(self, key_id: uuid.UUID) -> None:
         await self.db.execute(update(key_t).where(key_t.c.id == key_id).values(revoked_at=func.now()))
+
+    async def note_write(self, client_id: uuid.UUID) -> None:
+        """Remember where the WAL stands after this client's write (read-your-writes)."""
+        await self.db.run(
+            "UPDATE api_client SET last_write_lsn = pg_current_wal_lsn()::text WHERE id = $1", client_id
+        )
 
     async def touch(self, key_id: uuid.UUID) -> None:
         """Record that the key was used, at most once a minute (a write per request otherwise)."""

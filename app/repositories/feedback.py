@@ -52,7 +52,8 @@ class FeedbackRepository(Repository):
     async def audit(
         self, client_id: uuid.UUID, operation: str, youth_ids: Sequence[int], wish_ids: Sequence[int], request_id: str | None
     ) -> None:
-        await self.db.execute(
+        # on the primary even when the reads come from a replica
+        await self.db.primary().execute(
             text(
                 "INSERT INTO audit_log (client_id, operation, youth_ids, wish_ids, request_id)"
                 " VALUES (:client, :operation, CAST(:youths AS bigint[]), CAST(:wishes AS bigint[]), :request)"

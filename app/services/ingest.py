@@ -174,8 +174,7 @@ async def _record_steps(
             # the status, and the wish an old version was linked to may lose its outcome.
             replaced_youths = [row[1] for row in replaced]
             written = await _write(
-                db, vault, steps, principal, to_write, len(new), replaced_youths, result,
-                settings.derivation == Derivation.INLINE,
+                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings
             )
             # resolve_youths locked every youth found (and the replaced events' youths); the ones
             # it created are invisible to other transactions until this one commits, and their
@@ -208,7 +207,7 @@ class _Written:
 
 async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
-    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, derivation_inline: bool,
+    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, settings: Settings,
 ) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
     replace stored ones); say which paths and which wishes' outcomes they may change."""
@@ -221,12 +220,18 @@ async def _write(
         [r.portal_wish_id for r in records], [r.contract_start for r in records], [r.contract_end for r in records],
         [r.content_hash for r in records],
     ]
-    # (id, event_id, youth_id) of the rows written: new events by COPY, unless a concurrent
-    # batch of the same vendor sent one of them meanwhile (then everything goes the upsert's way)
-    # (row ids serve only inline derivation: fresh youths' histories are not read back)
-    written = await steps.insert_new(
-        principal.client_id, [column[:new] for column in columns], ids=derivation_inline
-    ) if new else []
+    # (id, event_id, youth_id) of the rows written. New events go in by COPY (row ids from the
+    # sequence only for inline derivation, which keeps fresh youths' histories), unless a
+    # concurrent batch of the same vendor sent one of them meanwhile, or the hub is behind
+    # PgBouncer (asyncpg's COPY leaves a named prepared statement on the server connection):
+    # then the upsert takes them all.
+    written: list[Any] | None = None
+    if new and not settings.db_pgbouncer:
+        written = await steps.insert_new(
+            principal.client_id, [column[:new] for column in columns], ids=settings.derivation == Derivation.INLINE
+        )
+    elif not new:
+        written = []
     if written is None:
         written = await steps.upsert(principal.client_id, columns)
     elif new < len(records):
