@@ -1,15 +1,18 @@
-"""National-scale data for the benchmarks: youths with their steps, wishes, and everything the hub
-derives from them (paths, spans of risk, wishes' outcomes), in a database of its own.
+"""National-scale data for the benchmarks: CFAs, offers, youths with their steps, wishes, and
+everything the hub derives from them (paths, change points, spans of risk, wishes' outcomes), in
+a database of its own. Deterministic for a seed.
 
     .venv/bin/python bench/generate.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/hub_national
-    .venv/bin/python bench/generate.py --youths 1000000 --cfas 3500      # the defaults: DOMAIN.md's volumes
+    .venv/bin/python bench/generate.py --database-url ... --scale 0.1     # a tenth of every volume
 
-The database is migrated, then filled by COPY (CFAs over the 101 departments, certifications, a
-vendor and its consents, youths with a keyed INE hash and the INE encrypted as the hub does,
-steps, wishes for ``--wish-share`` of the youths); then the derived rows are computed by the
-hub's own services (``recompute`` and ``outcomes.refresh``) a chunk of 2,000 youths at a time,
-so they are exactly what recordSteps would have left. A progress bar shows each phase.
-Synthetic only: INEs are serial numbers, no NIR is generated.
+At ``--scale 1`` (the default): 3,500 CFAs over the 101 departments, 15,000 offers, 1,000,000
+youths, about 5,000,000 step events over two school years and 250,000 wishes (DOMAIN.md's
+volumes). The database is migrated, then filled by COPY (CFAs, certifications, offers, a vendor
+and its consents, youths with a keyed INE hash and the INE encrypted as the hub does, steps,
+wishes); then the derived rows are computed by the hub's own services (``recompute`` and
+``outcomes.refresh``) a chunk of 2,000 youths at a time, so they are exactly what recordSteps
+would have left. A progress bar shows each phase; the load time is printed. Synthetic only: INEs
+are serial numbers, no NIR is generated.
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def path(rng: random.Random, start: date, today: date, steps: int) -> list[tuple
     return [(step, when) for step, when in out if when <= today]
 
 
-async def generate(url: str, youths: int, n_cfas: int, steps: int, wish_share: float, seed: int) -> dict[str, int]:
+async def generate(
+    url: str, youths: int, n_cfas: int, steps: int, wish_share: float, seed: int, n_offers: int = 0,
+) -> dict[str, int]:
     settings = Settings(database_url=url)
     database = Database(make_engine(url, settings))
     vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
@@ -102,6 +107,19 @@ async def generate(url: str, youths: int, n_cfas: int, steps: int, wish_share: f
                 "certification", records=[(c, "RNCP" if c.startswith("RNCP") else "CFD", c, True) for c in CERTIFICATIONS],
                 columns=["code", "kind", "title", "verified"],
             )
+            # Offers: each CFA its share, on certifications of its own, sessions of this school year
+            # and the next; capacities of 8 to 40.
+            year = today.year if today.month >= 8 else today.year - 1
+            offers = []
+            for number in range(n_offers):
+                uai, _, department, _, _ = cfas[number % len(cfas)]
+                certification = CERTIFICATIONS[(number * 7 + number // len(cfas)) % len(CERTIFICATIONS)]
+                start = date(year + rng.randint(0, 1), 9, 1)
+                offers.append((uai, f"O-{number}", f"Formation {certification}", certification, department, start,
+                               date(start.year + rng.choice((1, 2)), 6, 30), rng.randint(8, 40)))
+            await driver.copy_records_to_table("offer", records=offers, columns=[
+                "uai", "offer_ref", "title", "certification_code", "department_code", "session_start", "session_end",
+                "capacity"])
         first_id = await driver.fetchval("SELECT nextval(pg_get_serial_sequence('youth', 'id'))")
         progress = Progress("youths, steps, wishes", youths)
         total_steps = total_wishes = 0
@@ -114,7 +132,7 @@ async def generate(url: str, youths: int, n_cfas: int, steps: int, wish_share: f
                 youth_rows.append((youth_id, vault.hash_ine(ine), vault.encrypt_ine(ine)))
                 home = cfas[rng.randrange(len(cfas))][0]
                 certification = rng.choice(CERTIFICATIONS)
-                start = today - timedelta(days=rng.randint(1, 900))
+                start = today - timedelta(days=rng.randint(1, 730))  # two school years
                 if rng.random() < wish_share:
                     submitted = datetime.combine(start - timedelta(days=rng.randint(0, 20)), datetime.min.time(), UTC)
                     wish_rows.append(("PARCOURSUP" if rng.random() < 0.6 else "AFFELNET", f"N-{i}", youth_id, home,
@@ -163,22 +181,35 @@ async def generate(url: str, youths: int, n_cfas: int, steps: int, wish_share: f
             "SELECT count(*) FROM youth_risk WHERE valid_from <= current_date AND (valid_to IS NULL OR valid_to > current_date)"
         )
         await db.close()
-        return {"youths": youths, "cfas": n_cfas, "steps": total_steps, "wishes": total_wishes, "at_risk_today": at_risk}
+        return {"youths": youths, "cfas": n_cfas, "offers": n_offers, "steps": total_steps, "wishes": total_wishes,
+                "at_risk_today": at_risk}
     finally:
         await database.dispose()
+
+
+def sizes(scale: float, youths: int | None = None, cfas: int | None = None, offers: int | None = None) -> tuple[int, int, int]:
+    """(youths, CFAs, offers) at ``scale``, unless given."""
+    return (
+        youths if youths is not None else max(1, round(1_000_000 * scale)),
+        cfas if cfas is not None else max(101, round(3_500 * scale)),
+        offers if offers is not None else max(1, round(15_000 * scale)),
+    )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="an empty database (it is migrated first)")
-    parser.add_argument("--youths", type=int, default=1_000_000)
-    parser.add_argument("--cfas", type=int, default=3_500)
-    parser.add_argument("--steps-per-youth", type=int, default=5)
-    parser.add_argument("--wish-share", type=float, default=0.2, help="share of youths with a wish")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every volume (1: national scale)")
+    parser.add_argument("--youths", type=int, help="default 1,000,000 × scale")
+    parser.add_argument("--cfas", type=int, help="default 3,500 × scale (at least 101: one per department)")
+    parser.add_argument("--offers", type=int, help="default 15,000 × scale")
+    parser.add_argument("--steps-per-youth", type=int, default=7, help="aimed at; about 5 reach today's date")
+    parser.add_argument("--wish-share", type=float, default=0.25, help="share of youths with a wish")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    youths, cfas, offers = sizes(args.scale, args.youths, args.cfas, args.offers)
     started = time.perf_counter()
-    summary = await generate(args.database_url, args.youths, args.cfas, args.steps_per_youth, args.wish_share, args.seed)
+    summary = await generate(args.database_url, youths, cfas, args.steps_per_youth, args.wish_share, args.seed, offers)
     print(f"generated in {time.perf_counter() - started:.0f} s: {summary}")
 
 

@@ -243,7 +243,7 @@ async def copy_floor(url: str, rows: int) -> float:
         await connection.close()
 
 
-async def main() -> None:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a maintenance database URL; default: embedded PostgreSQL")
     parser.add_argument("--workers", type=int, default=2)
@@ -255,9 +255,12 @@ async def main() -> None:
     parser.add_argument("--steps-per-youth", type=int, default=5, help="1: every record a new youth")
     parser.add_argument("--derivation", choices=["inline", "deferred"], default="deferred",
                         help="HUB_DERIVATION of the hub (deferred: also waits until the queue is drained)")
-    args = parser.parse_args()
-    os.environ["HUB_DERIVATION"] = args.derivation
+    return parser.parse_args(argv)
 
+
+async def measure(args: argparse.Namespace) -> dict:
+    """One run in a fresh database (dropped after): the figures, as a dict."""
+    os.environ["HUB_DERIVATION"] = args.derivation
     base = server_url(args.database_url)
     name, url = await create_database(base)
     server = None
@@ -289,37 +292,55 @@ async def main() -> None:
         burst_workers = [cpu_of([p]) - before for p, before in per_worker.items()]
         drained = await wait_until_derived(port) if args.derivation == "deferred" else 0.0
         cpu_hub, cpu_pg = cpu_of(hub_pids) - cpu_hub, cpu_seconds("postgres") - cpu_pg
-        per_worker = [cpu_of([p]) - before for p, before in per_worker.items()]
-        print("per hub process CPU s (batches / until drained):", [round(c, 1) for c in burst_workers],
-              [round(c, 1) for c in per_worker], file=sys.stderr)
+        per_worker_total = [cpu_of([p]) - before for p, before in per_worker.items()]
         after_me = resource.getrusage(resource.RUSAGE_SELF)
         cpu_client = after_me.ru_utime + after_me.ru_stime - cpu_me.ru_utime - cpu_me.ru_stime
         peak_one, peak_sum = rss_of_tree(server.pid)
         floor_after = await copy_floor(url, records)
-        floor = max(floor_before, floor_after)
-        rate = records / elapsed
-        print()
-        print(f"recordSteps over HTTP: {args.vendors} concurrent vendors, {len(latencies)} batches of "
-              f"{args.batch_size}, {args.workers} workers, about {args.steps_per_youth} steps per youth")
-        print("| measure | value |\n|---|---|")
-        print(f"| records sent | {records:,} (accepted {totals['accepted']:,}, unchanged {totals['unchanged']:,}, "
-              f"rejected {totals['rejected']:,}) |")
-        print(f"| GraphQL records/s ({args.derivation} derivation) | {rate:,.0f} |")
-        if args.derivation == "deferred":
-            print(f"| derivation queue drained | {drained:,.1f} s after the last batch; records/s counting it: "
-                  f"{records / (elapsed + drained):,.0f} |")
-        print(f"| batch latency p50 / p99 | {percentile(latencies, 0.5) * 1000:,.0f} ms / {percentile(latencies, 0.99) * 1000:,.0f} ms |")
-        print(f"| server peak RSS (largest process / all) | {peak_one / 1024:,.0f} MB / {peak_sum / 1024:,.0f} MB |")
-        print(f"| CPU during the run (until drained): hub / PostgreSQL / this client | {cpu_hub:,.1f} s / {cpu_pg:,.1f} s / "
-              f"{cpu_client:,.1f} s (wall {elapsed + drained:,.1f} s, {os.cpu_count()} cores) |")
-        if args.derivation == "deferred":
-            print(f"| CPU while the batches came: hub / PostgreSQL | {burst_hub:,.1f} s / {burst_pg:,.1f} s |")
-        print(f"| asyncpg copy_records_to_table floor, rows/s (before / after the run) | {floor_before:,.0f} / "
-              f"{floor_after:,.0f} |")
-        print(f"| ratio GraphQL / COPY floor (the higher one) | {rate / floor:.1%} |")
     finally:
         stop_hub(server)
         await drop_database(base, name)
+    floor = max(floor_before, floor_after)
+    return {
+        "workers": args.workers, "vendors": args.vendors, "batches": len(latencies), "batch_size": args.batch_size,
+        "derivation": args.derivation, "steps_per_youth": args.steps_per_youth, "records": records, **totals,
+        "records_per_s": records / elapsed, "elapsed_s": elapsed, "drained_s": drained,
+        "records_per_s_with_drain": records / (elapsed + drained),
+        "p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+        "rss_peak_worker_mb": peak_one / 1024, "rss_peak_all_mb": peak_sum / 1024,
+        "cpu_hub_s": cpu_hub, "cpu_pg_s": cpu_pg, "cpu_client_s": cpu_client, "cpu_hub_burst_s": burst_hub,
+        "cpu_pg_burst_s": burst_pg, "cpu_per_process_burst_s": burst_workers, "cpu_per_process_s": per_worker_total,
+        "floor_before": floor_before, "floor_after": floor_after, "floor": floor, "ratio": records / elapsed / floor,
+    }
+
+
+def report(r: dict) -> None:
+    print("per hub process CPU s (batches / until drained):", [round(c, 1) for c in r["cpu_per_process_burst_s"]],
+          [round(c, 1) for c in r["cpu_per_process_s"]], file=sys.stderr)
+    print()
+    print(f"recordSteps over HTTP: {r['vendors']} concurrent vendors, {r['batches']} batches of "
+          f"{r['batch_size']}, {r['workers']} workers, about {r['steps_per_youth']} steps per youth")
+    print("| measure | value |\n|---|---|")
+    print(f"| records sent | {r['records']:,} (accepted {r['accepted']:,}, unchanged {r['unchanged']:,}, "
+          f"rejected {r['rejected']:,}) |")
+    print(f"| GraphQL records/s ({r['derivation']} derivation) | {r['records_per_s']:,.0f} |")
+    if r["derivation"] == "deferred":
+        print(f"| derivation queue drained | {r['drained_s']:,.1f} s after the last batch; records/s counting it: "
+              f"{r['records_per_s_with_drain']:,.0f} |")
+    print(f"| batch latency p50 / p99 | {r['p50_ms']:,.0f} ms / {r['p99_ms']:,.0f} ms |")
+    print(f"| server peak RSS (largest process / all) | {r['rss_peak_worker_mb']:,.0f} MB / {r['rss_peak_all_mb']:,.0f} MB |")
+    print(f"| CPU during the run (until drained): hub / PostgreSQL / this client | {r['cpu_hub_s']:,.1f} s / "
+          f"{r['cpu_pg_s']:,.1f} s / {r['cpu_client_s']:,.1f} s (wall {r['elapsed_s'] + r['drained_s']:,.1f} s, "
+          f"{os.cpu_count()} cores) |")
+    if r["derivation"] == "deferred":
+        print(f"| CPU while the batches came: hub / PostgreSQL | {r['cpu_hub_burst_s']:,.1f} s / {r['cpu_pg_burst_s']:,.1f} s |")
+    print(f"| asyncpg copy_records_to_table floor, rows/s (before / after the run) | {r['floor_before']:,.0f} / "
+          f"{r['floor_after']:,.0f} |")
+    print(f"| ratio GraphQL / COPY floor (the higher one) | {r['ratio']:.1%} |")
+
+
+async def main() -> None:
+    report(await measure(parse()))
 
 
 if __name__ == "__main__":
