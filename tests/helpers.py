@@ -98,3 +98,14 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     assert [tuple(r) for r in (await connection.execute(text(by_department))).all()] == [
         tuple(r) for r in (await connection.execute(text(summed))).all()
     ]
+    by_month = (
+        "SELECT department_code, status, month, entries, exits FROM department_status_month"
+        " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
+    )
+    monthly = (
+        "SELECT department_code, status, date_trunc('month', day)::date, sum(entries)::int, sum(exits)::int"
+        " FROM department_status_change GROUP BY 1, 2, 3 HAVING sum(entries) <> 0 OR sum(exits) <> 0 ORDER BY 1, 2, 3"
+    )
+    assert [tuple(r) for r in (await connection.execute(text(by_month))).all()] == [
+        tuple(r) for r in (await connection.execute(text(monthly))).all()
+    ]

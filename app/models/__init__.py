@@ -6,7 +6,14 @@ from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
 from app.models.client import ApiClient, ApiKey, RateBucket
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
-from app.models.path import DepartmentStatusChange, PendingDerivation, StatusChange, YouthPath, YouthRisk
+from app.models.path import (
+    DepartmentStatusChange,
+    DepartmentStatusMonth,
+    PendingDerivation,
+    StatusChange,
+    YouthPath,
+    YouthRisk,
+)
 from app.models.reference import Academie, Department, Region
 from app.models.step import StepEvent
 from app.models.wish import Wish
@@ -23,6 +30,7 @@ __all__ = [
     "CfaVendor",
     "Department",
     "DepartmentStatusChange",
+    "DepartmentStatusMonth",
     "Offer",
     "PendingDerivation",
     "RateBucket",

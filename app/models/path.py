@@ -89,10 +89,27 @@ class DepartmentStatusChange(SQLModel, table=True):
     rows at national scale instead of millions."""
 
     __tablename__ = "department_status_change"
+    # the days of a month (the month of a headcount's date), every department at once
+    __table_args__ = (Index("ix_department_status_change_day", "day"),)
 
     department_code: str = Field(primary_key=True, max_length=3)
     status: str = Field(primary_key=True, max_length=16)
     day: date = Field(primary_key=True)
+    entries: int = 0
+    exits: int = 0
+
+
+class DepartmentStatusMonth(SQLModel, table=True):
+    """The department change points summed by month (``month``: its first day), kept in the same
+    statement: a headcount on a date sums the months before it and the days of its own month
+    (some 30,000 rows at national scale instead of 300,000; a series of month ends, months only).
+    """
+
+    __tablename__ = "department_status_month"
+
+    department_code: str = Field(primary_key=True, max_length=3)
+    status: str = Field(primary_key=True, max_length=16)
+    month: date = Field(primary_key=True)
     entries: int = 0
     exits: int = 0
 

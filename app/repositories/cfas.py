@@ -62,7 +62,8 @@ class CfaRepository(Repository):
         )
 
     async def rebuild_department_changes(self, department_codes: Sequence[str]) -> None:
-        """The department rollup of the change points again, for departments whose CFAs moved."""
+        """The department rollups of the change points (by day, by month) again, for departments
+        whose CFAs moved."""
         await self.db.run(
             "DELETE FROM department_status_change WHERE department_code = ANY($1::text[])", list(department_codes)
         )
@@ -70,6 +71,15 @@ class CfaRepository(Repository):
             "INSERT INTO department_status_change (department_code, status, day, entries, exits)"
             " SELECT c.department_code, s.status, s.day, sum(s.entries), sum(s.exits) FROM cfa c"
             " JOIN status_change s ON s.uai = c.uai WHERE c.department_code = ANY($1::text[]) GROUP BY 1, 2, 3",
+            list(department_codes),
+        )
+        await self.db.run(
+            "DELETE FROM department_status_month WHERE department_code = ANY($1::text[])", list(department_codes)
+        )
+        await self.db.run(
+            "INSERT INTO department_status_month (department_code, status, month, entries, exits)"
+            " SELECT department_code, status, date_trunc('month', day)::date, sum(entries), sum(exits)"
+            " FROM department_status_change WHERE department_code = ANY($1::text[]) GROUP BY 1, 2, 3",
             list(department_codes),
         )
 

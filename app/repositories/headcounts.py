@@ -27,13 +27,25 @@ class HeadcountRepository(Repository):
         conditions = ["s.day <= $2"]
         department_level = key == "department" and uais is None and certifications is None
         if department_level:
+            # Whole months from the monthly rollup, bucketed by their last day; the months a cut
+            # falls inside (not on their last day) day by day.
+            args.append(list(cuts))
+            month_conditions = ["(m.month + interval '1 month')::date <= $2::date + 1",
+                                "m.month <> ALL(ARRAY(SELECT month FROM split))"]
             if departments is not None:
                 args.append(sorted(departments))
                 conditions.append(f"s.department_code = ANY(${len(args)}::text[])")
+                month_conditions.append(f"m.department_code = ANY(${len(args)}::text[])")
             return await self.db.fetch(
-                "SELECT width_bucket(s.day, $1::date[]) AS bucket, s.department_code, s.status,"
-                " sum(s.entries - s.exits)::int, sum(s.entries)::int FROM department_status_change s"
-                f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3",
+                "WITH split AS (SELECT DISTINCT date_trunc('month', c)::date AS month FROM unnest($3::date[]) AS c"
+                " WHERE c <> (date_trunc('month', c) + interval '1 month - 1 day')::date)"
+                " SELECT width_bucket(s.day, $1::date[]) AS bucket, s.department_code, s.status,"
+                " sum(s.entries - s.exits)::int, sum(s.entries)::int FROM split"
+                " JOIN department_status_change s ON s.day >= split.month AND s.day < split.month + interval '1 month'"
+                f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3"
+                " UNION ALL SELECT width_bucket((m.month + interval '1 month - 1 day')::date, $1::date[]), m.department_code,"
+                " m.status, sum(m.entries - m.exits)::int, sum(m.entries)::int FROM department_status_month m"
+                f" WHERE {' AND '.join(month_conditions)} GROUP BY 1, 2, 3",
                 *args,
             )
         column = {"department": "c.department_code", "uai": "s.uai", "certification": "s.certification_code"}[key]

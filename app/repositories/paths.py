@@ -45,19 +45,23 @@ class PathRepository(Repository):
         if not changes:
             return
         rows = sorted(changes)
-        # One statement for both levels: the CFA's rows, then the same summed by the CFA's
-        # department (each in key order).
+        # One statement for the three levels: the CFA's rows, the same summed by the CFA's
+        # department, and by department and month (each in key order).
         await self.db.run(
             "WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text::date[], $5::text::int[],"
             " $6::text::int[]) AS c(uai, certification_code, status, day, entries, exits)),"
             " by_cfa AS (INSERT INTO status_change AS s (uai, certification_code, status, day, entries, exits)"
             " SELECT * FROM c ON CONFLICT (uai, certification_code, status, day) DO UPDATE"
-            " SET entries = s.entries + excluded.entries, exits = s.exits + excluded.exits)"
-            " INSERT INTO department_status_change AS d (department_code, status, day, entries, exits)"
-            " SELECT f.department_code, c.status, c.day, sum(c.entries), sum(c.exits) FROM c JOIN cfa f ON f.uai = c.uai"
-            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-            " ON CONFLICT (department_code, status, day) DO UPDATE"
-            " SET entries = d.entries + excluded.entries, exits = d.exits + excluded.exits",
+            " SET entries = s.entries + excluded.entries, exits = s.exits + excluded.exits),"
+            " by_department AS (SELECT f.department_code, c.status, c.day, sum(c.entries) AS entries, sum(c.exits) AS exits"
+            " FROM c JOIN cfa f ON f.uai = c.uai GROUP BY 1, 2, 3),"
+            " by_day AS (INSERT INTO department_status_change AS d (department_code, status, day, entries, exits)"
+            " SELECT * FROM by_department ORDER BY 1, 2, 3 ON CONFLICT (department_code, status, day) DO UPDATE"
+            " SET entries = d.entries + excluded.entries, exits = d.exits + excluded.exits)"
+            " INSERT INTO department_status_month AS m (department_code, status, month, entries, exits)"
+            " SELECT department_code, status, date_trunc('month', day)::date, sum(entries), sum(exits) FROM by_department"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (department_code, status, month) DO UPDATE"
+            " SET entries = m.entries + excluded.entries, exits = m.exits + excluded.exits",
             [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], arrays.dates(r[3] for r in rows),
             arrays.ints(r[4] for r in rows), arrays.ints(r[5] for r in rows),
         )
