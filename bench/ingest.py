@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
+from common import asyncpg_args, create_database, drop_database, percentile, post_once, server_url, start_hub, stop_hub  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -184,21 +184,19 @@ async def send_all(port: int, keys: list[str], bodies: list[list[bytes]]) -> tup
         nonlocal records
         # One connection per batch, as a vendor's periodic push opens it: the kernel hands each
         # new connection to a worker waiting in accept(), which spreads batches over the workers.
-        limits = httpx.Limits(max_keepalive_connections=0)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300, limits=limits) as client:
-            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            for body in vendor_bodies:
-                started = time.perf_counter()
-                response = await client.post("/graphql", content=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                payload = response.json()
-                if "errors" in payload:
-                    raise SystemExit(f"batch failed: {payload['errors']}")
-                result = payload["data"]["recordSteps"]
-                totals["accepted"] += result["accepted"]
-                totals["unchanged"] += result["unchanged"]
-                totals["rejected"] += len(result["rejected"])
-                records += result["accepted"] + result["unchanged"] + len(result["rejected"])
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        for body in vendor_bodies:
+            started = time.perf_counter()
+            status, raw = await post_once(port, "/graphql", body, headers)
+            latencies.append(time.perf_counter() - started)
+            payload = json.loads(raw)
+            if status != 200 or "errors" in payload:
+                raise SystemExit(f"batch failed ({status}): {raw[:300]!r}")
+            result = payload["data"]["recordSteps"]
+            totals["accepted"] += result["accepted"]
+            totals["unchanged"] += result["unchanged"]
+            totals["rejected"] += len(result["rejected"])
+            records += result["accepted"] + result["unchanged"] + len(result["rejected"])
 
     started = time.perf_counter()
     await asyncio.gather(*(vendor(key, vendor_bodies) for key, vendor_bodies in zip(keys, bodies)))

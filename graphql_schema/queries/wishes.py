@@ -43,7 +43,7 @@ async def wish(
 ) -> Wish | None:
     context = info.context
     row = await wishes.one(context.db, context.require_principal(), portal_wish_id, context.request_id)
-    return None if row is None else Wish.from_row(row)
+    return None if row is None else Wish.from_row(row, await Wish.preload(info, [row]))
 
 
 async def wish_outcome_summary(info: Info, filter: WishFilter | None = None) -> list[OutcomeCount]:
