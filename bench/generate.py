@@ -174,9 +174,13 @@ async def generate(
             await db.close()
             progress.advance(len(ids))
         progress.finish()
+        # VACUUM as autovacuum would: index-only scans (a portal's totalCount, an adviser's page)
+        # read the heap for every row until the visibility map is set.
+        async with database.engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.execute("VACUUM ANALYZE")
         db = database.session()
         driver = await db.driver_connection()
-        await driver.execute("ANALYZE")
         at_risk = await driver.fetchval(
             "SELECT count(*) FROM youth_risk WHERE valid_from <= current_date AND (valid_to IS NULL OR valid_to > current_date)"
         )

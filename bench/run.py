@@ -346,12 +346,19 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
     month_ends = series_points(start, today, "MONTH")
     connection = await asyncpg.connect(**asyncpg_args(url))
     try:
-        # The best plain SQL for the same sums: the change points by department, summed up to the
-        # date(s) and grouped by region, and the capacities of the offers open then.
+        # The best plain SQL for the same sums: whole months from the monthly rollup of the
+        # department change points, the days of the months a date falls in from the daily rows,
+        # grouped by region; and the capacities of the offers open then.
         change_sql = (
-            "SELECT d.region_code, width_bucket(s.day, $1::date[]) AS bucket, s.status, sum(s.entries - s.exits)"
-            " FROM department_status_change s JOIN department d ON d.code = s.department_code"
-            " WHERE s.day <= $2 GROUP BY 1, 2, 3"
+            "WITH split AS (SELECT DISTINCT date_trunc('month', c)::date AS month FROM unnest($3::date[]) AS c"
+            " WHERE c <> (date_trunc('month', c) + interval '1 month - 1 day')::date)"
+            " SELECT d.region_code, width_bucket(s.day, $1::date[]), s.status, sum(s.entries - s.exits) FROM split"
+            " JOIN department_status_change s ON s.day >= split.month AND s.day < split.month + interval '1 month'"
+            " JOIN department d ON d.code = s.department_code WHERE s.day <= $2 GROUP BY 1, 2, 3"
+            " UNION ALL SELECT d.region_code, width_bucket((m.month + interval '1 month - 1 day')::date, $1::date[]),"
+            " m.status, sum(m.entries - m.exits) FROM department_status_month m JOIN department d ON d.code = m.department_code"
+            " WHERE (m.month + interval '1 month')::date <= $2::date + 1 AND m.month <> ALL(ARRAY(SELECT month FROM split))"
+            " GROUP BY 1, 2, 3"
         )
         capacity_sql = (
             "SELECT p.day, d.region_code, sum(coalesce(o.revised_capacity, o.capacity)) FROM unnest($1::date[]) AS p(day)"
@@ -363,7 +370,7 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
             thresholds = [cut + timedelta(days=1) for cut in cuts]
 
             async def fire(thresholds: list = thresholds, cuts: list = cuts, points: list = points) -> None:
-                await connection.fetch(change_sql, thresholds, cuts[-1])
+                await connection.fetch(change_sql, thresholds, cuts[-1], cuts)
                 await connection.fetch(capacity_sql, points)
 
             row["sql"] = await load(fire, 1, seconds)
