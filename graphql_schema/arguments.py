@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from app.errors import BadInput
 from graphql_schema.context import Info
@@ -36,3 +37,18 @@ def batch_of(info: Info, records: list[Any]) -> list[Any]:
             reason="BATCH_SIZE",
         )
     return records
+
+
+def selects(info: Info, name: str) -> bool:
+    """Whether the operation asks for this field's subfield ``name`` (through fragments too): a
+    page's ``totalCount`` (a count over every matching row) is computed only when asked."""
+
+    def walk(selections: list[Any]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name == name:
+                return True
+            if isinstance(selection, (FragmentSpread, InlineFragment)) and walk(selection.selections):
+                return True
+        return False
+
+    return any(walk(field.selections) for field in info.selected_fields)

@@ -223,3 +223,15 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(gql, world, qu
         assert len(page["edges"]) == first
         counts[first] = queries.count
     assert counts[2] == counts[20] <= 16, queries.statements  # 6 of them: the key, its last use, the rate limit, the tenant (3)
+
+
+async def test_the_total_is_counted_only_when_asked_for(gql, world, queries):
+    await record(gql, world, [step(f"t{i}", "DROPPED_OUT", INES[i], days_ago=i + 1) for i in range(6)])
+    queries.reset()
+    page = (await gql.data("{ atRiskYouths(first: 2) { edges { node { since } } } }", key=world["paris"]))["atRiskYouths"]
+    assert len(page["edges"]) == 2
+    assert not [s for s in queries.statements if "count(" in s.lower()]
+    queries.reset()
+    page = (await gql.data("{ atRiskYouths(first: 2) { totalCount } }", key=world["paris"]))["atRiskYouths"]
+    assert page["totalCount"] == 6
+    assert len([s for s in queries.statements if "count(" in s.lower()]) == 1

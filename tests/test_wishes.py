@@ -378,3 +378,20 @@ async def test_a_wish_names_its_offer_with_the_youths_enrolled_today(gql, world,
     query = 'query { wish(portalWishId: "o1") { offer { id capacity enrolled vacancies cfa { uai } certification { code } } } }'
     offer = (await gql.data(query, key=world["parcoursup"]))["wish"]["offer"]
     assert offer == {"id": str(offer_id), "capacity": 3, "enrolled": 2, "vacancies": 1, "cfa": {"uai": X}, "certification": {"code": CAP}}
+
+
+async def test_the_total_is_counted_only_when_asked_for(gql, world, queries):
+    await submit(gql, world["parcoursup"], [wish(f"t{i}", ine=f"{i:09d}AB") for i in range(12)])
+    plain = "{ wishes(first: 5) { edges { node { portalWishId } } } }"
+    counted = "{ wishes(first: 5) { totalCount edges { node { portalWishId } } } }"
+    by_fragment = "{ wishes(first: 5) { ...Total edges { node { portalWishId } } } } fragment Total on WishConnection { totalCount }"
+    statements = {}
+    for name, query in (("plain", plain), ("counted", counted), ("fragment", by_fragment)):
+        queries.reset()
+        page = (await gql.data(query, key=world["parcoursup"]))["wishes"]
+        assert len(page["edges"]) == 5
+        if name != "plain":
+            assert page["totalCount"] == 12
+        statements[name] = [s for s in queries.statements if "count(" in s.lower()]
+    assert statements["plain"] == []  # a portal paging through its wishes pays no count
+    assert len(statements["counted"]) == len(statements["fragment"]) == 1

@@ -13,4 +13,4 @@ class Page:
     rows: list[Row[Any]]
     cursors: list[str]
     has_next: bool
-    total: int
+    total: int | None  # None when the caller did not ask for it

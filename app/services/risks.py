@@ -61,7 +61,8 @@ def decode_after(after: str | None) -> tuple[date, int] | None:
 
 
 async def page(
-    db: RequestSession, principal: Principal, query: RiskQuery, first: int, after: str | None, request_id: str | None
+    db: RequestSession, principal: Principal, query: RiskQuery, first: int, after: str | None, request_id: str | None,
+    *, with_total: bool = True,
 ) -> Page:
     repository = RiskRepository(db)
     if query.departments is not None and not query.departments:
@@ -70,7 +71,7 @@ async def page(
         walled = principal.role == Role.ADVISER and query.departments is not None
         async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
             rows = await repository.page(query, decode_after(after), first + 1)
-            total = await repository.count(query)
+            total = await repository.count(query) if with_total else None
     rows, has_next = rows[:first], len(rows) > first
     await audit(db, principal, "atRiskYouths", rows, request_id)
     return Page(

@@ -210,10 +210,10 @@ def query_for(principal: Principal, values: WishFilterValues | None, *, field: s
 
 async def page(
     db: RequestSession, principal: Principal, values: WishFilterValues | None, first: int, after: str | None,
-    request_id: str | None,
+    request_id: str | None, *, with_total: bool = True,
 ) -> Page:
     """A page of the caller's wishes in id order (stable while outcomes change), with the
-    total; audited."""
+    total (None unless ``with_total``); audited."""
     after_id = None
     if after is not None:
         try:
@@ -225,7 +225,7 @@ async def page(
     repository = WishRepository(db)
     async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
         rows = await repository.page(query, after_id, first + 1)
-        total = await repository.count(query)
+        total = await repository.count(query) if with_total else None
     rows, has_next = rows[:first], len(rows) > first
     await audit(db, principal, "wishes", rows, request_id)
     return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)

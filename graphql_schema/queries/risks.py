@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from app.services import risks
-from graphql_schema.arguments import After, First, page_size
+from graphql_schema.arguments import After, First, page_size, selects
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import AtRiskFilter
 from graphql_schema.types.enums import RiskReason
@@ -31,7 +31,10 @@ async def at_risk_youths(
         filter.departments if filter is not None else None,
         [r.value for r in filter.reasons] if filter is not None and filter.reasons is not None else None,
     )
-    page = await risks.page(context.db, principal, query, page_size(info, first), after, context.request_id)
+    page = await risks.page(
+        context.db, principal, query, page_size(info, first), after, context.request_id,
+        with_total=selects(info, "totalCount"),
+    )
     steps = await risks.last_steps(context.db, [row["youth_id"] for row in page.rows], query.on) if page.rows else {}
     codes = sorted({row["department_code"] for row in page.rows})
     departments = dict(zip(codes, await context.loaders.department_by_code.load_many(codes)))
@@ -50,5 +53,5 @@ async def at_risk_youths(
     return AtRiskConnection(
         edges=edges,
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
-        total_count=page.total,
+        total_count=page.total or 0,  # not computed when not asked for
     )

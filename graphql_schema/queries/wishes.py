@@ -8,7 +8,7 @@ import strawberry
 
 from app.services import wishes
 from app.services.wishes import WishFilterValues
-from graphql_schema.arguments import After, First, page_size
+from graphql_schema.arguments import After, First, page_size, selects
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import WishFilter
 from graphql_schema.types.enums import OutcomeMatch, OutcomeStage
@@ -28,13 +28,14 @@ def filter_values(filter: WishFilter | None) -> WishFilterValues | None:
 async def wishes_(info: Info, filter: WishFilter | None = None, first: First = 50, after: After = None) -> WishConnection:
     context = info.context
     page = await wishes.page(
-        context.db, context.require_principal(), filter_values(filter), page_size(info, first), after, context.request_id
+        context.db, context.require_principal(), filter_values(filter), page_size(info, first), after, context.request_id,
+        with_total=selects(info, "totalCount"),
     )
     preloaded = await Wish.preload(info, page.rows)
     return WishConnection(
         edges=[WishEdge(cursor=cursor, node=Wish.from_row(row, preloaded)) for row, cursor in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
-        total_count=page.total,
+        total_count=page.total or 0,  # not computed when not asked for
     )
 
 
