@@ -28,7 +28,7 @@ from app.db import RequestSession
 from app.errors import BadInput
 from app.repositories.risks import RiskRepository
 from app.repositories.wishes import WishRepository
-from app.services import offer_import, risks, wishes, youths
+from app.services import clients, offer_import, risks, wishes, youths
 
 CHUNK = 5000
 STAGES = frozenset({"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"})
@@ -226,6 +226,8 @@ async def offers_import(request: Request) -> Response:
         report = await offer_import.import_offers(db, request.app.state.settings, found, offer_import.decode(data))
     except BadInput as problem:
         return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    if db.has_replica and report.accepted:  # the vendor's next reads find its offers (read-your-writes)
+        await clients.note_write(db, found.client_id)
     return JSONResponse(report.as_dict())
 
 

@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from app.db import is_unavailable
 from app.errors import ErrorCode, HubError, ServiceUnavailable
+from app.services.clients import note_write
 
 log = logging.getLogger("hub.graphql")
 
@@ -80,15 +81,6 @@ class TransactionExtension(SchemaExtension):
                     original_error=ServiceUnavailable("commit failed"),
                 )
             ]
-
-
-async def note_write(db: Any, client_id: Any) -> None:
-    """After a committed write, with a replica: remember the WAL position the caller's next reads
-    must find replayed (its own transaction, committed at once)."""
-    from app.repositories.clients import ClientRepository
-
-    await ClientRepository(db).note_write(client_id)
-    await db.commit()
 
 
 class ReadReplicaRouting(SchemaExtension):

@@ -35,6 +35,7 @@ from tests.helpers import Gql
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { code } } }"
 SUBMIT = "mutation($input: [WishInput!]!) { submitWishes(input: $input) { accepted rejected { code } } }"
 WISHES = "query { wishes(first: 50) { totalCount edges { node { portalWishId outcome { stage } } } } }"
+OFFERS = "query { offers(first: 10) { totalCount } }"
 X = "0751234J"
 TODAY = date.today()
 
@@ -266,6 +267,14 @@ async def test_queries_read_the_replica_and_writers_read_their_writes(primary_an
                     audited = (await connection.execute(text(
                         "SELECT count(*) FROM audit_log WHERE operation = 'wishes'"))).scalar()
                 assert audited == 3
+
+                # A vendor's file import counts as its write too: its next reads go to the primary.
+                csv_text = "Code UAI;Clé offre;Code diplôme;Département;Capacité d'accueil\n" f"{X};o1;50022141;75;12\n"
+                imported = await http.post("/imports/offers", content=csv_text.encode(),
+                                           headers={"Authorization": f"Bearer {keys['vendor']}", "Content-Type": "text/csv"})
+                assert imported.status_code == 200 and imported.json()["accepted"] == 1, imported.text
+                assert (await gql.data(OFFERS, key=keys["vendor"]))["offers"]["totalCount"] == 1
+                assert (await gql.data(OFFERS, key=keys["reader"]))["offers"]["totalCount"] == 0  # the paused replica
 
                 await on_replica("SELECT pg_wal_replay_resume()")
                 for _ in range(100):

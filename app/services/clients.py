@@ -143,3 +143,10 @@ async def list_clients(db: RequestSession) -> list[Row[Any]]:
 
 async def client_by_name(db: RequestSession, name: str) -> Row[Any] | None:
     return await ClientRepository(db).by_name(name)
+
+
+async def note_write(db: RequestSession, client_id: uuid.UUID) -> None:
+    """After a committed write, with a read replica: remember the WAL position the client's next
+    reads must find replayed (read-your-writes), in a transaction of its own committed at once."""
+    await ClientRepository(db).note_write(client_id)
+    await db.commit()
