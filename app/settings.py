@@ -90,8 +90,8 @@ class Settings(BaseSettings):
 
     # Derived rows (paths, change points, spans of risk, outcomes): in recordSteps's transaction
     # (inline: reads are exact as soon as the batch is answered) or by the deriver of every hub
-    # process (deferred: ingestion 3x faster, derived reads lag the facts by about a second
-    # under load; README "Derivation").
+    # process (deferred: ingestion about 4x faster, derived reads lag the facts by the queue's
+    # age, at most about derivation_max_wait_s plus a round; README "How steps are taken in").
     derivation: Derivation = Derivation.INLINE
     derivation_batch: int = Field(default=4_000, ge=1)  # youths a deriver transaction takes
     derivation_idle_s: float = Field(default=0.25, gt=0)  # pause of an idle deriver between looks

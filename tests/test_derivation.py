@@ -304,3 +304,40 @@ async def test_hub_derive_drains_the_queue_from_the_command_line(live):
         assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 0
         assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 30
         await assert_change_points_match_paths(connection)
+
+
+async def test_under_sustained_batches_the_deriver_catches_up_once_its_wait_runs_out(live):
+    """Batches never pause (an activity held open): after HUB_DERIVATION_MAX_WAIT_S the deriver
+    drains the whole queue round after round, instead of one round per wait."""
+    from app.services import derivation
+
+    settings, database = live
+    settings = settings.model_copy(update={"derivation_quiet_s": 60.0, "derivation_max_wait_s": 1.0, "derivation_batch": 5})
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://hub"
+    ) as http:
+        assert (await Gql(http).data(RECORD, {"input": steps_of(40)}, key=vendor.api_key))["recordSteps"]["accepted"] == 40
+    deriver = Deriver(database, settings)
+    with derivation.activity.writing():  # a batch in flight all along
+        started = asyncio.get_running_loop().time()
+        deriver.start()
+        try:
+            while True:
+                async with database.engine.connect() as connection:
+                    left = (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one()
+                if not left:
+                    break
+                assert asyncio.get_running_loop().time() - started < 4.0, f"{left} still queued"  # 8 rounds of 5
+                await asyncio.sleep(0.05)
+        finally:
+            await deriver.stop()
+    assert deriver.derived == 40
+
+
+def steps_of(count: int) -> list[dict]:
+    return [
+        {"eventId": f"s{i}", "uai": X, "ine": f"{i:09d}AB", "certification": "50022141", "step": "REGISTERED",
+         "effectiveDate": (TODAY - timedelta(days=i + 1)).isoformat()}
+        for i in range(count)
+    ]
