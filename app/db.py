@@ -8,6 +8,7 @@ by itself: the GraphQL transaction extension decides after the operation.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.settings import Settings
+
+log = logging.getLogger("hub.db")
 
 # Called with the text of every statement run on the driver directly (RequestSession.fetch and
 # run), which SQLAlchemy's events do not see: statement counters and tracing hook in here.
@@ -172,10 +175,11 @@ class RequestSession:
             caught_up = await raw.fetchval(
                 "SELECT pg_is_in_recovery() AND ($1::text IS NULL OR pg_last_wal_replay_lsn() >= $1::text::pg_lsn)", after_lsn
             )
-        except Exception as error:  # noqa: BLE001 - any failure of the replica: the primary answers
+        except Exception as error:  # noqa: BLE001 - a replica that cannot answer: the primary does
             await replica.close()
             if not is_unavailable(error) and not isinstance(error, OSError):
                 raise
+            log.warning("read replica unavailable (%s): the primary answers", type(error).__name__)
             return False
         if not caught_up:
             await replica.close()
