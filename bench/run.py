@@ -97,6 +97,7 @@ def school_year_start(day: date) -> date:
 
 PILOT_QUERIES = {
     "headcounts by REGION": f"{{ headcounts(groupBy: REGION) {{ {ROW} }} }}",
+    "headcounts by CFA": f"{{ headcounts(groupBy: CFA) {{ {ROW} }} }}",
     "headcountSeries MONTH by REGION": (
         f'{{ headcountSeries(from: "{school_year_start(date.today()).isoformat()}", to: "{date.today().isoformat()}",'
         f" interval: MONTH, groupBy: REGION) {{ on rows {{ {ROW} }} }} }}"
@@ -259,6 +260,16 @@ async def portal(url: str, key: str, workers: int, seconds: float, postgraphile:
                 result = await load(fire, 8, seconds)
                 rows.append({"workload": f"portal page of {n} wishes", "workers": workers, **result,
                              "rss_worker_mb": rss_mb(server.pid)[0]})
+            if len(sizes_) > 1:  # the full export, once
+                started = time.perf_counter()
+                lines = 0
+                async with client.stream("GET", "/exports/wishes.csv", headers={"Authorization": f"Bearer {key}"}) as response:
+                    async for chunk in response.aiter_bytes():
+                        lines += chunk.count(b"\n")
+                elapsed = time.perf_counter() - started
+                export = {"workload": "portal CSV export of every wish (rows/s)", "workers": workers, "rows": lines - 1,
+                          "requests_per_s": (lines - 1) / elapsed, "p50_ms": elapsed * 1000, "p99_ms": elapsed * 1000,
+                          "rows_per_s": (lines - 1) / elapsed, "rss_worker_mb": rss_mb(server.pid)[0]}
     finally:
         stop_hub(server)
     # the hand-written SQL floor: the same rows (and the total count) by plain asyncpg
@@ -276,6 +287,22 @@ async def portal(url: str, key: str, workers: int, seconds: float, postgraphile:
             row["sql"] = await load(fire, 8, seconds)
     finally:
         await pool.close()
+    if len(sizes_) > 1:  # the export's floor: the same rows by COPY … TO STDOUT
+        connection = await asyncpg.connect(**asyncpg_args(url))
+        try:
+            async def discard(data: bytes) -> None:
+                pass
+
+            started = time.perf_counter()
+            await connection.copy_from_query(
+                "SELECT w.portal_wish_id, w.submitted_at, w.uai, w.certification_code, w.outcome_stage, w.outcome_match,"
+                " w.outcome_since, w.outcome_uai, w.outcome_certification, w.outcome_changed_at FROM wish w"
+                " WHERE w.portal = 'PARCOURSUP' ORDER BY w.id", output=discard, format="csv")
+            elapsed = time.perf_counter() - started
+        finally:
+            await connection.close()
+        export["sql"] = {"requests_per_s": export["rows"] / elapsed, "p50_ms": elapsed * 1000, "p99_ms": elapsed * 1000}
+        rows.append(export)
     if postgraphile is not None:
         started = await start_postgraphile(postgraphile, url, workers)
         if started is not None:
@@ -365,6 +392,11 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
             " JOIN offer o ON (o.session_start IS NULL OR o.session_start <= p.day) AND (o.session_end IS NULL OR o.session_end >= p.day)"
             " JOIN department d ON d.code = o.department_code GROUP BY 1, 2"
         )
+        cfa_sql = (
+            "SELECT s.uai, width_bucket(s.day, $1::date[]), s.status, sum(s.entries - s.exits) FROM status_change s"
+            " WHERE s.day <= $2 GROUP BY 1, 2, 3"
+        )
+        by_cfa = rows.pop(1)
         for row, points in zip(rows, ([today], month_ends)):
             cuts = sorted({*points, start - timedelta(days=1)})
             thresholds = [cut + timedelta(days=1) for cut in cuts]
@@ -374,6 +406,13 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
                 await connection.fetch(capacity_sql, points)
 
             row["sql"] = await load(fire, 1, seconds)
+        cuts = sorted({today, start - timedelta(days=1)})
+
+        async def fire_cfa() -> None:
+            await connection.fetch(cfa_sql, [cut + timedelta(days=1) for cut in cuts], today)
+
+        by_cfa["sql"] = await load(fire_cfa, 1, seconds)
+        rows.insert(1, by_cfa)
         # the live GROUP BY over the raw step events, for the count by region on today
         async def live() -> None:
             await connection.fetch(PLAIN_SQL, today)
@@ -407,6 +446,8 @@ def table(rows: list[dict], ingest_row: dict | None) -> str:
                 continue
             if name == "live GROUP BY over raw events":
                 ratio = f"{other['p50_ms'] / row['p50_ms']:,.1f}× faster (p50)"
+            elif row["workload"].startswith("portal CSV"):
+                ratio = f"{row['rows_per_s'] / other['requests_per_s']:.2f}× the rows/s"
             elif row["workload"].startswith("portal"):
                 ratio = f"{row['requests_per_s'] / other['requests_per_s']:.2f}× the req/s"
             else:

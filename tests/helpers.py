@@ -109,3 +109,13 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     assert [tuple(r) for r in (await connection.execute(text(by_month))).all()] == [
         tuple(r) for r in (await connection.execute(text(monthly))).all()
     ]
+    cfa_by_month = (
+        "SELECT uai, status, month, entries, exits FROM cfa_status_month WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
+    )
+    cfa_monthly = (
+        "SELECT uai, status, date_trunc('month', day)::date, sum(entries)::int, sum(exits)::int FROM status_change"
+        " GROUP BY 1, 2, 3 HAVING sum(entries) <> 0 OR sum(exits) <> 0 ORDER BY 1, 2, 3"
+    )
+    assert [tuple(r) for r in (await connection.execute(text(cfa_by_month))).all()] == [
+        tuple(r) for r in (await connection.execute(text(cfa_monthly))).all()
+    ]

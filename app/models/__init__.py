@@ -7,6 +7,7 @@ from app.models.client import ApiClient, ApiKey, RateBucket
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
 from app.models.path import (
+    CfaStatusMonth,
     DepartmentStatusChange,
     DepartmentStatusMonth,
     PendingDerivation,
@@ -25,6 +26,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Certification",
+    "CfaStatusMonth",
     "Cfa",
     "CfaConsentEvent",
     "CfaVendor",

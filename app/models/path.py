@@ -74,6 +74,8 @@ class StatusChange(SQLModel, table=True):
     """
 
     __tablename__ = "status_change"
+    # the days of a month (the month of a headcount's date by CFA), every CFA at once
+    __table_args__ = (Index("ix_status_change_day", "day"),)
 
     uai: str = Field(primary_key=True, max_length=8)
     certification_code: str = Field(primary_key=True, max_length=12)
@@ -95,6 +97,20 @@ class DepartmentStatusChange(SQLModel, table=True):
     department_code: str = Field(primary_key=True, max_length=3)
     status: str = Field(primary_key=True, max_length=16)
     day: date = Field(primary_key=True)
+    entries: int = 0
+    exits: int = 0
+
+
+class CfaStatusMonth(SQLModel, table=True):
+    """The change points of each CFA summed by month, all certifications together, kept in the
+    same statement: a headcount by CFA on a date sums the months before it and the days of its
+    own month (national: some 500,000 rows instead of 6 million)."""
+
+    __tablename__ = "cfa_status_month"
+
+    uai: str = Field(primary_key=True, max_length=8)
+    status: str = Field(primary_key=True, max_length=16)
+    month: date = Field(primary_key=True)
     entries: int = 0
     exits: int = 0
 

@@ -24,36 +24,52 @@ class HeadcountRepository(Repository):
         ``key``: "department", "uai" or "certification"."""
         thresholds = [cut + timedelta(days=1) for cut in cuts]
         args: list[Any] = [thresholds, cuts[-1]]
-        conditions = ["s.day <= $2"]
-        department_level = key == "department" and uais is None and certifications is None
-        if department_level:
-            # Whole months from the monthly rollup, bucketed by their last day; the months a cut
-            # falls inside (not on their last day) day by day.
-            args.append(list(cuts))
-            month_conditions = ["(m.month + interval '1 month')::date <= $2::date + 1",
-                                "m.month <> ALL(ARRAY(SELECT month FROM split))"]
-            if departments is not None:
-                args.append(sorted(departments))
-                conditions.append(f"s.department_code = ANY(${len(args)}::text[])")
-                month_conditions.append(f"m.department_code = ANY(${len(args)}::text[])")
-            return await self.db.fetch(
-                "WITH split AS (SELECT DISTINCT date_trunc('month', c)::date AS month FROM unnest($3::date[]) AS c"
-                " WHERE c <> (date_trunc('month', c) + interval '1 month - 1 day')::date)"
-                " SELECT width_bucket(s.day, $1::date[]) AS bucket, s.department_code, s.status,"
-                " sum(s.entries - s.exits)::int, sum(s.entries)::int FROM split"
-                " JOIN department_status_change s ON s.day >= split.month AND s.day < split.month + interval '1 month'"
-                f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3"
-                " UNION ALL SELECT width_bucket((m.month + interval '1 month - 1 day')::date, $1::date[]), m.department_code,"
-                " m.status, sum(m.entries - m.exits)::int, sum(m.entries)::int FROM department_status_month m"
-                f" WHERE {' AND '.join(month_conditions)} GROUP BY 1, 2, 3",
-                *args,
+        if key == "department" and uais is None and certifications is None:
+            filters = [] if departments is None else [("{t}.department_code", departments)]
+            return await self._months_and_days(
+                "department_status_change", "department_status_month", "department_code", "", args, cuts, filters
             )
+        if key == "uai" and certifications is None:
+            filters = [(column, values) for column, values in (("c.department_code", departments), ("{t}.uai", uais))
+                       if values is not None]
+            return await self._months_and_days(
+                "status_change", "cfa_status_month", "uai", " JOIN cfa c ON c.uai = {t}.uai", args, cuts, filters
+            )
+        conditions = ["s.day <= $2"]
         column = {"department": "c.department_code", "uai": "s.uai", "certification": "s.certification_code"}[key]
         _narrow(args, conditions, "s", departments, uais, certifications)
         return await self.db.fetch(
             f"SELECT width_bucket(s.day, $1::date[]) AS bucket, {column}, s.status, sum(s.entries - s.exits)::int,"
             " sum(s.entries)::int FROM status_change s JOIN cfa c ON c.uai = s.uai"
             f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3",
+            *args,
+        )
+
+    async def _months_and_days(
+        self, daily: str, monthly: str, key: str, join: str, args: list[Any], cuts: Sequence[date],
+        filters: Sequence[tuple[str, Any]],
+    ) -> list[Any]:
+        """The sums of :meth:`sums` from a monthly rollup for whole months (bucketed by their last
+        day) and from the daily rows for the months a cut falls inside (not on their last day):
+        a national count on a date reads the months before it and the days of its own month."""
+        args.append(list(cuts))
+        daily_conditions = ["s.day <= $2"]
+        monthly_conditions = ["(m.month + interval '1 month')::date <= $2::date + 1",
+                              "m.month <> ALL(ARRAY(SELECT month FROM split))"]
+        for column, values in filters:
+            args.append(sorted(values))
+            daily_conditions.append(f"{column.format(t='s')} = ANY(${len(args)}::text[])")
+            monthly_conditions.append(f"{column.format(t='m')} = ANY(${len(args)}::text[])")
+        return await self.db.fetch(
+            "WITH split AS (SELECT DISTINCT date_trunc('month', c)::date AS month FROM unnest($3::date[]) AS c"
+            " WHERE c <> (date_trunc('month', c) + interval '1 month - 1 day')::date)"
+            f" SELECT width_bucket(s.day, $1::date[]) AS bucket, s.{key}, s.status, sum(s.entries - s.exits)::int,"
+            f" sum(s.entries)::int FROM split JOIN {daily} s ON s.day >= split.month"
+            f" AND s.day < split.month + interval '1 month'{join.format(t='s')}"
+            f" WHERE {' AND '.join(daily_conditions)} GROUP BY 1, 2, 3"
+            " UNION ALL SELECT width_bucket((m.month + interval '1 month - 1 day')::date, $1::date[]),"
+            f" m.{key}, m.status, sum(m.entries - m.exits)::int, sum(m.entries)::int FROM {monthly} m{join.format(t='m')}"
+            f" WHERE {' AND '.join(monthly_conditions)} GROUP BY 1, 2, 3",
             *args,
         )
 

@@ -45,14 +45,18 @@ class PathRepository(Repository):
         if not changes:
             return
         rows = sorted(changes)
-        # One statement for the three levels: the CFA's rows, the same summed by the CFA's
-        # department, and by department and month (each in key order).
+        # One statement for the four levels: the CFA's rows, the same by CFA and month, by the
+        # CFA's department, and by department and month (each in key order).
         await self.db.run(
             "WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text::date[], $5::text::int[],"
             " $6::text::int[]) AS c(uai, certification_code, status, day, entries, exits)),"
             " by_cfa AS (INSERT INTO status_change AS s (uai, certification_code, status, day, entries, exits)"
             " SELECT * FROM c ON CONFLICT (uai, certification_code, status, day) DO UPDATE"
             " SET entries = s.entries + excluded.entries, exits = s.exits + excluded.exits),"
+            " by_cfa_month AS (INSERT INTO cfa_status_month AS k (uai, status, month, entries, exits)"
+            " SELECT uai, status, date_trunc('month', day)::date, sum(entries), sum(exits) FROM c GROUP BY 1, 2, 3"
+            " ORDER BY 1, 2, 3 ON CONFLICT (uai, status, month) DO UPDATE"
+            " SET entries = k.entries + excluded.entries, exits = k.exits + excluded.exits),"
             " by_department AS (SELECT f.department_code, c.status, c.day, sum(c.entries) AS entries, sum(c.exits) AS exits"
             " FROM c JOIN cfa f ON f.uai = c.uai GROUP BY 1, 2, 3),"
             " by_day AS (INSERT INTO department_status_change AS d (department_code, status, day, entries, exits)"
