@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from app import ratelimit
 from app.db import RequestSession
 from app.repositories.clients import ClientRepository
 from app.security import hash_api_key, keys_match, looks_like_api_key
+from app.settings import Settings
 
 
 class Role(StrEnum):
@@ -46,24 +48,28 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-async def authenticate(db: RequestSession, pepper: str, authorization: str | None) -> Principal | None:
-    """The principal of a valid, unrevoked, unexpired key; None for anything else."""
+async def authenticate(
+    db: RequestSession, pepper: str, authorization: str | None, *, settings: Settings | None = None
+) -> Principal | None:
+    """The principal of a valid, unrevoked, unexpired key; None for anything else. With
+    ``settings``, the request's token is taken from the client's rate-limit bucket by the same
+    statement (RateLimited when none is left)."""
     token = bearer_token(authorization)
     if token is None or not looks_like_api_key(token):
         return None
     presented = hash_api_key(pepper, token)
-    repository = ClientRepository(db)
-    row = await repository.active_key(presented)
-    if row is None or not keys_match(row.key_hash, presented):
+    row = await ClientRepository(db).admit(presented, ratelimit.bucket(settings) if settings is not None else None)
+    if row is None or not keys_match(row["key_hash"], presented):
         return None
-    await repository.touch(row.key_id)
+    if settings is not None:
+        ratelimit.check(row["tokens"], settings, row["client_id"])
     return Principal(
-        client_id=row.client_id,
-        name=row.name,
-        role=Role(row.role),
-        portal=Portal(row.portal) if row.portal else None,
-        departments=frozenset(row.departments) if row.departments is not None else None,
-        created_at=row.created_at,
-        key_id=row.key_id,
-        last_write_lsn=row.last_write_lsn,
+        client_id=row["client_id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        portal=Portal(row["portal"]) if row["portal"] else None,
+        departments=frozenset(row["departments"]) if row["departments"] is not None else None,
+        created_at=row["created_at"],
+        key_id=row["key_id"],
+        last_write_lsn=row["last_write_lsn"],
     )

@@ -354,7 +354,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
             while True:
                 db = database.session()
                 try:
-                    ids = await youths.purge_candidates(db, cutoff, after, args.chunk)
+                    ids = await youths.purge_candidates(db, cutoff, after, args.chunk, lock=True)
                     if not ids:
                         break
                     await youths.purge(db, ids)

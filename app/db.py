@@ -206,13 +206,18 @@ class RequestSession:
     async def driver_connection(self) -> Any:
         """The asyncpg connection under the session, inside the session's transaction, for COPY
         and the bulk statements; hold ``lock`` while using it."""
+        return (await self._open("SELECT 1"))[0]
+
+    async def _open(self, opening: str) -> tuple[Any, bool]:
+        """(driver connection, whether ``opening`` ran): SQLAlchemy's asyncpg adapter opens the
+        database transaction lazily, at its first statement; ``opening`` (no parameter) is that
+        statement when none is open yet, so that statements bypassing the adapter run inside it."""
         connection = await self._target.connection()
         raw = await connection.get_raw_connection()
-        # SQLAlchemy's asyncpg adapter opens the database transaction lazily, at its first
-        # statement: make sure it is open before statements bypass the adapter.
         if getattr(raw.dbapi_connection, "_transaction", None) is None:
-            await connection.exec_driver_sql("SELECT 1")
-        return raw.driver_connection
+            await connection.exec_driver_sql(opening)
+            return raw.driver_connection, True
+        return raw.driver_connection, False
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         """Rows (asyncpg records) of one statement run on the driver: the bulk paths, whose
@@ -223,6 +228,18 @@ class RequestSession:
             driver = await self.driver_connection()
             return await driver.fetch(query, *args)
 
+    async def fetch_outside_transaction(self, query: str, *args: Any) -> list[Any]:
+        """Rows of one statement run on the primary's driver connection without opening the
+        session's transaction when none is open yet: the statement is then a transaction of its
+        own, committed when it ends (a request's key look-up and rate limit, before its work).
+        Inside an open transaction (tests bind every session to one), it runs there."""
+        for listener in driver_statement_listeners:
+            listener(query)
+        async with self.lock:
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            return await raw.driver_connection.fetch(query, *args)
+
     async def run(self, query: str, *args: Any) -> None:
         """One statement run on the driver, its result discarded."""
         for listener in driver_statement_listeners:
@@ -230,6 +247,16 @@ class RequestSession:
         async with self.lock:
             driver = await self.driver_connection()
             await driver.execute(query, *args)
+
+    async def begin_with(self, query: str) -> None:
+        """Run ``query`` (no parameter, result discarded) as the statement that opens the
+        transaction, or in the open one: a round trip less than opening it first."""
+        for listener in driver_statement_listeners:
+            listener(query)
+        async with self.lock:
+            driver, ran = await self._open(query)
+            if not ran:  # the transaction was open already
+                await driver.execute(query)
 
     async def copy(self, table: str, records: list[tuple[Any, ...]], columns: Sequence[str]) -> None:
         """COPY rows into a table on the driver (binary), inside the session's transaction."""

@@ -61,12 +61,18 @@ def _instant(request: Request, name: str) -> datetime | None:
 async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Response:
     db: RequestSession = request.scope["state"]["db"]
     settings = request.app.state.settings
-    principal = await authenticate(db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"))
+    try:
+        principal = await authenticate(
+            db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"), settings=settings
+        )
+    except ratelimit.RateLimited as limited:
+        request.scope["state"]["client_id"] = str(limited.client_id)  # for the request log
+        raise
     if principal is None:
         return _error(401, "UNAUTHENTICATED", "missing or unknown API key: send Authorization: Bearer <key>")
+    request.scope["state"]["client_id"] = str(principal.client_id)
     if principal.role not in roles:
         return _error(403, "FORBIDDEN", f"this export is for {', '.join(sorted(r.value for r in roles))} clients")
-    await ratelimit.take(db, principal.client_id, settings)
     return principal
 
 

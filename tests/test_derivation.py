@@ -134,7 +134,7 @@ async def test_deferred_derivation_ends_where_inline_derivation_is(seed, setting
         transport=httpx.ASGITransport(app=create_app(deferred_settings, database)), base_url="http://hub"
     ) as http:
         assert await play(Gql(http), keys, wishes, batches) == inline_accepted
-    queued = (await connection.execute(text("SELECT count(DISTINCT youth_id) FROM pending_derivation"))).scalar_one()
+    queued = (await connection.execute(text("SELECT count(DISTINCT u.youth_id) FROM pending_derivation, unnest(youth_ids) AS u(youth_id)"))).scalar_one()
     assert queued > 0
     assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 0  # nothing derived yet
     rounds = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, BigInteger, Date, Index, String
+from sqlalchemy import ARRAY, BigInteger, Boolean, Date, Index, String, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
@@ -133,20 +133,24 @@ class DepartmentStatusMonth(SQLModel, table=True):
 class PendingDerivation(SQLModel, table=True):
     """Youths whose derived rows (path, change points, spans of risk, wishes' outcomes) wait for
     the deriver (``HUB_DERIVATION=deferred``): recordSteps stores the facts and queues the youths
-    it touched, in its transaction; a deriver in every hub process takes queued youths in
-    batches, locks them and recomputes them (app/services/derivation.py).
+    it touched, in its transaction; the derivers of the hub processes recompute them
+    (app/services/derivation.py).
 
-    Append-only: a batch inserts a row per youth it touched, with no conflict check (half the
-    cost of an upsert); the deriver takes every row of the youths it derives, so that a youth
-    touched by several batches in between is derived once. ``paths`` says whether a status step
-    came (the path itself must be recomputed) or only something the outcomes and the territory
-    read. The surrogate key only serves as primary key.
+    A row holds youths as parallel arrays (``paths[i]``: whether a status step of
+    ``youth_ids[i]`` came, so that its path itself must be recomputed, or only what the outcomes
+    and the territory read). A batch appends one row: its 2,000 records queue their youths with
+    one heap tuple and one index entry instead of one per youth (3.4 → 0.9 ms of PostgreSQL a
+    batch, measured). A deriver first merges the rows batches appended into ``coalesced`` rows
+    of at most ``HUB_DERIVATION_BATCH`` distinct youths each, so that a youth queued by several
+    batches in between is derived once, then takes one coalesced row a transaction.
+    ``queued_at`` is when the oldest of a row's youths was queued. The arrays are stored
+    uncompressed (migration 0017: ``STORAGE EXTERNAL``).
     """
 
     __tablename__ = "pending_derivation"
-    __table_args__ = (Index("ix_pending_derivation_youth_id", "youth_id"),)
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
-    youth_id: int = Field(sa_type=BigInteger)
-    paths: bool
+    youth_ids: list[int] = Field(sa_type=ARRAY(BigInteger))
+    paths: list[bool] = Field(sa_type=ARRAY(Boolean))
+    coalesced: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     queued_at: datetime = created_at_field()

@@ -6,6 +6,10 @@ and costs more than the value itself (a fifth of a batch's Python time, measured
 those are sent instead as one text literal (``{1,2,3}``) that the statement casts
 (``$1::text::bigint[]``). Text and bytea lists are cheap to encode and stay lists: their values
 would need quoting in a literal.
+
+Lists of fixed-width byte strings (keyed hashes) go as one bytea, cut back into values by the
+statement (``substr($1, i * 32 + 1, 32)``): PostgreSQL parses a hex bytea[] literal at about
+1 µs an element, a quarter of the cost of the index probe it feeds (measured).
 """
 
 from __future__ import annotations
@@ -45,3 +49,11 @@ def texts(values: Iterable[str | None]) -> str:
 def byteas(values: Iterable[bytes | None]) -> str:
     """``{"\\\\x00ff",NULL}``: a literal for bytea[] (hex format, quoted)."""
     return "{" + ",".join(["NULL" if value is None else '"\\\\x' + value.hex() + '"' for value in values]) + "}"
+
+
+def packed(values: Iterable[bytes], width: int) -> bytes:
+    """The values, each exactly ``width`` bytes, end to end (no None)."""
+    blob = b"".join(values)
+    if len(blob) % width:
+        raise ValueError(f"packed values must all be {width} bytes")
+    return blob

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, func, insert, or_, select, update
 
 from app.models import ApiClient, ApiKey
+from app.ratelimit import REFILL, TAKE_TOKENS
 from app.repositories.base import Repository
 
 client_t = ApiClient.__table__
@@ -27,28 +28,29 @@ _CLIENT_COLUMNS = (
 
 
 class ClientRepository(Repository):
-    async def active_key(self, key_hash: bytes) -> Row[Any] | None:
-        statement = (
-            select(
-                key_t.c.id.label("key_id"),
-                key_t.c.key_hash,
-                client_t.c.id.label("client_id"),
-                client_t.c.name,
-                client_t.c.role,
-                client_t.c.portal,
-                client_t.c.departments,
-                client_t.c.created_at,
-                client_t.c.last_write_lsn,
-            )
-            .join(client_t, client_t.c.id == key_t.c.client_id)
-            .where(
-                key_t.c.key_hash == key_hash,
-                key_t.c.revoked_at.is_(None),
-                client_t.c.revoked_at.is_(None),
-                or_(key_t.c.expires_at.is_(None), key_t.c.expires_at > func.now()),
-            )
+    async def admit(self, key_hash: bytes, bucket: tuple[float, float, float] | None) -> Any | None:
+        """The active key with this hash and its client (key_id, key_hash, client_id, name, role,
+        portal, departments, created_at, last_write_lsn, tokens), or None; in the same statement
+        the key's last use is recorded (at most once a minute) and, with ``bucket`` (burst, rate
+        per second, cost), a cost taken from the client's token bucket (``tokens``: what is left;
+        app/ratelimit.py).
+
+        One statement, run outside the request's transaction when none is open: it commits at
+        once without waiting for the disk (a bucket is worth a second of tokens), and a client's
+        concurrent requests never queue behind the bucket's row lock."""
+        burst, rate, cost = bucket or (0.0, 0.0, 0.0)
+        rows = await self.db.fetch_outside_transaction(
+            "WITH k AS (SELECT k.id AS key_id, k.key_hash, c.id AS client_id, c.name, c.role, c.portal, c.departments,"
+            " c.created_at, c.last_write_lsn FROM api_key k JOIN api_client c ON c.id = k.client_id"
+            " WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND c.revoked_at IS NULL"
+            " AND (k.expires_at IS NULL OR k.expires_at > now())),"
+            " touched AS (UPDATE api_key u SET last_used_at = now() FROM k WHERE u.id = k.key_id"
+            " AND (u.last_used_at IS NULL OR u.last_used_at < now() - interval '1 minute')),"
+            f" bucket AS ({TAKE_TOKENS} FROM k WHERE $5 ON CONFLICT (client_id) DO UPDATE SET {REFILL} RETURNING b.tokens)"
+            " SELECT k.*, (SELECT tokens FROM bucket) AS tokens, set_config('synchronous_commit', 'off', true) FROM k",
+            key_hash, burst, rate, cost, bucket is not None,
         )
-        return (await self.db.execute(statement)).first()
+        return rows[0] if rows else None
 
     async def insert_client(
         self, *, name: str, role: str, portal: str | None, departments: list[str] | None

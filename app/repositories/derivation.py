@@ -1,60 +1,120 @@
-"""The queue of youths waiting for the deriver (``pending_derivation``)."""
+"""The queue of youths waiting for the deriver (``pending_derivation``).
+
+Batches append a row each; a deriver merges those rows into coalesced rows of at most a round's
+youths (:meth:`DerivationQueue.coalesce`, a short transaction of its own), then derives one
+coalesced row a transaction (:meth:`DerivationQueue.take`). Several derivers share the queue
+without waiting for one another: every statement skips the rows another transaction holds.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from app.repositories import arrays
 from app.repositories.base import Repository
 
+# Rows one coalescing pass merges at most: 2,000-record batches queue up to about 2,000 youths a
+# row, so a pass holds some 200,000 youth ids in memory at worst.
+COALESCE_ROWS = 100
+
 
 class DerivationQueue(Repository):
-    async def add(self, youth_ids: Sequence[int], paths: Sequence[bool], links: Sequence[tuple[str, str]]) -> None:
+    async def add(
+        self, youth_ids: Sequence[int], paths: Sequence[bool], links: Sequence[tuple[str, str]] = (),
+        *, queued_at: datetime | None = None,
+    ) -> None:
         """Queue these youths (``paths``: a status step of theirs came) and the youths owning the
-        wishes these (portal, portalWishId) name.
+        wishes these (portal, portalWishId) name, as one row.
 
-        The caller holds the row locks of ``youth_ids`` (the batch locked or created them); the
-        owners of linked wishes are queued without their lock. Both are safe because the deriver
-        removes a youth's rows before it reads the youth's data (app/services/derivation.py): a
-        row committed after that stays for the next round."""
+        The owners of linked wishes are queued without their lock, and a batch need not hold the
+        locks of its youths either: the deriver removes a row before it reads the data of the
+        row's youths (app/services/derivation.py), so a row committed after that stays for the
+        next round."""
         if links:
             await self.db.run(
-                "INSERT INTO pending_derivation (youth_id, paths)"
-                " SELECT * FROM unnest($1::text::bigint[], $2::text::boolean[])"
-                " UNION ALL SELECT DISTINCT w.youth_id, false FROM unnest($3::text[], $4::text[]) AS l(portal, portal_wish_id)"
-                " JOIN wish w ON w.portal = l.portal AND w.portal_wish_id = l.portal_wish_id WHERE w.youth_id IS NOT NULL",
+                "WITH owners AS (SELECT DISTINCT w.youth_id FROM unnest($3::text[], $4::text[]) AS l(portal, portal_wish_id)"
+                " JOIN wish w ON w.portal = l.portal AND w.portal_wish_id = l.portal_wish_id WHERE w.youth_id IS NOT NULL)"
+                " INSERT INTO pending_derivation (youth_ids, paths) SELECT q.youth_ids, q.paths FROM (SELECT"
+                " $1::text::bigint[] || ARRAY(SELECT youth_id FROM owners) AS youth_ids,"
+                " $2::text::boolean[] || ARRAY(SELECT false FROM owners) AS paths) AS q WHERE cardinality(q.youth_ids) > 0",
                 arrays.ints(youth_ids), arrays.bools(paths), [portal for portal, _ in links], [wish for _, wish in links],
             )
         elif youth_ids:
             await self.db.run(
-                "INSERT INTO pending_derivation (youth_id, paths) SELECT * FROM unnest($1::text::bigint[], $2::text::boolean[])",
-                arrays.ints(youth_ids), arrays.bools(paths),
+                "INSERT INTO pending_derivation (youth_ids, paths, queued_at)"
+                " VALUES ($1::text::bigint[], $2::text::boolean[], coalesce($3, now()))",
+                arrays.ints(youth_ids), arrays.bools(paths), queued_at,
             )
 
-    async def take(self, limit: int) -> dict[int, bool]:
-        """Take up to ``limit`` queued youths that no other transaction holds: lock them (youth
-        rows, in id order, skipping the locked ones: a batch or another deriver has them), remove
-        all their queue rows and return them (youth_id -> whether their path must be recomputed).
-        Queue rows of youths that no longer exist (erased, merged into another) are removed on
-        the way. The queue is read in its physical order, about the order of arrival."""
+    async def coalesce(self, size: int) -> int:
+        """When rows appended by batches wait (not coalesced yet): take the oldest rows no other
+        transaction holds (coalesced ones too, up to COALESCE_ROWS), and write their youths back
+        as coalesced rows of at most ``size`` distinct youths, in the order they were first
+        queued (a youth's ``paths`` flags or-ed). Returns the distinct youths written back (0:
+        nothing to merge)."""
         rows = await self.db.fetch(
-            "WITH candidates AS (SELECT DISTINCT youth_id FROM (SELECT youth_id FROM pending_derivation LIMIT $1) AS s),"
-            " gone AS (DELETE FROM pending_derivation p USING candidates c WHERE p.youth_id = c.youth_id"
-            "  AND NOT EXISTS (SELECT FROM youth y WHERE y.id = c.youth_id)),"
-            " locked AS (SELECT y.id FROM youth y JOIN candidates c ON c.youth_id = y.id ORDER BY y.id"
-            "  FOR UPDATE OF y SKIP LOCKED)"
-            " DELETE FROM pending_derivation p USING locked l WHERE p.youth_id = l.id RETURNING p.youth_id, p.paths",
-            limit,
+            "DELETE FROM pending_derivation p WHERE p.id IN (SELECT id FROM pending_derivation ORDER BY queued_at, id"
+            " LIMIT $1 FOR UPDATE SKIP LOCKED) AND EXISTS (SELECT FROM pending_derivation r WHERE NOT r.coalesced)"
+            " RETURNING p.id, p.queued_at, p.youth_ids, p.paths",
+            COALESCE_ROWS,
         )
-        taken: dict[int, bool] = {}
-        for youth_id, paths in rows:
-            taken[youth_id] = taken.get(youth_id, False) or paths
-        return taken
+        if not rows:
+            return 0
+        merged: dict[int, bool] = {}
+        since: dict[int, datetime] = {}  # when each youth was first queued
+        for _, queued_at, youth_ids, paths in sorted(rows, key=lambda row: (row[1], row[0])):
+            for youth_id, path in zip(youth_ids, paths):
+                if youth_id in merged:
+                    merged[youth_id] = merged[youth_id] or path
+                else:
+                    merged[youth_id] = path
+                    since[youth_id] = queued_at
+        youths = list(merged)
+        for start in range(0, len(youths), size):
+            chunk = youths[start:start + size]
+            await self.db.run(
+                "INSERT INTO pending_derivation (youth_ids, paths, queued_at, coalesced)"
+                " VALUES ($1::text::bigint[], $2::text::boolean[], $3, true)",
+                arrays.ints(chunk), arrays.bools(merged[youth_id] for youth_id in chunk), since[chunk[0]],
+            )
+        return len(youths)
+
+    async def take(self) -> dict[int, bool]:
+        """Take the oldest coalesced row no other transaction holds: delete it, lock its youths
+        (in id order) and return the locked ones (youth_id -> whether its path must be
+        recomputed). Youths another transaction holds locked (a deriver, an erasure, a batch
+        matching by NIR) are queued again, in a row of their own; youths that no longer exist
+        (erased, merged into another) are dropped."""
+        rows = await self.db.fetch(
+            "DELETE FROM pending_derivation p WHERE p.id = (SELECT id FROM pending_derivation WHERE coalesced"
+            " ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING p.queued_at, p.youth_ids, p.paths"
+        )
+        if not rows:
+            return {}
+        queued_at, youth_ids, paths = rows[0]
+        taken = dict(zip(youth_ids, paths))
+        ordered = sorted(taken)
+        locked = {row[0] for row in await self.db.fetch(
+            "SELECT y.id FROM unnest($1::text::bigint[]) AS i(id) JOIN youth y ON y.id = i.id ORDER BY y.id"
+            " FOR UPDATE OF y SKIP LOCKED",
+            arrays.ints(ordered),
+        )}
+        if len(locked) < len(taken):
+            others = [youth_id for youth_id in ordered if youth_id not in locked]
+            held = [row[0] for row in await self.db.fetch(
+                "SELECT y.id FROM unnest($1::text::bigint[]) AS i(id) JOIN youth y ON y.id = i.id ORDER BY y.id",
+                arrays.ints(others),
+            )]
+            if held:
+                await self.add(held, [taken[youth_id] for youth_id in held], queued_at=queued_at)
+        return {youth_id: taken[youth_id] for youth_id in ordered if youth_id in locked}
 
     async def backlog(self) -> tuple[int, float | None]:
-        """Queue rows (a youth touched by several batches has several), and the age in seconds of
-        the oldest one."""
+        """Queued youths (until rows are coalesced, a youth queued by several batches counts once
+        for each), and the age in seconds of the oldest."""
         row = (await self.db.fetch(
-            "SELECT count(*), extract(epoch FROM now() - min(queued_at))::float8 FROM pending_derivation"
+            "SELECT coalesce(sum(cardinality(youth_ids)), 0)::bigint, extract(epoch FROM now() - min(queued_at))::float8"
+            " FROM pending_derivation"
         ))[0]
         return row[0], row[1]

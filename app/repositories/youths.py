@@ -9,9 +9,36 @@ from sqlalchemy import Row, text
 
 from app.repositories import arrays
 from app.repositories.base import Repository
+from app.security import ENCRYPTED_INE_BYTES
+
+# The advisory lock between the writers that match youths without locking their rows (deferred
+# batches matching by INE alone) and the operations that delete youths (erasure, retention): the
+# former hold it shared, the latter exclusively, so that no batch gives a step to a youth being
+# deleted.
+YOUTH_DELETION_LOCK = 0x68756279  # "huby"
 
 
 class YouthRepository(Repository):
+    async def share_deletion_lock(self) -> None:
+        """Hold YOUTH_DELETION_LOCK shared until the transaction ends (many batches at once)."""
+        await self.db.begin_with(f"SELECT pg_advisory_xact_lock_shared({YOUTH_DELETION_LOCK})")
+
+    async def take_deletion_lock(self) -> None:
+        """Hold YOUTH_DELETION_LOCK exclusively until the transaction ends: batches in flight
+        finish first, new ones wait."""
+        await self.db.run("SELECT pg_advisory_xact_lock($1::bigint)", YOUTH_DELETION_LOCK)
+
+    async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> list[Any]:
+        """(id, ine_hash, nir_given) of the youths with these INE hashes (32 bytes each), without
+        locking them: for a caller holding the deletion lock shared, when youths are never
+        merged (no NIR matching)."""
+        return await self.db.fetch(  # an index probe per hash whatever the plan (app/repositories/steps.py)
+            "SELECT y.id, y.ine_hash, y.nir_given FROM generate_series(0, length($1::bytea) / 32 - 1) AS i"
+            " CROSS JOIN LATERAL (SELECT y.id, y.ine_hash, y.nir_given FROM youth y"
+            " WHERE y.ine_hash = substr($1::bytea, i * 32 + 1, 32) LIMIT 1) AS y",
+            arrays.packed(ine_hashes, 32),
+        )
+
     async def find(
         self, ine_hashes: Sequence[bytes], nir_hashes: Sequence[bytes], also_ids: Sequence[int] = ()
     ) -> list[Any]:
@@ -24,6 +51,21 @@ class YouthRepository(Repository):
             " UNION ALL SELECT y.id FROM unnest($2::text::bytea[]) AS h(hash) JOIN youth y ON y.nir_hash = h.hash"
             " UNION ALL SELECT unnest($3::text::bigint[])) ORDER BY id FOR UPDATE",
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
+        )
+
+    async def insert_by_ine(self, ine_hashes: Sequence[bytes], encrypted: Sequence[bytes], nir_given: Sequence[bool]) -> list[Any]:
+        """Insert youths known by their INE alone (hashes of 32 bytes, encrypted INEs of
+        ``ENCRYPTED_INE_BYTES``); return (id, ine_hash) of those created. A youth created
+        meanwhile by another transaction is skipped (the caller looks it up again)."""
+        if not ine_hashes:
+            return []
+        return await self.db.fetch(
+            "INSERT INTO youth (ine_hash, ine_encrypted, nir_given)"
+            " SELECT substr($1::bytea, (g.n::int - 1) * 32 + 1, 32), substr($2::bytea, (g.n::int - 1) * $4::int + 1, $4::int), g.given"
+            " FROM unnest($3::text::boolean[]) WITH ORDINALITY AS g(given, n)"
+            " ON CONFLICT DO NOTHING RETURNING id, ine_hash",
+            arrays.packed(ine_hashes, 32), arrays.packed(encrypted, ENCRYPTED_INE_BYTES), arrays.bools(nir_given),
+            ENCRYPTED_INE_BYTES,
         )
 
     async def insert_new(self, rows: Sequence[tuple[bytes | None, bytes | None, bytes | None, bool]]) -> list[Any]:

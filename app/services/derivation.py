@@ -4,19 +4,21 @@ keeps the derived rows.
 In inline mode (the default) recordSteps recomputes, in its own transaction, everything the reads
 need: the youths' paths, the headcounts' change points, the spans of risk and the wishes'
 outcomes. That is two thirds of a batch's cost. In deferred mode the batch only queues the youths
-it touched (``pending_derivation``, append-only), and a deriver running in every hub process
-takes queued youths by thousands, with all their queue rows, and recomputes them with the same
-functions as inline mode: a youth touched by several batches in between is derived once.
+it touched (``pending_derivation``: one row a batch), and a deriver running in every hub process
+merges the queued rows (a youth touched by several batches in between is derived once) and takes
+them by thousands, recomputing them with the same functions as inline mode.
 
 Correctness under concurrency rests on three rules:
 
-1. a batch queues the youths it holds locked (found, created or whose event it replaced), in the
-   transaction that writes their steps, so the queue row and the steps commit together;
-2. the deriver locks the youths it takes (``FOR UPDATE SKIP LOCKED``: a youth held by a batch or
-   by another deriver is left for the next round) and deletes their queue rows *before* it reads
+1. a batch queues the youths it wrote steps for (found, created or whose event it replaced) in
+   the transaction that writes their steps, so the queue row and the steps commit together; it
+   need not lock the youths (by INE alone, youths are never merged);
+2. a deriver merges queued rows into coalesced ones in a transaction of its own (the youths stay
+   queued throughout: rows are moved, never dropped), then, in the transaction that derives
+   them, deletes one coalesced row and locks its youths (``FOR UPDATE SKIP LOCKED``: a youth held
+   by another deriver, an erasure or a NIR-matching batch is queued again) *before* it reads
    their steps and wishes: what a batch committed before that deletion is read, and the row of
-   a batch committing after it is not deleted (the statement did not see it) and brings the
-   youth back in a later round;
+   a batch committing after it is not deleted and brings the youth back in a later round;
 3. derivations of one youth never overlap (the lock), so the change points, which are sums of
    differences between a youth's old and new paths, stay exact.
 
@@ -80,10 +82,10 @@ class Round:
     paths: int  # of which paths recomputed
 
 
-async def derive_round(db: RequestSession, settings: Settings, limit: int | None = None) -> Round:
-    """Take up to ``limit`` queued youths and derive them, in the caller's transaction (the caller
-    commits)."""
-    taken = await DerivationQueue(db).take(limit or settings.derivation_batch)
+async def derive_round(db: RequestSession, settings: Settings) -> Round:
+    """Take one coalesced row of queued youths and derive them, in the caller's transaction
+    (the caller commits)."""
+    taken = await DerivationQueue(db).take()
     if not taken:
         return Round(0, 0)
     youth_ids = sorted(taken)
@@ -116,20 +118,26 @@ async def drain(
 
 
 async def _one_round(database: Database, settings: Settings) -> Round | None:
-    db = database.session()
-    try:
-        derived = await derive_round(db, settings)
-        await db.commit()
-        return derived
-    except (DBAPIError, asyncpg.PostgresError) as error:
-        await db.rollback()
-        original = error.orig if isinstance(error, DBAPIError) else error
-        if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
-            await asyncio.sleep(random.uniform(0.01, 0.05))
-            return None
-        raise
-    finally:
-        await db.close()
+    """Coalesce what batches queued (a short transaction), then derive one coalesced row (a
+    transaction of its own). None when a deadlock was rolled back."""
+    for step in ("coalesce", "derive"):
+        db = database.session()
+        try:
+            if step == "coalesce":
+                await DerivationQueue(db).coalesce(settings.derivation_batch)
+            else:
+                derived = await derive_round(db, settings)
+            await db.commit()
+        except (DBAPIError, asyncpg.PostgresError) as error:
+            await db.rollback()
+            original = error.orig if isinstance(error, DBAPIError) else error
+            if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+                await asyncio.sleep(random.uniform(0.01, 0.05))
+                return None
+            raise
+        finally:
+            await db.close()
+    return derived
 
 
 class Deriver:

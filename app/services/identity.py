@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
@@ -54,16 +55,20 @@ class Resolution:
 
 
 async def resolve_youths(
-    db: RequestSession, vault: IdentityVault, identities: Sequence[Identity], also_lock: Sequence[int] = ()
+    db: RequestSession, vault: IdentityVault, identities: Sequence[Identity], also_lock: Sequence[int] = (),
+    *, lock: bool = True,
 ) -> Resolution:
     """Match every identity to a youth id. The youths found (and ``also_lock``) stay locked until
-    the transaction ends."""
+    the transaction ends, unless ``lock`` is false: then the caller holds the deletion lock
+    shared (YouthRepository.share_deletion_lock) and no identity has a NIR hash."""
     repository = YouthRepository(db)
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     if not nir_hashes and all(i.ine_hash for i in identities):
         # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
-        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock)
+        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock)
+    if not lock:
+        raise ValueError("youths matched by NIR are locked (they may be merged)")
     by_ine: dict[bytes, _Youth] = {}
     by_nir: dict[bytes, _Youth] = {}
     for youth_id, ine_hash, nir_hash, nir_given in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
@@ -118,13 +123,20 @@ async def resolve_youths(
 
 async def _resolve_by_ine(
     repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
-    also_lock: Sequence[int],
+    also_lock: Sequence[int], lock: bool,
 ) -> Resolution:
     """Matching when every identity has an INE hash and none a NIR hash: a dictionary look-up per
     record, the new INEs created, the fact that a NIR was given learned."""
     youth_of: dict[bytes, int] = {}
     nir_given_of: dict[bytes, bool] = {}
-    for youth_id, ine_hash, _, nir_given in await repository.find(sorted(ine_hashes), [], also_lock):
+
+    async def find(hashes: list[bytes], also: Sequence[int] = ()) -> list[Any]:
+        """(id, ine_hash, nir_given) of the youths with these hashes (and ``also`` locked)."""
+        if lock:
+            return [(row[0], row[1], row[3]) for row in await repository.find(hashes, [], also)]
+        return await repository.find_by_ine(hashes)
+
+    for youth_id, ine_hash, nir_given in await find(sorted(ine_hashes), also_lock):
         if ine_hash in ine_hashes:
             youth_of[ine_hash] = youth_id
             nir_given_of[ine_hash] = nir_given
@@ -133,14 +145,13 @@ async def _resolve_by_ine(
     created: frozenset[int] = frozenset()
     new = {i.ine_hash: i.ine for i in identities if i.ine_hash not in youth_of}
     if new:
-        rows = await repository.insert_new(
-            [(ine_hash, vault.encrypt_ine(ine) if ine else None, None, ine_hash in given) for ine_hash, ine in new.items()]
-        )
+        encrypt = vault.encrypt_ine
+        rows = await repository.insert_by_ine(list(new), [encrypt(ine) for ine in new.values()], [h in given for h in new])
         created = frozenset(row[0] for row in rows)
         youth_of.update((row[1], row[0]) for row in rows)
         missing = [h for h in new if h not in youth_of]
         if missing:  # created meanwhile by a concurrent batch: take theirs
-            for youth_id, ine_hash, _, nir_given in await repository.find(missing, []):
+            for youth_id, ine_hash, nir_given in await find(missing):
                 youth_of[ine_hash] = youth_id
                 if ine_hash in given and not nir_given:
                     learned.append(youth_id)

@@ -21,24 +21,26 @@ from typing import Any
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
+from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_uai
 from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
+from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation, outcomes
 from app.services.identity import Identity, resolve_youths
 from app.services.paths import recompute
 from app.services.records import (
-    BatchChecks,
     Reject,
     batch_id,
-    date_field,
+    date_value,
     identity_fields,
+    memo,
     reported_id,
     shape,
-    string_field,
+    string_value,
     vendor_may_write,
 )
 from app.settings import Derivation, NirMatching, Settings
@@ -88,6 +90,132 @@ async def record_steps(
         return await _record_steps(db, vault, settings, principal, records, today=today)
 
 
+def validate(
+    records: Sequence[Mapping[str, Any]], vault: IdentityVault, *, nir_hmac: bool, today: date
+) -> tuple[list[_Valid], BatchResult]:
+    """Check every record on its own (one tight loop): the valid ones, each with its youth's
+    keyed hashes and its content hash, and the result with the rejected ones.
+
+    Each distinct raw value of a field is checked once per batch (:func:`memo`): a batch names
+    few CFAs, certifications and dates, and a youth's steps often come together (its INE is then
+    checked and hashed once)."""
+    result = BatchResult()
+    latest = today + timedelta(days=1)
+    valid: list[_Valid] = []
+    seen: set[str] = set()
+    sha256 = hashlib.sha256
+    uais: dict[Any, str] = {}
+    certifications: dict[Any, Certification] = {}
+    ines: dict[Any, tuple[Identity, str]] = {}
+    steps: dict[Any, str] = {}
+    effective_dates: dict[Any, tuple[date, str]] = {}
+    contract_dates: dict[tuple[str, Any], tuple[date, str] | None] = {}
+
+    def ine_alone(raw: Any) -> tuple[Identity, str]:
+        """The youth of a record with no NIR: its Identity and its INE hash in hex."""
+        ine = string_value(raw, "ine")
+        if ine is None:
+            raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
+        checked = check_ine(ine)
+        if isinstance(checked, Invalid):
+            raise Reject("ine", checked.code, checked.message)
+        ine_hash = vault.hash_ine(checked)
+        return Identity(checked, ine_hash, None, False), ine_hash.hex()
+
+    def effective_date(raw: Any) -> tuple[date, str]:
+        effective = date_value(raw, "effectiveDate", required=True)
+        if effective > latest or effective < EARLIEST:
+            raise Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
+        return effective, effective.isoformat()
+
+    def contract_date(key: tuple[str, Any]) -> tuple[date, str] | None:
+        day = date_value(key[1], key[0])
+        return None if day is None else (day, day.isoformat())
+
+    for index, record in enumerate(records):
+        event_id = reported_id(record, "eventId")  # for the report, even when something else is wrong first
+        try:
+            shape(record, STEP_FIELDS, "StepInput")
+            get = record.get
+            event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
+            uai = memo(uais, get("uai"), _uai)
+            if get("nir") is None:
+                identity, ine_hex = memo(ines, get("ine"), ine_alone)
+                nir_hex = ""
+            else:  # rare: a NIR, checked (and hashed, with NIR matching) on its own
+                ine, nir = identity_fields(record, nir_hmac)
+                ine_hash = vault.hash_ine(ine) if ine else None
+                nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
+                identity = Identity(ine, ine_hash, nir_hash, nir is not None)
+                ine_hex, nir_hex = ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else ""
+            certification = memo(certifications, get("certification"), _certification)
+            step = memo(steps, get("step"), _step)
+            effective, effective_iso = memo(effective_dates, get("effectiveDate"), effective_date)
+            raw_portal, raw_wish_id = get("portal"), get("portalWishId")
+            if raw_portal is None and raw_wish_id is None:
+                portal = wish_id = None
+            else:
+                portal, wish_id = string_value(raw_portal, "portal"), string_value(raw_wish_id, "portalWishId")
+                if (portal is None) != (wish_id is None):
+                    raise Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK",
+                                 "portal and portalWishId go together")
+                if portal is not None and portal not in PORTALS:
+                    raise Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
+                if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
+                    raise Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
+            raw_start, raw_end = get("contractStart"), get("contractEnd")
+            if raw_start is None and raw_end is None:
+                start = end = None
+                start_iso = end_iso = ""
+            else:
+                start, start_iso = memo(contract_dates, ("contractStart", raw_start), contract_date) or (None, "")
+                end, end_iso = memo(contract_dates, ("contractEnd", raw_end), contract_date) or (None, "")
+                if (start is not None or end is not None) and step not in CONTRACT_STEPS:
+                    raise Reject(
+                        "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
+                        "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
+                    )
+                if start is not None and end is not None and end < start:
+                    raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
+                if step == Step.APPRENTICE and end is not None and end < effective:
+                    raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
+        except Reject as problem:
+            result.reject(index, event_id, problem.field, problem.code, problem.message)
+            continue
+        # The content hash tells an identical replay from a correction (kept the same since the
+        # first version: stored events compare with it).
+        content = (
+            f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
+            f"{start_iso}|{end_iso}"
+        )
+        valid.append(_Valid(
+            index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
+            start, end, sha256(content.encode()).digest(),
+        ))
+    return valid, result
+
+
+def _uai(raw: Any) -> str:
+    checked = check_uai(string_value(raw, "uai", required=True))
+    if isinstance(checked, Invalid):
+        raise Reject("uai", checked.code, checked.message)
+    return checked
+
+
+def _certification(raw: Any) -> Certification:
+    checked = check_certification(string_value(raw, "certification", required=True))
+    if isinstance(checked, Invalid):
+        raise Reject("certification", checked.code, checked.message)
+    return checked
+
+
+def _step(raw: Any) -> str:
+    step = string_value(raw, "step", required=True)
+    if step not in STEP_SET:
+        raise Reject("step", "INVALID_STEP", "step is one of " + ", ".join(STEP_NAMES))
+    return step
+
+
 async def _record_steps(
     db: RequestSession,
     vault: IdentityVault,
@@ -97,88 +225,38 @@ async def _record_steps(
     *,
     today: date | None = None,
 ) -> BatchResult:
-    result = BatchResult()
-    today = today or date.today()
-    latest = today + timedelta(days=1)
     nir_hmac = settings.nir_matching == NirMatching.HMAC
-    valid: list[_Valid] = []
-    seen: set[str] = set()
-    checks = BatchChecks()
-    hash_ine = vault.hash_ine
-    ine_hashes: dict[str, bytes] = {}
-    sha256 = hashlib.sha256
-
-    for index, record in enumerate(records):
-        event_id = reported_id(record, "eventId")  # for the report, even when something else is wrong first
-        try:
-            shape(record, STEP_FIELDS, "StepInput")
-            event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
-            uai = checks.uai(record)
-            ine, nir = identity_fields(record, nir_hmac)
-            certification = checks.certification(record)
-            step = string_field(record, "step", required=True)
-            if step not in STEP_SET:
-                raise Reject("step", "INVALID_STEP", "step is one of " + ", ".join(STEP_NAMES))
-            effective = date_field(record, "effectiveDate", required=True)
-            if effective > latest or effective < EARLIEST:
-                raise Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
-            portal, wish_id = string_field(record, "portal"), string_field(record, "portalWishId")
-            if (portal is None) != (wish_id is None):
-                raise Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK", "portal and portalWishId go together")
-            if portal is not None and portal not in PORTALS:
-                raise Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
-            if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
-                raise Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
-            start, end = date_field(record, "contractStart"), date_field(record, "contractEnd")
-            if (start is not None or end is not None) and step not in CONTRACT_STEPS:
-                raise Reject(
-                    "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
-                    "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
-                )
-            if start is not None and end is not None and end < start:
-                raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
-            if step == Step.APPRENTICE and end is not None and end < effective:
-                raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
-        except Reject as problem:
-            result.reject(index, event_id, problem.field, problem.code, problem.message)
-            continue
-        if ine:
-            ine_hash = ine_hashes.get(ine)  # a youth's steps often come together
-            if ine_hash is None:
-                ine_hash = ine_hashes[ine] = hash_ine(ine)
-        else:
-            ine_hash = None
-        nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
-        content = (
-            f"{uai}|{ine_hash.hex() if ine_hash else ''}|{nir_hash.hex() if nir_hash else ''}|{certification.code}|{step}|"
-            f"{effective}|{portal or ''}|{wish_id or ''}|{start or ''}|{end or ''}"
-        )
-        valid.append(_Valid(
-            index, event_id, uai, Identity(ine, ine_hash, nir_hash, nir is not None), certification.code,
-            certification.kind, step, effective, portal, wish_id, start, end, sha256(content.encode()).digest(),
-        ))
-
+    valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or date.today())
     steps = StepRepository(db)
+    # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
+    # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
+    # never merged and the batch writes no derived row. Otherwise its youths stay locked.
+    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac
     if valid:
+        await YouthRepository(db).share_deletion_lock()
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
     if valid:
         # event_id -> (content_hash, youth_id, step, portal, portal_wish_id) of the events already stored
-        known = {row[0]: row[1:] for row in await steps.known_events(principal.client_id, [v.event_id for v in valid])}
+        # Looked up in index order: consecutive probes then share the index pages they read.
+        known = {
+            row[0]: row[1:] for row in await steps.known_events(principal.client_id, sorted([v.event_id for v in valid]))
+        }
         new = [v for v in valid if v.event_id not in known]
         to_write = new + [v for v in valid if v.event_id in known and known[v.event_id][0] != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
             replaced = [known[v.event_id] for v in to_write if v.event_id in known]
             # (content_hash, youth_id, step, portal, portal_wish_id) of the versions being replaced.
-            # Their youths are locked too; their paths change when the event they lose changed
-            # the status, and the wish an old version was linked to may lose its outcome.
+            # Their youths are locked too (when youths are); their paths change when the event
+            # they lose changed the status, and the wish an old version was linked to may lose
+            # its outcome.
             replaced_youths = [row[1] for row in replaced]
             written = await _write(
-                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings
+                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings, lock_youths
             )
-            # resolve_youths locked every youth found (and the replaced events' youths); the ones
-            # it created are invisible to other transactions until this one commits, and their
-            # whole history is in this batch.
+            # Inline: resolve_youths locked every youth found (and the replaced events' youths);
+            # the ones it created are invisible to other transactions until this one commits,
+            # and their whole history is in this batch.
             path_youths = set(written.path_youths) | {row[1] for row in replaced if row[2] in STATUS_STEPS}
             links = written.links + [(row[3], row[4]) for row in replaced if row[4] is not None]
             if settings.derivation == Derivation.DEFERRED:
@@ -208,10 +286,13 @@ class _Written:
 async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
     records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, settings: Settings,
+    lock_youths: bool,
 ) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
     replace stored ones); say which paths and which wishes' outcomes they may change."""
-    resolution = await resolve_youths(db, vault, [r.identity for r in records], replaced_youths)
+    resolution = await resolve_youths(
+        db, vault, [r.identity for r in records], replaced_youths if lock_youths else (), lock=lock_youths
+    )
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
     columns = [

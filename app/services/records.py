@@ -6,9 +6,9 @@ code and a message on the first problem."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.db import RequestSession
 from app.domain.batch import BatchResult
@@ -22,9 +22,41 @@ class Reject(Exception):
         self.field, self.code, self.message = field, code, message
 
 
+class _Failure(NamedTuple):
+    field: str | None
+    code: str
+    message: str
+
+
+_MISSING = object()
+
+
+def memo(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any:
+    """``check(raw)``, computed once per distinct raw value of a batch (``cache`` is the batch's
+    for this check): a batch names few CFAs, certifications and dates, and a youth's steps come
+    together. A rejection is remembered too and raised again each time."""
+    try:
+        outcome = cache.get(raw, _MISSING)
+    except TypeError:  # an unhashable value (a list, an object): checked, not remembered
+        return check(raw)
+    if outcome is _MISSING:
+        try:
+            outcome = check(raw)
+        except Reject as problem:
+            outcome = _Failure(problem.field, problem.code, problem.message)
+        cache[raw] = outcome
+    if type(outcome) is _Failure:
+        raise Reject(*outcome)
+    return outcome
+
+
 def string_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
     """A text field, stripped; enum members (coerced GraphQL input) give their name."""
-    raw = record.get(name)
+    return string_value(record.get(name), name, required=required)
+
+
+def string_value(raw: Any, name: str, *, required: bool = False) -> str | None:
+    """The value of a text field ``name``, stripped (see :func:`string_field`)."""
     if type(raw) is str:  # the common case first
         value = raw.strip()
         if value:
@@ -52,7 +84,11 @@ def string_field(record: Mapping[str, Any], name: str, *, required: bool = False
 
 def date_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> date | None:
     """A date: ISO 8601 text (raw variables) or a date (coerced input)."""
-    raw = record.get(name)
+    return date_value(record.get(name), name, required=required)
+
+
+def date_value(raw: Any, name: str, *, required: bool = False) -> date | None:
+    """The value of a date field ``name`` (see :func:`date_field`)."""
     if raw is None:
         if required:
             raise Reject(name, "MISSING_FIELD", f"{name} is required")

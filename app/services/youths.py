@@ -68,6 +68,7 @@ async def erase_youth(
     if ine_hash is None and nir_hash is None:
         return False
     repository = YouthRepository(db)
+    await repository.take_deletion_lock()  # batches in flight finish first
     youth_id = await repository.id_by_hashes(ine_hash, nir_hash)
     if youth_id is None:
         return False
@@ -112,8 +113,12 @@ async def situations(db: RequestSession, keys: Sequence[tuple[int, date]]) -> li
     return out
 
 
-async def purge_candidates(db: RequestSession, cutoff: date, after_id: int, limit: int) -> list[int]:
-    """Youths with no step effective and no wish submitted since ``cutoff``, in id order."""
+async def purge_candidates(db: RequestSession, cutoff: date, after_id: int, limit: int, *, lock: bool = False) -> list[int]:
+    """Youths with no step effective and no wish submitted since ``cutoff``, in id order. With
+    ``lock``, the youth deletion lock is taken first (held until the transaction ends): no batch
+    gives them a step between this look and their purge."""
+    if lock:
+        await YouthRepository(db).take_deletion_lock()
     rows = await db.fetch(
         "SELECT y.id FROM youth y WHERE y.id > $2"
         " AND NOT EXISTS (SELECT FROM step_event e WHERE e.youth_id = y.id AND e.effective_date >= $1)"
