@@ -38,6 +38,7 @@ from app.services.records import (
     date_value,
     identity_fields,
     memo,
+    outcome,
     reported_id,
     shape,
     string_value,
@@ -91,27 +92,157 @@ async def record_steps(
 
 
 def validate(
-    records: Sequence[Mapping[str, Any]], vault: IdentityVault, *, nir_hmac: bool, today: date
+    records: Sequence[Mapping[str, Any]], vault: IdentityVault, *, nir_hmac: bool, today: date, fast: bool = True
 ) -> tuple[list[_Valid], BatchResult]:
-    """Check every record on its own (one tight loop): the valid ones, each with its youth's
-    keyed hashes and its content hash, and the result with the rejected ones.
+    """Check every record on its own: the valid ones, each with its youth's keyed hashes and its
+    content hash, and the result with the rejected ones.
 
     Each distinct raw value of a field is checked once per batch (:func:`memo`): a batch names
     few CFAs, certifications and dates, and a youth's steps often come together (its INE is then
-    checked and hashed once)."""
+    checked and hashed once). A record whose every value was seen valid before in the batch
+    takes the fast path: dictionary look-ups and the checks that combine fields, inline; any
+    other record (a new value, a NIR, anything unusual) goes through :meth:`_StepChecks.one`,
+    which checks it field by field and says what is wrong first. Both give the same answer for
+    every record (``fast=False`` takes the second path alone; a test compares them)."""
+    checks = _StepChecks(vault, nir_hmac, today)
     result = BatchResult()
-    latest = today + timedelta(days=1)
     valid: list[_Valid] = []
     seen: set[str] = set()
+    one = checks.one
     sha256 = hashlib.sha256
-    uais: dict[Any, str] = {}
-    certifications: dict[Any, Certification] = {}
-    ines: dict[Any, tuple[Identity, str]] = {}
-    steps: dict[Any, str] = {}
-    effective_dates: dict[Any, tuple[date, str]] = {}
-    contract_dates: dict[tuple[str, Any], tuple[date, str] | None] = {}
+    uais, ines, certifications, steps = checks.uais, checks.ines, checks.certifications, checks.steps
+    effective_dates, starts, ends = checks.effective_dates, checks.starts, checks.ends
+    issuperset = STEP_FIELDS.issuperset
 
-    def ine_alone(raw: Any) -> tuple[Identity, str]:
+    for index, record in enumerate(records):
+        if fast and type(record) is dict and issuperset(record):
+            get = record.get
+            raw_id, raw_uai, raw_ine, raw_certification, raw_step, raw_effective = (
+                get("eventId"), get("uai"), get("ine"), get("certification"), get("step"), get("effectiveDate"))
+            try:  # each value's outcome, checked now if it is the first of its kind
+                uai = uais.get(raw_uai) or outcome(uais, raw_uai, _uai)
+                youth = ines.get(raw_ine) or outcome(ines, raw_ine, checks.ine_alone)
+                certification = certifications.get(raw_certification) or outcome(certifications, raw_certification, _certification)
+                step = steps.get(raw_step) or outcome(steps, raw_step, _step)
+                effective = effective_dates.get(raw_effective) or outcome(effective_dates, raw_effective, checks.effective_date)
+            except TypeError:  # an unhashable value
+                uai = None
+            if (
+                type(raw_id) is str and type(uai) is str and type(youth) is tuple and type(certification) is Certification
+                and type(step) is str and type(effective) is tuple and get("nir") is None
+            ):
+                event_id = raw_id.strip()
+                raw_portal, raw_wish_id, raw_start, raw_end = get("portal"), get("portalWishId"), get("contractStart"), get("contractEnd")
+                ok = 0 < len(event_id) <= MAX_ID_LENGTH and event_id not in seen and "\x00" not in event_id
+                if raw_portal is None and raw_wish_id is None:
+                    portal = wish_id = None
+                elif ok and type(raw_portal) is str and type(raw_wish_id) is str:
+                    portal, wish_id = raw_portal.strip(), raw_wish_id.strip()
+                    ok = portal in PORTALS and 0 < len(wish_id) <= MAX_ID_LENGTH and "\x00" not in wish_id
+                else:
+                    ok = False
+                start = end = None
+                start_iso = end_iso = ""
+                if ok and (raw_start is not None or raw_end is not None):
+                    try:
+                        start_day = (starts.get(raw_start) or outcome(starts, raw_start, _contract_start)
+                                     if raw_start is not None else (None, ""))
+                        end_day = ends.get(raw_end) or outcome(ends, raw_end, _contract_end) if raw_end is not None else (None, "")
+                    except TypeError:
+                        start_day = None
+                    ok = type(start_day) is tuple and type(end_day) is tuple and step in CONTRACT_STEPS
+                    if ok:
+                        (start, start_iso), (end, end_iso) = start_day, end_day
+                        ok = not (start is not None and end is not None and end < start) and not (
+                            step == Step.APPRENTICE and end is not None and end < effective[0])
+                if ok:
+                    seen.add(event_id)
+                    identity, ine_hex = youth
+                    content = (
+                        f"{uai}|{ine_hex}||{certification.code}|{step}|{effective[1]}|{portal or ''}|{wish_id or ''}|"
+                        f"{start_iso}|{end_iso}"
+                    )
+                    valid.append(_Valid(
+                        index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
+                        portal, wish_id, start, end, sha256(content.encode()).digest(),
+                    ))
+                    continue
+        try:
+            valid.append(one(index, record, seen))
+        except Reject as problem:
+            result.reject(index, reported_id(record, "eventId"), problem.field, problem.code, problem.message)
+    return valid, result
+
+
+class _StepChecks:
+    """The checks of one batch's records, with what they learned of each distinct raw value (the
+    outcome of a check: the checked value, or the rejection, see :func:`memo`)."""
+
+    def __init__(self, vault: IdentityVault, nir_hmac: bool, today: date):
+        self.vault, self.nir_hmac = vault, nir_hmac
+        self.latest = today + timedelta(days=1)
+        self.uais: dict[Any, Any] = {}
+        self.certifications: dict[Any, Any] = {}
+        self.ines: dict[Any, Any] = {}  # raw INE of a record with no NIR -> (Identity, INE hash in hex)
+        self.steps: dict[Any, Any] = {}
+        self.effective_dates: dict[Any, Any] = {}  # -> (date, ISO text)
+        self.starts: dict[Any, Any] = {}
+        self.ends: dict[Any, Any] = {}
+
+    def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
+        """The record checked field by field, in the order of the report's precedence (the first
+        problem is the one reported); its eventId is added to ``seen`` once it is known good."""
+        shape(record, STEP_FIELDS, "StepInput")
+        get = record.get
+        event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
+        uai = memo(self.uais, get("uai"), _uai)
+        if get("nir") is None:
+            identity, ine_hex = memo(self.ines, get("ine"), self.ine_alone)
+            nir_hex = ""
+        else:  # rare: a NIR, checked (and hashed, with NIR matching) on its own
+            ine, nir = identity_fields(record, self.nir_hmac)
+            ine_hash = self.vault.hash_ine(ine) if ine else None
+            nir_hash = self.vault.hash_nir(nir) if nir and self.nir_hmac else None
+            identity = Identity(ine, ine_hash, nir_hash, nir is not None)
+            ine_hex, nir_hex = ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else ""
+        certification = memo(self.certifications, get("certification"), _certification)
+        step = memo(self.steps, get("step"), _step)
+        effective, effective_iso = memo(self.effective_dates, get("effectiveDate"), self.effective_date)
+        raw_portal, raw_wish_id = get("portal"), get("portalWishId")
+        if raw_portal is None and raw_wish_id is None:
+            portal = wish_id = None
+        else:
+            portal, wish_id = string_value(raw_portal, "portal"), string_value(raw_wish_id, "portalWishId")
+            if (portal is None) != (wish_id is None):
+                raise Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK",
+                             "portal and portalWishId go together")
+            if portal is not None and portal not in PORTALS:
+                raise Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
+            if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
+                raise Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
+        start, start_iso = memo(self.starts, get("contractStart"), _contract_start) or (None, "")
+        end, end_iso = memo(self.ends, get("contractEnd"), _contract_end) or (None, "")
+        if (start is not None or end is not None) and step not in CONTRACT_STEPS:
+            raise Reject(
+                "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
+                "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
+            )
+        if start is not None and end is not None and end < start:
+            raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
+        if step == Step.APPRENTICE and end is not None and end < effective:
+            raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
+        # The content hash tells an identical replay from a correction (the same since the first
+        # version: stored events compare with it).
+        content = (
+            f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
+            f"{start_iso}|{end_iso}"
+        )
+        return _Valid(
+            index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
+            start, end, hashlib.sha256(content.encode()).digest(),
+        )
+
+    def ine_alone(self, raw: Any) -> tuple[Identity, str]:
         """The youth of a record with no NIR: its Identity and its INE hash in hex."""
         ine = string_value(raw, "ine")
         if ine is None:
@@ -119,80 +250,24 @@ def validate(
         checked = check_ine(ine)
         if isinstance(checked, Invalid):
             raise Reject("ine", checked.code, checked.message)
-        ine_hash = vault.hash_ine(checked)
+        ine_hash = self.vault.hash_ine(checked)
         return Identity(checked, ine_hash, None, False), ine_hash.hex()
 
-    def effective_date(raw: Any) -> tuple[date, str]:
+    def effective_date(self, raw: Any) -> tuple[date, str]:
         effective = date_value(raw, "effectiveDate", required=True)
-        if effective > latest or effective < EARLIEST:
+        if effective > self.latest or effective < EARLIEST:
             raise Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
         return effective, effective.isoformat()
 
-    def contract_date(key: tuple[str, Any]) -> tuple[date, str] | None:
-        day = date_value(key[1], key[0])
-        return None if day is None else (day, day.isoformat())
 
-    for index, record in enumerate(records):
-        event_id = reported_id(record, "eventId")  # for the report, even when something else is wrong first
-        try:
-            shape(record, STEP_FIELDS, "StepInput")
-            get = record.get
-            event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
-            uai = memo(uais, get("uai"), _uai)
-            if get("nir") is None:
-                identity, ine_hex = memo(ines, get("ine"), ine_alone)
-                nir_hex = ""
-            else:  # rare: a NIR, checked (and hashed, with NIR matching) on its own
-                ine, nir = identity_fields(record, nir_hmac)
-                ine_hash = vault.hash_ine(ine) if ine else None
-                nir_hash = vault.hash_nir(nir) if nir and nir_hmac else None
-                identity = Identity(ine, ine_hash, nir_hash, nir is not None)
-                ine_hex, nir_hex = ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else ""
-            certification = memo(certifications, get("certification"), _certification)
-            step = memo(steps, get("step"), _step)
-            effective, effective_iso = memo(effective_dates, get("effectiveDate"), effective_date)
-            raw_portal, raw_wish_id = get("portal"), get("portalWishId")
-            if raw_portal is None and raw_wish_id is None:
-                portal = wish_id = None
-            else:
-                portal, wish_id = string_value(raw_portal, "portal"), string_value(raw_wish_id, "portalWishId")
-                if (portal is None) != (wish_id is None):
-                    raise Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK",
-                                 "portal and portalWishId go together")
-                if portal is not None and portal not in PORTALS:
-                    raise Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
-                if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
-                    raise Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
-            raw_start, raw_end = get("contractStart"), get("contractEnd")
-            if raw_start is None and raw_end is None:
-                start = end = None
-                start_iso = end_iso = ""
-            else:
-                start, start_iso = memo(contract_dates, ("contractStart", raw_start), contract_date) or (None, "")
-                end, end_iso = memo(contract_dates, ("contractEnd", raw_end), contract_date) or (None, "")
-                if (start is not None or end is not None) and step not in CONTRACT_STEPS:
-                    raise Reject(
-                        "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
-                        "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
-                    )
-                if start is not None and end is not None and end < start:
-                    raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
-                if step == Step.APPRENTICE and end is not None and end < effective:
-                    raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
-        except Reject as problem:
-            result.reject(index, event_id, problem.field, problem.code, problem.message)
-            continue
-        # The content hash tells an identical replay from a correction (kept the same since the
-        # first version: stored events compare with it).
-        content = (
-            f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
-            f"{start_iso}|{end_iso}"
-        )
-        valid.append(_Valid(
-            index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
-            start, end, sha256(content.encode()).digest(),
-        ))
-    return valid, result
+def _contract_start(raw: Any) -> tuple[date, str] | None:
+    day = date_value(raw, "contractStart")
+    return None if day is None else (day, day.isoformat())
+
+
+def _contract_end(raw: Any) -> tuple[date, str] | None:
+    day = date_value(raw, "contractEnd")
+    return None if day is None else (day, day.isoformat())
 
 
 def _uai(raw: Any) -> str:

@@ -22,7 +22,9 @@ class Reject(Exception):
         self.field, self.code, self.message = field, code, message
 
 
-class _Failure(NamedTuple):
+class Failure(NamedTuple):
+    """A remembered rejection (see :func:`memo`)."""
+
     field: str | None
     code: str
     message: str
@@ -35,19 +37,28 @@ def memo(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any:
     """``check(raw)``, computed once per distinct raw value of a batch (``cache`` is the batch's
     for this check): a batch names few CFAs, certifications and dates, and a youth's steps come
     together. A rejection is remembered too and raised again each time."""
+    result = outcome(cache, raw, check)
+    if type(result) is Failure:
+        raise Reject(*result)
+    return result
+
+
+def outcome(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any:
+    """What :func:`memo` gives, a rejection returned as a :class:`Failure` instead of raised."""
     try:
-        outcome = cache.get(raw, _MISSING)
+        result = cache.get(raw, _MISSING)
     except TypeError:  # an unhashable value (a list, an object): checked, not remembered
+        return _checked(raw, check)
+    if result is _MISSING:
+        result = cache[raw] = _checked(raw, check)
+    return result
+
+
+def _checked(raw: Any, check: Callable[[Any], Any]) -> Any:
+    try:
         return check(raw)
-    if outcome is _MISSING:
-        try:
-            outcome = check(raw)
-        except Reject as problem:
-            outcome = _Failure(problem.field, problem.code, problem.message)
-        cache[raw] = outcome
-    if type(outcome) is _Failure:
-        raise Reject(*outcome)
-    return outcome
+    except Reject as problem:
+        return Failure(problem.field, problem.code, problem.message)
 
 
 def string_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
