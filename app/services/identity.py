@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
@@ -130,31 +129,32 @@ async def _resolve_by_ine(
     youth_of: dict[bytes, int] = {}
     nir_given_of: dict[bytes, bool] = {}
 
-    async def find(hashes: list[bytes], also: Sequence[int] = ()) -> list[Any]:
-        """(id, ine_hash, nir_given) of the youths with these hashes (and ``also`` locked)."""
+    async def find(hashes: list[bytes], also: Sequence[int] = ()) -> None:
+        """Fill youth_of and nir_given_of for the youths with these hashes (and lock ``also``)."""
         if lock:
-            return [(row[0], row[1], row[3]) for row in await repository.find(hashes, [], also)]
-        return await repository.find_by_ine(hashes)
+            for youth_id, ine_hash, _, nir_given in await repository.find(hashes, [], also):
+                if ine_hash in ine_hashes:
+                    youth_of[ine_hash] = youth_id
+                    nir_given_of[ine_hash] = nir_given
+            return
+        ids, nir_given = await repository.find_by_ine(hashes)
+        youth_of.update((h, youth_id) for h, youth_id in zip(hashes, ids) if youth_id is not None)
+        nir_given_of.update((h, flag) for h, flag in zip(hashes, nir_given) if flag is not None)
 
-    for youth_id, ine_hash, nir_given in await find(sorted(ine_hashes), also_lock):
-        if ine_hash in ine_hashes:
-            youth_of[ine_hash] = youth_id
-            nir_given_of[ine_hash] = nir_given
+    await find(sorted(ine_hashes), also_lock)
     given = {i.ine_hash for i in identities if i.nir_given}
     learned = [youth_of[h] for h in given if h in youth_of and not nir_given_of[h]]
     created: frozenset[int] = frozenset()
     new = {i.ine_hash: i.ine for i in identities if i.ine_hash not in youth_of}
     if new:
         encrypt = vault.encrypt_ine
-        rows = await repository.insert_by_ine(list(new), [encrypt(ine) for ine in new.values()], [h in given for h in new])
-        created = frozenset(row[0] for row in rows)
-        youth_of.update((row[1], row[0]) for row in rows)
+        ids, hashes = await repository.insert_by_ine(list(new), [encrypt(ine) for ine in new.values()], [h in given for h in new])
+        created = frozenset(ids)
+        youth_of.update(zip(hashes, ids))
         missing = [h for h in new if h not in youth_of]
         if missing:  # created meanwhile by a concurrent batch: take theirs
-            for youth_id, ine_hash, nir_given in await find(missing):
-                youth_of[ine_hash] = youth_id
-                if ine_hash in given and not nir_given:
-                    learned.append(youth_id)
+            await find(missing)
+            learned += [youth_of[h] for h in missing if h in given and not nir_given_of[h]]
     if learned:
         await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in learned])
     return Resolution(youth_ids=[youth_of[i.ine_hash] for i in identities], merged=[], created=created)

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.auth import Principal
 from app.db import RequestSession
@@ -54,8 +54,9 @@ STEP_NAMES = tuple(Step.__members__)
 STEP_SET = frozenset(STEP_NAMES)
 
 
-@dataclass(slots=True)
-class _Valid:
+class _Valid(NamedTuple):
+    """A valid record, its values checked and normalised (built with ``_valid``: a tuple)."""
+
     index: int
     event_id: str
     uai: str
@@ -70,6 +71,8 @@ class _Valid:
     contract_end: date | None
     content_hash: bytes
 
+
+_valid = tuple.__new__  # _valid(_Valid, (...)): a third of the NamedTuple constructor's cost
 
 STEP_FIELDS = frozenset({
     "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
@@ -162,10 +165,10 @@ def validate(
                         f"{uai}|{ine_hex}||{certification.code}|{step}|{effective[1]}|{portal or ''}|{wish_id or ''}|"
                         f"{start_iso}|{end_iso}"
                     )
-                    valid.append(_Valid(
+                    valid.append(_valid(_Valid, (
                         index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
                         portal, wish_id, start, end, sha256(content.encode()).digest(),
-                    ))
+                    )))
                     continue
         try:
             valid.append(one(index, record, seen))
@@ -370,11 +373,17 @@ async def _write(
     )
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
+    youth_ids = resolution.youth_ids
+    if new > 1:
+        # New events in youth order: the (youth, date) index then takes them leaf after leaf
+        # instead of at random (a tenth less database work for the COPY, measured).
+        order = sorted(range(new), key=youth_ids.__getitem__) + list(range(new, len(records)))
+        records, youth_ids = [records[i] for i in order], [youth_ids[i] for i in order]
+    (_, event_ids, uais, _, certifications_, _, steps_, effective_dates, portals, wish_ids, starts, ends,
+     content_hashes) = zip(*records)
     columns = [
-        [r.event_id for r in records], resolution.youth_ids, [r.uai for r in records], [r.certification for r in records],
-        [r.step for r in records], [r.effective_date for r in records], [r.portal for r in records],
-        [r.portal_wish_id for r in records], [r.contract_start for r in records], [r.contract_end for r in records],
-        [r.content_hash for r in records],
+        event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
+        content_hashes,
     ]
     # (id, event_id, youth_id) of the rows written. New events go in by COPY (row ids from the
     # sequence only for inline derivation, which keeps fresh youths' histories), unless a
@@ -395,23 +404,28 @@ async def _write(
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     created = resolution.created
-    fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in created}
-    by_event = {record.event_id: record for record in records}
     merged_into = {kept for _, kept in resolution.merged}
     changed: set[int] = set(merged_into)  # steps moved to them
     youths: set[int] = set(merged_into)
     links: list[tuple[str, str]] = []
-    for row_id, event_id, youth_id in written:
-        r = by_event[event_id]
+    if len(written) == len(records) and new == len(records):  # by COPY, in the records' order
+        rows: Any = zip(records, written)
+    else:
+        by_event = {record.event_id: record for record in records}
+        rows = ((by_event[row[1]], row) for row in written)
+    # Inline derivation reads the whole history of the youths this batch created from here.
+    fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in created} if settings.derivation == Derivation.INLINE else {}
+    for r, (row_id, _, youth_id) in rows:
         if r.step in STATUS_STEPS:
             changed.add(youth_id)
         if r.portal_wish_id is not None:
             links.append((r.portal, r.portal_wish_id))
-        facts = fresh.get(youth_id)
-        if facts is None:
+        if youth_id not in created:
             youths.add(youth_id)  # a stored youth: it may have wishes
-        else:
-            facts.append(StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end))
+        elif fresh:
+            fresh[youth_id].append(
+                StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end)
+            )
     return _Written(
         list(changed), {youth_id: facts for youth_id, facts in fresh.items() if youth_id in changed}, list(youths), links
     )
