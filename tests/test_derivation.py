@@ -283,6 +283,28 @@ async def test_a_new_event_sent_twice_at_once_is_stored_once(live):
 
 
 
+async def test_youths_created_at_once_by_concurrent_batches_are_created_once(live):
+    """New youths go in by a plain insert inside a savepoint; when a concurrent batch created one
+    of them first, the batch rolls back to the savepoint and takes theirs."""
+    settings, database = live
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    batches = [
+        [{"eventId": f"b{b}-{i}", "uai": X, "ine": f"{i:09d}AB", "certification": "50022141", "step": "REGISTERED",
+          "effectiveDate": (TODAY - timedelta(days=b + 1)).isoformat()} for i in range(300)]
+        for b in range(4)
+    ]
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=60) as http:
+        gql = Gql(http)
+        results = await asyncio.gather(*(gql.data(RECORD, {"input": batch}, key=vendor.api_key) for batch in batches))
+    assert [r["recordSteps"]["accepted"] for r in results] == [300] * 4
+    async with database.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM youth"))).scalar_one() == 300
+        assert (await connection.execute(text(
+            "SELECT count(*) FROM (SELECT youth_id FROM step_event GROUP BY 1 HAVING count(*) = 4) AS s"
+        ))).scalar_one() == 300
+
+
 async def test_hub_derive_drains_the_queue_from_the_command_line(live):
     from tests.test_cli import hub
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
 
-import asyncpg
 from sqlalchemy import Row, text
 
 from app.repositories import arrays
@@ -85,11 +84,12 @@ class StepRepository(Repository):
             arrays.dates(columns[8]), arrays.dates(columns[9]), arrays.byteas(columns[10]),
         )
 
-    async def insert_new(self, vendor_id: uuid.UUID, columns: Sequence[list[Any]], *, ids: bool = True) -> list[Any] | None:
+    async def copy_new(self, vendor_id: uuid.UUID, columns: Sequence[Sequence[Any]], *, ids: bool = True) -> list[Any]:
         """Insert events this vendor never sent (same ``columns`` as :meth:`upsert`) by COPY, the
         fastest path into the table; return (id, event_id, youth_id) of the rows (id None unless
-        ``ids``: taken from the sequence first), or None if one of them arrived meanwhile from a
-        concurrent batch of the same vendor (nothing is then written: the caller upserts them)."""
+        ``ids``: taken from the sequence first). Raises UniqueViolationError if one of them
+        arrived meanwhile from a concurrent batch of the same vendor: the caller, who wrote
+        inside a savepoint, rolls back to it and upserts them."""
         if ids:
             rows = await self.db.fetch("SELECT nextval('step_event_id_seq') FROM generate_series(1, $1)", len(columns[0]))
             row_ids: list[Any] = [row[0] for row in rows]
@@ -97,13 +97,7 @@ class StepRepository(Repository):
         else:
             row_ids = [None] * len(columns[0])
             records, names = list(zip(repeat(vendor_id), *columns)), COPY_COLUMNS[1:]
-        await self.db.run("SAVEPOINT new_events")
-        try:
-            await self.db.copy("step_event", records, names)
-        except asyncpg.UniqueViolationError:
-            await self.db.run("ROLLBACK TO SAVEPOINT new_events")
-            return None
-        await self.db.run("RELEASE SAVEPOINT new_events")
+        await self.db.copy("step_event", records, names)
         return list(zip(row_ids, columns[0], columns[1]))
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Row[Any]]:

@@ -55,17 +55,20 @@ class Resolution:
 
 async def resolve_youths(
     db: RequestSession, vault: IdentityVault, identities: Sequence[Identity], also_lock: Sequence[int] = (),
-    *, lock: bool = True,
+    *, lock: bool = True, optimistic: bool = False,
 ) -> Resolution:
     """Match every identity to a youth id. The youths found (and ``also_lock``) stay locked until
     the transaction ends, unless ``lock`` is false: then the caller holds the deletion lock
-    shared (YouthRepository.share_deletion_lock) and no identity has a NIR hash."""
+    shared (YouthRepository.share_deletion_lock) and no identity has a NIR hash. ``optimistic``:
+    youths known by their INE alone are created by a plain insert, which raises
+    UniqueViolationError when a concurrent transaction created one of them meanwhile (the
+    caller, inside a savepoint, rolls back to it and resolves them again without)."""
     repository = YouthRepository(db)
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     if not nir_hashes and all(i.ine_hash for i in identities):
         # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
-        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock)
+        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock, optimistic)
     if not lock:
         raise ValueError("youths matched by NIR are locked (they may be merged)")
     by_ine: dict[bytes, _Youth] = {}
@@ -122,7 +125,7 @@ async def resolve_youths(
 
 async def _resolve_by_ine(
     repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
-    also_lock: Sequence[int], lock: bool,
+    also_lock: Sequence[int], lock: bool, optimistic: bool,
 ) -> Resolution:
     """Matching when every identity has an INE hash and none a NIR hash: a dictionary look-up per
     record, the new INEs created, the fact that a NIR was given learned."""
@@ -148,7 +151,9 @@ async def _resolve_by_ine(
     new = {i.ine_hash: i.ine for i in identities if i.ine_hash not in youth_of}
     if new:
         encrypt = vault.encrypt_ine
-        ids, hashes = await repository.insert_by_ine(list(new), [encrypt(ine) for ine in new.values()], [h in given for h in new])
+        ids, hashes = await repository.insert_by_ine(
+            list(new), [encrypt(ine) for ine in new.values()], [h in given for h in new], skip_taken=not optimistic
+        )
         created = frozenset(ids)
         youth_of.update(zip(hashes, ids))
         missing = [h for h in new if h not in youth_of]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
+import asyncpg
+
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
@@ -30,7 +32,7 @@ from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation, outcomes
-from app.services.identity import Identity, resolve_youths
+from app.services.identity import Identity, Resolution, resolve_youths
 from app.services.paths import recompute
 from app.services.records import (
     Reject,
@@ -367,9 +369,41 @@ async def _write(
     lock_youths: bool,
 ) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
-    replace stored ones); say which paths and which wishes' outcomes they may change."""
+    replace stored ones); say which paths and which wishes' outcomes they may change.
+
+    Optimistically first, inside a savepoint: new youths by a plain insert and new events by
+    COPY, the cheapest ways in, which fail if a concurrent batch created one of the youths or
+    sent one of the events meanwhile; then (rarely) again from the savepoint with the inserts
+    that take such conflicts in their stride. Behind PgBouncer the careful way only (asyncpg's
+    COPY leaves a named prepared statement on the server connection)."""
+    if not settings.db_pgbouncer:
+        await db.run("SAVEPOINT optimistic_write")
+        try:
+            resolution, records, written = await _store(
+                db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, optimistic=True
+            )
+        except asyncpg.UniqueViolationError:
+            await db.run("ROLLBACK TO SAVEPOINT optimistic_write")
+        else:
+            await db.run("RELEASE SAVEPOINT optimistic_write")
+            # by COPY alone, the rows come in the records' order
+            return _written(resolution, records, written, new == len(records), result, settings)
+    resolution, records, written = await _store(
+        db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, optimistic=False
+    )
+    return _written(resolution, records, written, False, result, settings)
+
+
+async def _store(
+    db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
+    records: list[_Valid], new: int, replaced_youths: list[int], settings: Settings, lock_youths: bool,
+    *, optimistic: bool,
+) -> tuple[Resolution, list[_Valid], list[Any]]:
+    """Youths matched (and created), events written: the resolution, the records in the order
+    written and (id, event_id, youth_id) of the rows written."""
     resolution = await resolve_youths(
-        db, vault, [r.identity for r in records], replaced_youths if lock_youths else (), lock=lock_youths
+        db, vault, [r.identity for r in records], replaced_youths if lock_youths else (), lock=lock_youths,
+        optimistic=optimistic,
     )
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
@@ -385,22 +419,25 @@ async def _write(
         event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
         content_hashes,
     ]
-    # (id, event_id, youth_id) of the rows written. New events go in by COPY (row ids from the
-    # sequence only for inline derivation, which keeps fresh youths' histories), unless a
-    # concurrent batch of the same vendor sent one of them meanwhile, or the hub is behind
-    # PgBouncer (asyncpg's COPY leaves a named prepared statement on the server connection):
-    # then the upsert takes them all.
-    written: list[Any] | None = None
-    if new and not settings.db_pgbouncer:
-        written = await steps.insert_new(
+    # (id, event_id, youth_id) of the rows written: new events by COPY when optimistic (row ids
+    # from the sequence only for inline derivation, which keeps fresh youths' histories), the
+    # upsert for the others.
+    if optimistic and new:
+        written = await steps.copy_new(
             principal.client_id, [column[:new] for column in columns], ids=settings.derivation == Derivation.INLINE
         )
-    elif not new:
-        written = []
-    if written is None:
+        if new < len(records):
+            written += await steps.upsert(principal.client_id, [column[new:] for column in columns])
+    else:
         written = await steps.upsert(principal.client_id, columns)
-    elif new < len(records):
-        written += await steps.upsert(principal.client_id, [column[new:] for column in columns])
+    return resolution, records, written
+
+
+def _written(
+    resolution: Resolution, records: list[_Valid], written: list[Any], in_order: bool, result: BatchResult,
+    settings: Settings,
+) -> _Written:
+    """What the rows written (``in_order``: one per record, in the records' order) change."""
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     created = resolution.created
@@ -408,7 +445,7 @@ async def _write(
     changed: set[int] = set(merged_into)  # steps moved to them
     youths: set[int] = set(merged_into)
     links: list[tuple[str, str]] = []
-    if len(written) == len(records) and new == len(records):  # by COPY, in the records' order
+    if in_order:
         rows: Any = zip(records, written)
     else:
         by_event = {record.event_id: record for record in records}
