@@ -221,3 +221,32 @@ def test_department_codes(raw, expected):
 def test_department_codes_invalid(raw):
     result = check_department_code(raw)
     assert isinstance(result, Invalid) and result.code == "INVALID_DEPARTMENT"
+
+
+@pytest.mark.parametrize("value", [
+    "123456789AB", "1234567890A", "1234A12345B", "123456789ab", " 123456789AB", "123456789AB ", "123456789AB\n",
+    "12345678AB", "1234567890AB", "123456789A1", "ABCDEFGHIJK", "1234B12345C", "", "１２３４５６７８９AB",
+])
+def test_the_normal_ine_shortcut_agrees_with_check_ine(value):
+    """is_normal_ine is true exactly for the values check_ine returns unchanged."""
+    from app.domain.identifiers import is_normal_ine
+
+    assert is_normal_ine(value) == (check_ine(value) == value)
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(("check", "value"), [
+    (check_uai, "0751234J"), (check_ine, "123456789AB"), (check_ine, "1234567890A"), (check_ine, "1234A12345B"),
+    (check_siret, "73282932000074"), (check_siren, "732829320"), (check_nir, "1999975000001" + nir_key("1999975000001")),
+    (check_certification, "50022141"), (check_certification, "RNCP35185"), (check_department_code, "75"),
+    (check_department_code, "971"),
+])
+def test_identifiers_take_ascii_digits_only(check, value):
+    """Python's \\d, str.isdigit and int() also take other scripts' digits (here full-width ones):
+    an identifier written with them is refused (the NIR, by python-stdnum, is read as its ASCII
+    digits), never kept as it came."""
+    assert not isinstance(check(value), Invalid)
+    wide = check(value.translate(FULL_WIDTH))
+    assert isinstance(wide, Invalid) or (check is check_nir and wide == value)

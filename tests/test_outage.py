@@ -60,3 +60,41 @@ async def test_the_hub_answers_503_while_the_database_is_away_and_recovers(fresh
             assert (await client.post("/graphql", json=query, headers=headers)).json() == {"data": {"me": {"name": "admin"}}}
     finally:
         await database.dispose()
+
+
+async def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(fresh_database_url, base_database_url):
+    """Connections idle for over IDLE_BEFORE_PING_S are pinged at checkout: one the server closed
+    meanwhile (a restart, an idle timeout) is dropped and another opened, and the request
+    succeeds; busy connections skip the ping."""
+    import asyncio
+
+    from app.db import IDLE_BEFORE_PING_S
+
+    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
+    database = Database(make_engine(fresh_database_url, settings))
+    await upgrade(database.engine)
+    db = database.session()
+    admin = await clients.create_client(db, settings.key_pepper.get_secret_value(), name="admin", role=Role.ADMIN)
+    await db.commit()
+    await db.close()
+    name = make_url(fresh_database_url).database
+    app = create_app(settings, database)
+    query = {"query": "{ me { name } }"}
+    headers = {"Authorization": f"Bearer {admin.api_key}"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            assert (await client.post("/graphql", json=query, headers=headers)).json() == {"data": {"me": {"name": "admin"}}}
+            connection = await asyncpg.connect(**asyncpg_args(base_database_url))
+            try:
+                killed = await connection.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", name
+                )
+            finally:
+                await connection.close()
+            assert killed >= 1
+            await asyncio.sleep(IDLE_BEFORE_PING_S + 0.2)
+            for _ in range(3):
+                answer = await client.post("/graphql", json=query, headers=headers)
+                assert answer.status_code == 200 and answer.json() == {"data": {"me": {"name": "admin"}}}
+    finally:
+        await database.dispose()

@@ -34,17 +34,19 @@ UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: I, O and Q are left out
 
 _SPACES = re.compile(r"\s+")
 _RNCP_NOISE = re.compile(r"[\s.\-]+")
-_UAI = re.compile(r"^\d{7}[A-Z]$")
+_UAI = re.compile(r"^\d{7}[A-Z]$", re.ASCII)
 _INE_FORMATS = (
-    re.compile(r"^\d{9}[A-Z]{2}$"),  # RNIE
-    re.compile(r"^\d{10}[A-Z]$"),  # BEA
-    re.compile(r"^\d{4}A\d{5}[A-Z]$"),  # apprentissage
+    re.compile(r"^\d{9}[A-Z]{2}$", re.ASCII),  # RNIE
+    re.compile(r"^\d{10}[A-Z]$", re.ASCII),  # BEA
+    re.compile(r"^\d{4}A\d{5}[A-Z]$", re.ASCII),  # apprentissage
 )
-_INE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _INE_FORMATS))
-_CFD = re.compile(r"^[A-Z0-9]{3}\d{3}[A-Z0-9]{2}$")
-_RNCP = re.compile(r"^RNCP\d{3,5}$")
-_RNCP_DIGITS = re.compile(r"^\d{3,5}$")
-_DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-9])$")  # no "20" since 1976
+# Every identifier is ASCII: with re.ASCII, \d is [0-9] (Python's \d also takes other scripts'
+# digits, e.g. full-width ones, which int() then reads as numbers).
+_INE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _INE_FORMATS), re.ASCII)
+_CFD = re.compile(r"^[A-Z0-9]{3}\d{3}[A-Z0-9]{2}$", re.ASCII)
+_RNCP = re.compile(r"^RNCP\d{3,5}$", re.ASCII)
+_RNCP_DIGITS = re.compile(r"^\d{3,5}$", re.ASCII)
+_DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-9])$", re.ASCII)  # no "20" since 1976
 
 
 def _compact(value: str) -> str:
@@ -78,7 +80,7 @@ def uai_department_prefix(uai: str) -> str:
 def check_siret(value: str) -> str | Invalid:
     """SIRET: 14 digits, Luhn over all 14 (La Poste, 356000000…: digit sum divisible by 5)."""
     siret = _compact(value)
-    if not siret.isdigit() or len(siret) != 14:
+    if not (siret.isascii() and siret.isdigit()) or len(siret) != 14:
         return Invalid("INVALID_SIRET", "a SIRET is 14 digits")
     try:
         return stdnum_siret.validate(siret)
@@ -88,12 +90,19 @@ def check_siret(value: str) -> str | Invalid:
 
 def check_siren(value: str) -> str | Invalid:
     siren = _compact(value)
-    if not siren.isdigit() or len(siren) != 9:
+    if not (siren.isascii() and siren.isdigit()) or len(siren) != 9:
         return Invalid("INVALID_SIREN", "a SIREN is 9 digits")
     try:
         return stdnum_siren.validate(siren)
     except stdnum_errors.ValidationError:
         return Invalid("INVALID_SIREN", "the SIREN check digit is wrong (Luhn)")
+
+
+def is_normal_ine(value: str) -> bool:
+    """Whether ``value`` is an INE as :func:`check_ine` returns one (no space, upper case): a
+    shortcut for batch loops, whose INEs mostly come that way; any other value goes through
+    :func:`check_ine`."""
+    return len(value) == 11 and _INE.fullmatch(value) is not None
 
 
 def check_ine(value: str) -> str | Invalid:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
@@ -20,8 +21,9 @@ from app.security import IdentityVault
 from app.services.paths import forget
 
 
-@dataclass(slots=True)
-class Identity:
+class Identity(NamedTuple):
+    """Who a record is about: the keyed hashes to match the youth by."""
+
     ine: str | None  # normalised INE, kept only to be encrypted for a new youth
     ine_hash: bytes | None
     nir_hash: bytes | None
