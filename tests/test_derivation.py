@@ -363,3 +363,43 @@ def steps_of(count: int) -> list[dict]:
          "effectiveDate": (TODAY - timedelta(days=i + 1)).isoformat()}
         for i in range(count)
     ]
+
+
+async def test_the_deriver_gives_way_to_batches_of_other_processes_too(live):
+    """Another process's batches keep queueing (rows appended every 0.1 s, as its batches do):
+    this process's deriver, idle itself, waits until they pause, then derives."""
+    settings, database = live
+    settings = settings.model_copy(update={"derivation_quiet_s": 0.5, "derivation_max_wait_s": 30.0})
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://hub"
+    ) as http:
+        assert (await Gql(http).data(RECORD, {"input": steps_of(10)}, key=vendor.api_key))["recordSteps"]["accepted"] == 10
+    async with database.engine.connect() as connection:
+        youth_ids = [r[0] for r in (await connection.execute(text("SELECT id FROM youth ORDER BY id"))).all()]
+
+    async def other_process_batches(seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while loop.time() < until:
+            async with database.engine.begin() as connection:  # what a batch queues, committed
+                await connection.execute(text(
+                    "INSERT INTO pending_derivation (youth_ids, paths) VALUES (CAST(:ids AS bigint[]), CAST(:paths AS boolean[]))"
+                ), {"ids": youth_ids[:1], "paths": [True]})
+            await asyncio.sleep(0.1)
+
+    deriver = Deriver(database, settings)
+    await asyncio.sleep(0.6)  # this process's own batch is over: locally quiet
+    others = asyncio.create_task(other_process_batches(2.0))
+    await asyncio.sleep(0.15)  # their first row is in
+    deriver.start()
+    try:
+        await others
+        assert deriver.derived == 0  # gave way all along
+        for _ in range(100):
+            if deriver.derived:
+                break
+            await asyncio.sleep(0.05)
+        assert deriver.derived >= 10  # once they paused
+    finally:
+        await deriver.stop()

@@ -110,6 +110,13 @@ class DerivationQueue(Repository):
                 await self.add(held, [taken[youth_id] for youth_id in held], queued_at=queued_at)
         return {youth_id: taken[youth_id] for youth_id in ordered if youth_id in locked}
 
+    async def newest_batch_age(self) -> float | None:
+        """Seconds since the newest row a batch appended (not coalesced yet) was queued, or None."""
+        rows = await self.db.fetch(
+            "SELECT extract(epoch FROM now() - max(queued_at))::float8 FROM pending_derivation WHERE NOT coalesced"
+        )
+        return rows[0][0]
+
     async def backlog(self) -> tuple[int, float | None]:
         """Queued youths (until rows are coalesced, a youth queued by several batches counts once
         for each), and the age in seconds of the oldest."""

@@ -164,15 +164,36 @@ class Deriver:
             self.task = None
 
     async def _give_way(self) -> bool:
-        """Wait while this process's batches keep coming, up to ``derivation_max_wait_s``; True
-        when the wait ran out (batches never paused)."""
+        """Wait while batches keep coming, in this process or another (the newest batch's queue
+        row tells), up to ``derivation_max_wait_s``; True when the wait ran out (batches never
+        paused). A process whose own batches paused would otherwise derive while the others'
+        still come, and take the machine from them."""
         quiet, longest, started = self.settings.derivation_quiet_s, self.settings.derivation_max_wait_s, time.monotonic()
-        while (waited := activity.quiet_for()) < quiet:
+        while True:
+            waited = activity.quiet_for()
+            if waited >= quiet:
+                age = await self._newest_batch_age()
+                if age is None or age >= quiet:
+                    return False
+                waited = age
             left = longest - (time.monotonic() - started)
             if left <= 0:
                 return True
             await asyncio.sleep(min(max(quiet - waited, 0.05), left))
-        return False
+
+    async def _newest_batch_age(self) -> float | None:
+        """Seconds since the newest batch waiting for coalescing was queued (None: none waits, or
+        the database cannot say)."""
+        db = self.database.session()
+        try:
+            return await DerivationQueue(db).newest_batch_age()
+        except Exception as error:  # noqa: BLE001 - the round itself will meet the same problem and say it
+            if not is_unavailable(error):
+                log.warning("derivation queue unreadable: %s", type(error).__name__)
+            return None
+        finally:
+            await db.rollback()
+            await db.close()
 
     async def _run(self) -> None:
         idle = self.settings.derivation_idle_s
