@@ -136,3 +136,18 @@ def test_every_single_field_change_gets_the_same_answer_on_both_paths():
             assert fast == reference, records
             count += 1
     assert count > 1_000
+
+
+def test_the_content_hash_keeps_its_first_definition():
+    """Stored events are compared with it: sha256 of uai|ine hash|nir hash|certification|step|
+    effective date|portal|wish|contract start|contract end, dates in ISO form."""
+    import hashlib
+
+    record = {"eventId": "e1", "uai": "0751234j", "ine": " 123456789ab", "certification": "rncp 35.185",
+              "step": "APPRENTICE", "effectiveDate": "2026-01-05", "contractStart": "2026-01-05",
+              "contractEnd": "20260630", "portal": "PARCOURSUP", "portalWishId": "w1"}
+    for fast in (True, False):
+        [valid], _ = validate([record, dict(record, eventId="e2")][:1], VAULT, nir_hmac=False, today=TODAY, fast=fast)
+        ine_hash = VAULT.hash_ine("123456789AB").hex()
+        expected = f"0751234J|{ine_hash}||RNCP35185|APPRENTICE|2026-01-05|PARCOURSUP|w1|2026-01-05|2026-06-30"
+        assert valid.content_hash == hashlib.sha256(expected.encode()).digest()

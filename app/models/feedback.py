@@ -18,7 +18,10 @@ class Rejection(SQLModel, table=True):
     __table_args__ = (Index("ix_rejection_client_id_received_at", "client_id", "received_at"),)
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
-    client_id: uuid.UUID = Field(foreign_key="api_client.id", ondelete="CASCADE")
+    # The authenticated client's id, never another, and clients are never deleted (revoked):
+    # no foreign key, whose per-row check cost a batch of 2,000 records with 100 rejections
+    # 0.8 ms of the database (migration 0018).
+    client_id: uuid.UUID
     operation: str = Field(max_length=40)
     record_index: int
     ref: str | None = Field(default=None, max_length=100)

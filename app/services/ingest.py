@@ -39,8 +39,8 @@ from app.services.records import (
     batch_id,
     date_value,
     identity_fields,
+    learn,
     memo,
-    outcome,
     reported_id,
     shape,
     string_value,
@@ -126,11 +126,11 @@ def validate(
             raw_id, raw_uai, raw_ine, raw_certification, raw_step, raw_effective = (
                 get("eventId"), get("uai"), get("ine"), get("certification"), get("step"), get("effectiveDate"))
             try:  # each value's outcome, checked now if it is the first of its kind
-                uai = uais.get(raw_uai) or outcome(uais, raw_uai, _uai)
-                youth = ines.get(raw_ine) or outcome(ines, raw_ine, checks.ine_alone)
-                certification = certifications.get(raw_certification) or outcome(certifications, raw_certification, _certification)
-                step = steps.get(raw_step) or outcome(steps, raw_step, _step)
-                effective = effective_dates.get(raw_effective) or outcome(effective_dates, raw_effective, checks.effective_date)
+                uai = uais.get(raw_uai) or learn(uais, raw_uai, _uai)
+                youth = ines.get(raw_ine) or learn(ines, raw_ine, checks.ine_alone)
+                certification = certifications.get(raw_certification) or learn(certifications, raw_certification, _certification)
+                step = steps.get(raw_step) or learn(steps, raw_step, _step)
+                effective = effective_dates.get(raw_effective) or learn(effective_dates, raw_effective, checks.effective_date)
             except TypeError:  # an unhashable value
                 uai = None
             if (
@@ -151,9 +151,9 @@ def validate(
                 start_iso = end_iso = ""
                 if ok and (raw_start is not None or raw_end is not None):
                     try:
-                        start_day = (starts.get(raw_start) or outcome(starts, raw_start, _contract_start)
+                        start_day = (starts.get(raw_start) or learn(starts, raw_start, _contract_start)
                                      if raw_start is not None else (None, ""))
-                        end_day = ends.get(raw_end) or outcome(ends, raw_end, _contract_end) if raw_end is not None else (None, "")
+                        end_day = ends.get(raw_end) or learn(ends, raw_end, _contract_end) if raw_end is not None else (None, "")
                     except TypeError:
                         start_day = None
                     ok = type(start_day) is tuple and type(end_day) is tuple and step in CONTRACT_STEPS
@@ -266,17 +266,24 @@ class _StepChecks:
         effective = date_value(raw, "effectiveDate", required=True)
         if effective > self.latest or effective < EARLIEST:
             raise Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
-        return effective, effective.isoformat()
+        return effective, _iso(raw, effective)
 
 
 def _contract_start(raw: Any) -> tuple[date, str] | None:
     day = date_value(raw, "contractStart")
-    return None if day is None else (day, day.isoformat())
+    return None if day is None else (day, _iso(raw, day))
 
 
 def _contract_end(raw: Any) -> tuple[date, str] | None:
     day = date_value(raw, "contractEnd")
-    return None if day is None else (day, day.isoformat())
+    return None if day is None else (day, _iso(raw, day))
+
+
+def _iso(raw: Any, day: date) -> str:
+    """The date's ISO text: the raw value itself when it is already written so (YYYY-MM-DD)."""
+    if type(raw) is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        return raw
+    return day.isoformat()
 
 
 def _uai(raw: Any) -> str:

@@ -54,6 +54,13 @@ def outcome(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any
     return result
 
 
+def learn(cache: dict[Any, Any], raw: Any, check: Callable[[Any], Any]) -> Any:
+    """What :func:`outcome` gives for a raw value known to be missing from ``cache`` (hashable):
+    checked, remembered."""
+    result = cache[raw] = _checked(raw, check)
+    return result
+
+
 def _checked(raw: Any, check: Callable[[Any], Any]) -> Any:
     try:
         return check(raw)
