@@ -28,6 +28,7 @@ from app.db import Database, SessionMiddleware, make_engine, migration_engine, r
 from app.migrate import head_revision, upgrade
 from app.repositories.derivation import DerivationQueue
 from app.security import IdentityVault
+from app.services.known_youths import KnownYouths
 from app.settings import Derivation, Settings, get_settings
 
 log = logging.getLogger("hub")
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(GraphQLGuard, max_body_bytes=settings.max_body_bytes, ide=settings.is_development)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
+    app.state.known_youths = KnownYouths()  # youths known to exist, for deferred batches
     app.state.vault = IdentityVault(
         settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes
     )

@@ -12,6 +12,7 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.errors import Unauthenticated
 from app.security import IdentityVault
+from app.services.known_youths import KnownYouths
 from app.settings import Settings
 from graphql_schema.loaders import Loaders
 
@@ -25,6 +26,8 @@ class HubContext:
     principal: Principal | None
     loaders: Loaders
     request_id: str
+    # The process's cache of youths known to exist (app/services/known_youths.py).
+    known_youths: KnownYouths | None = None
     # Bulk input lists taken out of graphql-core's coercion, by variable name (graphql_schema/bulk.py).
     raw_inputs: dict[str, list[Any]] = field(default_factory=dict)
 

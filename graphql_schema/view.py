@@ -61,4 +61,5 @@ class HubGraphQL(GraphQL):
             principal=principal,
             loaders=Loaders(db, state.vault),
             request_id=request.scope["state"]["request_id"],
+            known_youths=state.known_youths,
         )

@@ -24,22 +24,26 @@ class YouthRepository(Repository):
         await self.db.begin_with(f"SELECT pg_advisory_xact_lock_shared({YOUTH_DELETION_LOCK})")
 
     async def take_deletion_lock(self) -> None:
-        """Hold YOUTH_DELETION_LOCK exclusively until the transaction ends: batches in flight
-        finish first, new ones wait."""
+        """Hold YOUTH_DELETION_LOCK exclusively until the transaction ends (batches in flight
+        finish first, new ones wait) and move the ``youth_deletions`` sequence: the processes'
+        caches of youths known to exist start afresh (app/services/known_youths.py)."""
         await self.db.run("SELECT pg_advisory_xact_lock($1::bigint)", YOUTH_DELETION_LOCK)
+        await self.db.run("SELECT nextval('youth_deletions')")
 
-    async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[list[int | None], list[bool | None]]:
-        """The ids and ``nir_given`` of the youths with these INE hashes (32 bytes each), in the
+    async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[int, list[int | None], list[bool | None]]:
+        """How many deletions of youths there have been (the ``youth_deletions`` sequence), then
+        the ids and ``nir_given`` of the youths with these INE hashes (32 bytes each), in the
         hashes' order (None: no such youth), without locking them: for a caller holding the
-        deletion lock shared, when youths are never merged (no NIR matching). Two arrays rather
-        than a row per youth: the driver decodes them in one go."""
+        deletion lock shared, when youths are never merged (no NIR matching). Arrays rather than
+        a row per youth: the driver decodes them in one go."""
         row = (await self.db.fetch(  # an index probe per hash whatever the plan (app/repositories/steps.py)
-            "SELECT array_agg(y.id ORDER BY i), array_agg(y.nir_given ORDER BY i)"
+            "SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM youth_deletions),"
+            " array_agg(y.id ORDER BY i), array_agg(y.nir_given ORDER BY i)"
             " FROM generate_series(0, length($1::bytea) / 32 - 1) AS i LEFT JOIN LATERAL (SELECT y.id, y.nir_given"
             " FROM youth y WHERE y.ine_hash = substr($1::bytea, i * 32 + 1, 32) LIMIT 1) AS y ON true",
             arrays.packed(ine_hashes, 32),
         ))[0]
-        return row[0] or [], row[1] or []
+        return row[0], row[1] or [], row[2] or []
 
     async def find(
         self, ine_hashes: Sequence[bytes], nir_hashes: Sequence[bytes], also_ids: Sequence[int] = ()

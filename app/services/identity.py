@@ -18,6 +18,7 @@ from typing import NamedTuple
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
+from app.services.known_youths import KnownYouths
 from app.services.paths import forget
 
 
@@ -57,20 +58,21 @@ class Resolution:
 
 async def resolve_youths(
     db: RequestSession, vault: IdentityVault, identities: Sequence[Identity], also_lock: Sequence[int] = (),
-    *, lock: bool = True, optimistic: bool = False,
+    *, lock: bool = True, optimistic: bool = False, known: KnownYouths | None = None,
 ) -> Resolution:
     """Match every identity to a youth id. The youths found (and ``also_lock``) stay locked until
     the transaction ends, unless ``lock`` is false: then the caller holds the deletion lock
     shared (YouthRepository.share_deletion_lock) and no identity has a NIR hash. ``optimistic``:
     youths known by their INE alone are created by a plain insert, which raises
     UniqueViolationError when a concurrent transaction created one of them meanwhile (the
-    caller, inside a savepoint, rolls back to it and resolves them again without)."""
+    caller, inside a savepoint, rolls back to it and resolves them again without). ``known``:
+    the process's cache of youths known to exist, used when ``lock`` is false."""
     repository = YouthRepository(db)
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     if not nir_hashes and all(i.ine_hash for i in identities):
         # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
-        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock, optimistic)
+        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock, optimistic, known)
     if not lock:
         raise ValueError("youths matched by NIR are locked (they may be merged)")
     by_ine: dict[bytes, _Youth] = {}
@@ -127,12 +129,13 @@ async def resolve_youths(
 
 async def _resolve_by_ine(
     repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
-    also_lock: Sequence[int], lock: bool, optimistic: bool,
+    also_lock: Sequence[int], lock: bool, optimistic: bool, known: KnownYouths | None,
 ) -> Resolution:
     """Matching when every identity has an INE hash and none a NIR hash: a dictionary look-up per
     record, the new INEs created, the fact that a NIR was given learned."""
     youth_of: dict[bytes, int] = {}
     nir_given_of: dict[bytes, bool] = {}
+    given = {i.ine_hash for i in identities if i.nir_given}
 
     async def find(hashes: list[bytes], also: Sequence[int] = ()) -> None:
         """Fill youth_of and nir_given_of for the youths with these hashes (and lock ``also``)."""
@@ -142,12 +145,23 @@ async def _resolve_by_ine(
                     youth_of[ine_hash] = youth_id
                     nir_given_of[ine_hash] = nir_given
             return
-        ids, nir_given = await repository.find_by_ine(hashes)
+        cached: dict[bytes, int] = {}
+        wanted = hashes
+        if known is not None:  # the youths whose nir_given may have to be learned are read
+            cached, hashes = known.known(h for h in wanted if h not in given)
+            if given:
+                hashes = sorted(hashes + [h for h in wanted if h in given])
+        deletions, ids, nir_given = await repository.find_by_ine(hashes)
+        if known is not None:
+            if not known.still_valid(deletions) and cached:  # youths were deleted since: all looked up
+                hashes, cached = wanted, {}
+                deletions, ids, nir_given = await repository.find_by_ine(hashes)
+            known.remember(hashes, ids)
+        youth_of.update(cached)
         youth_of.update((h, youth_id) for h, youth_id in zip(hashes, ids) if youth_id is not None)
         nir_given_of.update((h, flag) for h, flag in zip(hashes, nir_given) if flag is not None)
 
     await find(sorted(ine_hashes), also_lock)
-    given = {i.ine_hash for i in identities if i.nir_given}
     learned = [youth_of[h] for h in given if h in youth_of and not nir_given_of[h]]
     created: frozenset[int] = frozenset()
     new = {i.ine_hash: i.ine for i in identities if i.ine_hash not in youth_of}

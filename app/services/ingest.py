@@ -33,6 +33,7 @@ from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation, outcomes
 from app.services.identity import Identity, Resolution, resolve_youths
+from app.services.known_youths import KnownYouths
 from app.services.paths import recompute
 from app.services.records import (
     Reject,
@@ -91,10 +92,12 @@ async def record_steps(
     records: Sequence[Mapping[str, Any]],
     *,
     today: date | None = None,
+    known_youths: KnownYouths | None = None,
 ) -> BatchResult:
-    """Validate and store a batch; ``records`` are StepInput dicts, raw JSON or coerced."""
+    """Validate and store a batch; ``records`` are StepInput dicts, raw JSON or coerced.
+    ``known_youths``: the process's cache of youths known to exist (deferred derivation by INE)."""
     with derivation.activity.writing():
-        return await _record_steps(db, vault, settings, principal, records, today=today)
+        return await _record_steps(db, vault, settings, principal, records, today=today, known_youths=known_youths)
 
 
 def validate(
@@ -315,6 +318,7 @@ async def _record_steps(
     records: Sequence[Mapping[str, Any]],
     *,
     today: date | None = None,
+    known_youths: KnownYouths | None = None,
 ) -> BatchResult:
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or date.today())
@@ -343,7 +347,8 @@ async def _record_steps(
             # its outcome.
             replaced_youths = [row[1] for row in replaced]
             written = await _write(
-                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings, lock_youths
+                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings,
+                lock_youths, None if lock_youths else known_youths,
             )
             # Inline: resolve_youths locked every youth found (and the replaced events' youths);
             # the ones it created are invisible to other transactions until this one commits,
@@ -377,7 +382,7 @@ class _Written:
 async def _write(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
     records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, settings: Settings,
-    lock_youths: bool,
+    lock_youths: bool, known: KnownYouths | None,
 ) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
     replace stored ones); say which paths and which wishes' outcomes they may change.
@@ -391,7 +396,7 @@ async def _write(
         await db.run("SAVEPOINT optimistic_write")
         try:
             resolution, records, written = await _store(
-                db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, optimistic=True
+                db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, known, optimistic=True
             )
         except asyncpg.UniqueViolationError:
             await db.run("ROLLBACK TO SAVEPOINT optimistic_write")
@@ -400,7 +405,7 @@ async def _write(
             # by COPY alone, the rows come in the records' order
             return _written(resolution, records, written, new == len(records), result, settings)
     resolution, records, written = await _store(
-        db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, optimistic=False
+        db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, known, optimistic=False
     )
     return _written(resolution, records, written, False, result, settings)
 
@@ -408,13 +413,13 @@ async def _write(
 async def _store(
     db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
     records: list[_Valid], new: int, replaced_youths: list[int], settings: Settings, lock_youths: bool,
-    *, optimistic: bool,
+    known: KnownYouths | None, *, optimistic: bool,
 ) -> tuple[Resolution, list[_Valid], list[Any]]:
     """Youths matched (and created), events written: the resolution, the records in the order
     written and (id, event_id, youth_id) of the rows written."""
     resolution = await resolve_youths(
         db, vault, [r.identity for r in records], replaced_youths if lock_youths else (), lock=lock_youths,
-        optimistic=optimistic,
+        optimistic=optimistic, known=known,
     )
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))

@@ -20,7 +20,7 @@ async def record_steps(info: Info, input: list[StepInput]) -> BatchPayload:
 
 async def record_steps_raw(context: HubContext, records: Sequence[Mapping[str, Any]]) -> BatchPayload:
     result = await ingest.record_steps(
-        context.db, context.vault, context.settings, context.require_principal(), records
+        context.db, context.vault, context.settings, context.require_principal(), records, known_youths=context.known_youths
     )
     return BatchPayload.from_result(result)
 
