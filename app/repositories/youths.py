@@ -106,6 +106,9 @@ class YouthRepository(Repository):
         await self.db.run(f"UPDATE step_event SET youth_id = m.keep_id FROM {pairs} WHERE step_event.youth_id = m.drop_id", drop, keep)
         await self.db.run(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id", drop, keep)
         await self.db.run("DELETE FROM youth y USING unnest($1::bigint[]) AS d(id) WHERE y.id = d.id", drop)
+        # youths went away: every process's cache of youths known to exist starts afresh (even
+        # those that run without NIR matching during a change of that setting)
+        await self.db.run("SELECT nextval('youth_deletions')")
 
     async def learn_identifiers(
         self, rows: Sequence[tuple[int, bytes | None, bytes | None, bytes | None, bool]]

@@ -31,16 +31,10 @@ class KnownYouths:
 
     def known(self, ine_hashes: Iterable[bytes]) -> tuple[dict[bytes, int], list[bytes]]:
         """(hash -> id of the youths known, the hashes to look up), assuming no deletion since."""
-        ids = self._ids
-        found: dict[bytes, int] = {}
-        unknown: list[bytes] = []
-        for ine_hash in ine_hashes:
-            youth_id = ids.get(ine_hash)
-            if youth_id is None:
-                unknown.append(ine_hash)
-            else:
-                found[ine_hash] = youth_id
-        return found, unknown
+        get = self._ids.get
+        hashes = list(ine_hashes)
+        found = {h: youth_id for h in hashes if (youth_id := get(h)) is not None}
+        return found, [h for h in hashes if h not in found]
 
     def still_valid(self, deletions: int) -> bool:
         """Whether the ids stand under this youth_deletions value; if not, they are dropped."""
