@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Executable, Result, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -168,6 +169,16 @@ class Database:
             await self.read_engine.dispose()
 
 
+class AttributeRecord(asyncpg.Record):
+    """An asyncpg record whose columns read as attributes too."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class RequestSession:
     """One request's session, safe for concurrent resolvers (statements take a lock).
 
@@ -259,6 +270,15 @@ class RequestSession:
         async with self.lock:
             driver = await self.driver_connection()
             return await driver.fetch(query, *args)
+
+    async def fetch_rows(self, query: str, *args: Any) -> list[Any]:
+        """As :meth:`fetch`, the rows answering attribute access too (``row.name``) like
+        SQLAlchemy's: for repositories whose callers read rows either way."""
+        for listener in driver_statement_listeners:
+            listener(query)
+        async with self.lock:
+            driver = await self.driver_connection()
+            return await driver.fetch(query, *args, record_class=AttributeRecord)
 
     async def fetch_outside_transaction(self, query: str, *args: Any) -> list[Any]:
         """Rows of one statement run on the primary's driver connection without opening the

@@ -16,21 +16,20 @@ from app.db import RequestSession
 
 @contextlib.asynccontextmanager
 async def as_portal(db: RequestSession, portal: str) -> AsyncIterator[None]:
-    await db.fetch("SELECT set_config('hub.portal', $1, true)", portal)
-    async with _tenant(db):
+    async with _tenant(db, "hub.portal", portal):
         yield
 
 
 @contextlib.asynccontextmanager
 async def as_departments(db: RequestSession, departments: Iterable[str]) -> AsyncIterator[None]:
-    await db.fetch("SELECT set_config('hub.departments', $1, true)", ",".join(sorted(departments)))
-    async with _tenant(db):
+    async with _tenant(db, "hub.departments", ",".join(sorted(departments))):
         yield
 
 
 @contextlib.asynccontextmanager
-async def _tenant(db: RequestSession) -> AsyncIterator[None]:
-    await db.run("SET LOCAL ROLE hub_tenant")
+async def _tenant(db: RequestSession, setting: str, value: str) -> AsyncIterator[None]:
+    # set_config('role', ..., true) is SET LOCAL ROLE, in the same statement as the tenant
+    await db.fetch("SELECT set_config($1, $2, true), set_config('role', 'hub_tenant', true)", setting, value)
     try:
         yield
     finally:

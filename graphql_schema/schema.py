@@ -28,6 +28,7 @@ from app.auth import Role
 from app.errors import HubError
 from app.settings import Settings
 from graphql_schema import bulk
+from graphql_schema.execution import PlainCompletion
 from graphql_schema.extensions import ErrorShapeExtension, ReadReplicaRouting, TransactionExtension, cost_limit
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import offers as offer_mutations
@@ -218,6 +219,7 @@ def _build(
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        execution_context_class=PlainCompletion,
     )
     bulk.install(
         built,

@@ -152,5 +152,5 @@ async def test_row_level_security_holds_when_the_application_filter_is_gone(gql,
     assert {e["node"]["portal"] for e in page["edges"]} == {"PARCOURSUP", "AFFELNET"}
 
 
-async def _no_wall(db):
+async def _no_wall(db, setting, value):
     yield

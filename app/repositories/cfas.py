@@ -27,9 +27,14 @@ _COLUMNS = (
 
 
 class CfaRepository(Repository):
-    async def by_uais(self, uais: Sequence[str]) -> list[Row[Any]]:
-        statement = select(*_COLUMNS).where(cfa_t.c.uai.in_(list(uais)))
-        return list((await self.db.execute(statement)).all())
+    async def by_uais(self, uais: Sequence[str]) -> list[Any]:
+        """The CFAs with these UAIs (rows read by attribute): one statement whatever their number
+        (SQLAlchemy's ``IN`` makes a statement per list length, each prepared anew)."""
+        return await self.db.fetch_rows(
+            f"SELECT {', '.join('c.' + column.name for column in _COLUMNS)} FROM unnest($1::text[]) AS u(uai)"
+            " JOIN cfa c ON c.uai = u.uai",
+            list(uais),
+        )
 
     async def page(self, after_uai: str | None, limit: int) -> list[Row[Any]]:
         statement = select(*_COLUMNS).order_by(cfa_t.c.uai).limit(limit)

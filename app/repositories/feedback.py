@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, text
 
 from app.domain.batch import RecordError
+from app.repositories import arrays
 from app.repositories.base import Repository
 
 
@@ -53,10 +54,8 @@ class FeedbackRepository(Repository):
         self, client_id: uuid.UUID, operation: str, youth_ids: Sequence[int], wish_ids: Sequence[int], request_id: str | None
     ) -> None:
         # on the primary even when the reads come from a replica
-        await self.db.primary().execute(
-            text(
-                "INSERT INTO audit_log (client_id, operation, youth_ids, wish_ids, request_id)"
-                " VALUES (:client, :operation, CAST(:youths AS bigint[]), CAST(:wishes AS bigint[]), :request)"
-            ),
-            {"client": client_id, "operation": operation, "youths": list(youth_ids), "wishes": list(wish_ids), "request": request_id},
+        await self.db.primary().run(
+            "INSERT INTO audit_log (client_id, operation, youth_ids, wish_ids, request_id)"
+            " VALUES ($1, $2, $3::text::bigint[], $4::text::bigint[], $5)",
+            client_id, operation, arrays.ints(youth_ids), arrays.ints(wish_ids), request_id,
         )

@@ -24,6 +24,12 @@ class Preloaded:
     certifications: dict[str, Certification]
 
 
+# Stored values to enum members by a dictionary look-up (a call of the enum class costs more).
+_PORTALS = {member.value: member for member in Portal}
+_STAGES = {member.value: member for member in OutcomeStage}
+_MATCHES = {member.value: member for member in OutcomeMatch}
+
+
 @strawberry.type(description="What became of a wish, from the youth's whole path across every CFA.")
 class WishOutcome:
     stage: OutcomeStage = strawberry.field(description="How far the wish went.")
@@ -72,14 +78,14 @@ class Wish:
         outcome_uai, outcome_certification = row["outcome_uai"], row["outcome_certification"]
         return cls(
             id=strawberry.ID(str(row["id"])),
-            portal=Portal(row["portal"]),
+            portal=_PORTALS[row["portal"]],
             portal_wish_id=row["portal_wish_id"],
             submitted_at=row["submitted_at"],
             cfa=cfas[row["uai"]],
             certification=certifications[row["certification_code"]],
             outcome=WishOutcome(
-                stage=OutcomeStage(row["outcome_stage"]),
-                match=None if row["outcome_match"] is None else OutcomeMatch(row["outcome_match"]),
+                stage=_STAGES[row["outcome_stage"]],
+                match=None if row["outcome_match"] is None else _MATCHES[row["outcome_match"]],
                 since=row["outcome_since"],
                 cfa=None if outcome_uai is None else cfas[outcome_uai],
                 certification=None if outcome_certification is None else certifications[outcome_certification],
