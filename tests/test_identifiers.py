@@ -250,3 +250,4 @@ def test_identifiers_take_ascii_digits_only(check, value):
     assert not isinstance(check(value), Invalid)
     wide = check(value.translate(FULL_WIDTH))
     assert isinstance(wide, Invalid) or (check is check_nir and wide == value)
+
