@@ -26,8 +26,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import asyncpg_args  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
@@ -200,9 +205,24 @@ def sizes(scale: float, youths: int | None = None, cfas: int | None = None, offe
     )
 
 
+async def create_if_missing(url: str) -> None:
+    """Create the database of ``url`` on its server when it does not exist yet."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    connection = await asyncpg.connect(**asyncpg_args(make_url(url).set(database="postgres").render_as_string(hide_password=False)))
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}", file=sys.stderr)
+    finally:
+        await connection.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="an empty database (it is migrated first)")
+    parser.add_argument("--database-url", required=True,
+                        help="an empty database, created when missing (it is migrated first)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every volume (1: national scale)")
     parser.add_argument("--youths", type=int, help="default 1,000,000 × scale")
     parser.add_argument("--cfas", type=int, help="default 3,500 × scale (at least 101: one per department)")
@@ -212,6 +232,7 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     youths, cfas, offers = sizes(args.scale, args.youths, args.cfas, args.offers)
+    await create_if_missing(args.database_url)
     started = time.perf_counter()
     summary = await generate(args.database_url, youths, cfas, args.steps_per_youth, args.wish_share, args.seed, offers)
     print(f"generated in {time.perf_counter() - started:.0f} s: {summary}")

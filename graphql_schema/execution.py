@@ -148,15 +148,7 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
                 return _enum_completer(coerce)
 
             def complete_leaf(value: Any) -> Any:
-                if value is None:
-                    return None
-                try:
-                    coerced = coerce(value)
-                except Exception as error:  # the usual way reports it
-                    raise _Unusual from error
-                if coerced is None or coerced is Undefined:
-                    raise _Unusual
-                return coerced
+                return None if value is None else _coerced(coerce, value)
 
             return complete_leaf
         if isinstance(value_type, GraphQLObjectType):
@@ -183,12 +175,7 @@ def _enum_completer(coerce: Callable[[Any], Any]) -> Completer:
             return names[value]
         except (KeyError, TypeError):
             pass
-        try:
-            coerced = coerce(value)
-        except Exception as error:  # the usual way reports it
-            raise _Unusual from error
-        if coerced is None or coerced is Undefined:
-            raise _Unusual
+        coerced = _coerced(coerce, value)
         try:
             names[value] = coerced
         except TypeError:  # unhashable: not remembered
@@ -196,3 +183,14 @@ def _enum_completer(coerce: Callable[[Any], Any]) -> Completer:
         return coerced
 
     return complete_enum
+
+
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf's output value, or _Unusual when its type refuses it (the usual way reports it)."""
+    try:
+        coerced = coerce(value)
+    except Exception as error:
+        raise _Unusual from error
+    if coerced is None or coerced is Undefined:
+        raise _Unusual
+    return coerced

@@ -31,18 +31,22 @@ async def outage(base_url: str, name: str, down: bool) -> None:
         await connection.close()
 
 
-async def test_the_hub_answers_503_while_the_database_is_away_and_recovers(fresh_database_url, base_database_url):
-    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
-    database = Database(make_engine(fresh_database_url, settings))
+async def hub_of_its_own(url: str) -> tuple[Database, object, dict[str, str]]:
+    """A migrated database with an ADMIN, an app on it and the headers of that ADMIN's key."""
+    settings = Settings(env=Environment.TEST, database_url=url, migrate_on_start=False)
+    database = Database(make_engine(url, settings))
     await upgrade(database.engine)
     db = database.session()
     admin = await clients.create_client(db, settings.key_pepper.get_secret_value(), name="admin", role=Role.ADMIN)
     await db.commit()
     await db.close()
+    return database, create_app(settings, database), {"Authorization": f"Bearer {admin.api_key}"}
+
+
+async def test_the_hub_answers_503_while_the_database_is_away_and_recovers(fresh_database_url, base_database_url):
+    database, app, headers = await hub_of_its_own(fresh_database_url)
     name = make_url(fresh_database_url).database
-    app = create_app(settings, database)
     query = {"query": "{ me { name } }"}
-    headers = {"Authorization": f"Bearer {admin.api_key}"}
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
             assert (await client.post("/graphql", json=query, headers=headers)).json() == {"data": {"me": {"name": "admin"}}}
@@ -70,17 +74,9 @@ async def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(f
 
     from app.db import IDLE_BEFORE_PING_S
 
-    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
-    database = Database(make_engine(fresh_database_url, settings))
-    await upgrade(database.engine)
-    db = database.session()
-    admin = await clients.create_client(db, settings.key_pepper.get_secret_value(), name="admin", role=Role.ADMIN)
-    await db.commit()
-    await db.close()
+    database, app, headers = await hub_of_its_own(fresh_database_url)
     name = make_url(fresh_database_url).database
-    app = create_app(settings, database)
     query = {"query": "{ me { name } }"}
-    headers = {"Authorization": f"Bearer {admin.api_key}"}
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
             assert (await client.post("/graphql", json=query, headers=headers)).json() == {"data": {"me": {"name": "admin"}}}
