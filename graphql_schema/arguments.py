@@ -39,16 +39,18 @@ def batch_of(info: Info, records: list[Any]) -> list[Any]:
     return records
 
 
-def selects(info: Info, name: str) -> bool:
-    """Whether the operation asks for this field's subfield ``name`` (through fragments too): a
-    page's ``totalCount`` (a count over every matching row) is computed only when asked."""
+def selects(info: Info, *path: str) -> bool:
+    """Whether the operation asks for this field's subfield at ``path`` (names, through fragments
+    too): a page's ``totalCount`` (a count over every matching row) is computed only when asked,
+    and what a page preloads for its items only when they ask for it."""
 
-    def walk(selections: list[Any]) -> bool:
+    def walk(selections: list[Any], names: tuple[str, ...]) -> bool:
         for selection in selections:
-            if isinstance(selection, SelectedField) and selection.name == name:
-                return True
-            if isinstance(selection, (FragmentSpread, InlineFragment)) and walk(selection.selections):
+            if isinstance(selection, SelectedField) and selection.name == names[0]:
+                if len(names) == 1 or walk(selection.selections, names[1:]):
+                    return True
+            elif isinstance(selection, (FragmentSpread, InlineFragment)) and walk(selection.selections, names):
                 return True
         return False
 
-    return any(walk(field.selections) for field in info.selected_fields)
+    return any(walk(field.selections, path) for field in info.selected_fields)

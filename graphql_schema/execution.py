@@ -13,6 +13,12 @@ coercions, the same for nested plain objects and lists of them) into closures, a
 object with them: a dictionary with the response keys in the selection's order, as graphql-core
 makes it.
 
+A field with a resolver counts as plain when it is declared with ``metadata={PRELOADED:
+"<attribute>"}`` and takes no argument: the value's attribute then holds what the resolver
+would return, set by the list's resolver for all its items at once (the CFAs of a page's steps,
+the INEs of a page of youths); a value that does not hold it (``NOT_LOADED``) is completed the
+usual way, by the resolver.
+
 An object is completed this way only if every field selected on it, and on the objects below,
 is plain, with no directive left on its nodes (``@skip`` and ``@include`` are applied while the
 fields are collected, as graphql-core does) and no deferred fragment. Anything else goes the
@@ -42,6 +48,15 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 Completer = Callable[[Any], Any]
 BACKREF = "strawberry-definition"
+PRELOADED = "hub-preloaded"  # field metadata: the attribute holding the resolver's answer
+
+
+class _NotLoaded:
+    def __repr__(self) -> str:
+        return "NOT_LOADED"
+
+
+NOT_LOADED: Any = _NotLoaded()  # a preloaded attribute's value before the list's resolver sets it
 
 
 class _Unusual(Exception):
@@ -92,15 +107,20 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
                 fields.append((response_key, None, None, object_type.name))
                 continue
             field = object_type.fields.get(name)
-            if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+            definition = (field.extensions or {}).get(BACKREF) if field is not None else None
+            if definition is None or field.args:
                 return None
-            definition = (field.extensions or {}).get(BACKREF)
-            if definition is None:
+            preloaded = definition.metadata.get(PRELOADED)
+            if getattr(field.resolve, "_is_default", False):
+                attribute = definition.python_name
+            elif preloaded and not definition.extensions:
+                attribute = preloaded
+            else:
                 return None
             complete = self._value(field.type, details)
             if complete is None:
                 return None
-            fields.append((response_key, definition.python_name, complete, ""))
+            fields.append((response_key, attribute, _loaded(complete) if preloaded else complete, ""))
         is_type_of = object_type.is_type_of
 
         def complete_object(value: Any) -> dict[str, Any]:
@@ -161,6 +181,17 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
 
             return complete_nested
         return None  # interfaces and unions: resolved the usual way
+
+
+def _loaded(complete: Completer) -> Completer:
+    """A preloaded field's completer: the usual way when the value was not preloaded."""
+
+    def complete_loaded(value: Any) -> Any:
+        if value is NOT_LOADED:
+            raise _Unusual
+        return complete(value)
+
+    return complete_loaded
 
 
 def _enum_completer(coerce: Callable[[Any], Any]) -> Completer:

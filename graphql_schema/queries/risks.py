@@ -11,10 +11,13 @@ from app.services import risks
 from graphql_schema.arguments import After, First, page_size, selects
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import AtRiskFilter
+from graphql_schema.types.cfa import Cfa
 from graphql_schema.types.enums import RiskReason
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.path import AtRiskConnection, AtRiskEdge, AtRiskYouth, StatusEvent, Youth
 from graphql_schema.types.reference import Department
+
+_REASONS = {member.value: member for member in RiskReason}
 
 
 async def at_risk_youths(
@@ -43,13 +46,23 @@ async def at_risk_youths(
         step = steps.get(row["youth_id"])
         node = AtRiskYouth(
             youth=Youth.of(row["youth_id"]),
-            reasons=[RiskReason(reason) for reason in row["reasons"]],
+            reasons=[_REASONS[reason] for reason in row["reasons"]],
             since=row["since"],
             last_step=None if step is None else StatusEvent.from_row(step),
             department_code=row["department_code"],
             preloaded_department=Department.from_row(departments[row["department_code"]]),
         )
         edges.append(AtRiskEdge(cursor=cursor, node=node))
+    # What the page's items would each load, loaded at once when asked for (plain completion
+    # then answers the whole page: graphql_schema/execution.py).
+    if selects(info, "edges", "node", "youth", "ine"):
+        await Youth.preload_ines(info, [edge.node.youth for edge in edges])
+    last = [edge.node.last_step for edge in edges if edge.node.last_step is not None]
+    if last and selects(info, "edges", "node", "lastStep", "cfa"):
+        uais = sorted({step.uai for step in last})
+        cfas = {uai: Cfa.from_row(row) for uai, row in zip(uais, await context.loaders.cfa_by_uai.load_many(uais))}
+        for step in last:
+            step.preloaded_cfa = cfas[step.uai]
     return AtRiskConnection(
         edges=edges,
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),

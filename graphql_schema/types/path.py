@@ -9,6 +9,7 @@ import strawberry
 
 from app.auth import Role
 from graphql_schema.context import Info
+from graphql_schema.execution import NOT_LOADED, PRELOADED
 from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_cfa
 from graphql_schema.types.enums import PathStatus, RiskReason, Step
 from graphql_schema.types.pagination import PageInfo
@@ -26,9 +27,12 @@ class StatusEvent:
     contract_end: date | None = strawberry.field(description="Planned end of the apprenticeship contract.")
     uai: strawberry.Private[str]
     certification_code: strawberry.Private[str | None]
+    preloaded_cfa: strawberry.Private[Any] = NOT_LOADED  # set by lists that load their steps' CFAs at once
 
-    @strawberry.field(description="The CFA that reported the step.")
+    @strawberry.field(description="The CFA that reported the step.", metadata={PRELOADED: "preloaded_cfa"})
     async def cfa(self, info: Info) -> Cfa:
+        if self.preloaded_cfa is not NOT_LOADED:
+            return self.preloaded_cfa
         return await load_cfa(info, self.uai)
 
     @strawberry.field(description="The certification the step is about.")
@@ -77,20 +81,36 @@ class Situation:
 _SEE_INE = frozenset({Role.ADMIN, Role.ADVISER})
 
 
+def sees_ine(info: Info) -> bool:
+    """Whether the caller may read INEs (ADVISER in scope, ADMIN)."""
+    principal = info.context.principal
+    return principal is not None and principal.role in _SEE_INE
+
+
 @strawberry.type(description="A youth, pseudonymous: no name, no address, never the NIR. Every read is audited.")
 class Youth:
     id: strawberry.ID = strawberry.field(description="The hub's pseudonymous id of the youth.")
     youth_id: strawberry.Private[int]
+    preloaded_ine: strawberry.Private[Any] = NOT_LOADED  # set by :meth:`preload_ines`
 
     @strawberry.field(
         description="Identifiant National Élève: shown to ADVISER (in scope) and ADMIN, never to PILOT; "
-        "the NIR is never returned to anyone."
+        "the NIR is never returned to anyone.",
+        metadata={PRELOADED: "preloaded_ine"},
     )
     async def ine(self, info: Info) -> str | None:
-        principal = info.context.principal
-        if principal is None or principal.role not in _SEE_INE:
+        if self.preloaded_ine is not NOT_LOADED:
+            return self.preloaded_ine
+        if not sees_ine(info):
             return None
         return await info.context.loaders.ine_by_youth.load(self.youth_id)
+
+    @staticmethod
+    async def preload_ines(info: Info, youths: list[Youth]) -> None:
+        """The INEs of a page of youths, decrypted at once (None for a caller who may not see them)."""
+        ines = await info.context.loaders.ine_by_youth.load_many([y.youth_id for y in youths]) if sees_ine(info) else None
+        for index, youth in enumerate(youths):
+            youth.preloaded_ine = None if ines is None else ines[index]
 
     @strawberry.field(description="The youth's steps as stored, every CFA included, oldest first (effective date, then arrival).")
     async def history(self, info: Info) -> list[StatusEvent]:
@@ -124,13 +144,14 @@ class AtRiskYouth:
         description="The youth's latest step on the date asked (effective date, then arrival), if any."
     )
     department_code: strawberry.Private[str]
-    preloaded_department: strawberry.Private[Department | None] = None
+    preloaded_department: strawberry.Private[Any] = NOT_LOADED
 
     @strawberry.field(
-        description="The territory that the youth is attached to (CFA of the last step, else the wished CFA)."
+        description="The territory that the youth is attached to (CFA of the last step, else the wished CFA).",
+        metadata={PRELOADED: "preloaded_department"},
     )
     def department(self, info: Info) -> Department:
-        if self.preloaded_department is not None:
+        if self.preloaded_department is not NOT_LOADED:
             return self.preloaded_department
         return load_department(info, self.department_code)  # type: ignore[return-value]
 
