@@ -234,7 +234,7 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
                     ids = [row[0] for row in rows]
                     if not ids:
                         break
-                    # the same locks as a batch: concurrent writers queue behind this chunk
+                    # the youths' locks, as derivers take them: they skip these youths until the chunk commits
                     await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids)
                     await recompute(db, settings, ids)
                     await outcomes.refresh(db, youth_ids=ids)
