@@ -169,6 +169,12 @@ class Database:
             await self.read_engine.dispose()
 
 
+def _announce(query: str) -> None:
+    """Tell the statement listeners (counters, tracing) of a statement run on the driver."""
+    for listener in driver_statement_listeners:
+        listener(query)
+
+
 class AttributeRecord(asyncpg.Record):
     """An asyncpg record whose columns read as attributes too."""
 
@@ -262,31 +268,21 @@ class RequestSession:
             return raw.driver_connection, True
         return raw.driver_connection, False
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
-        """Rows (asyncpg records) of one statement run on the driver: the bulk paths, whose
-        thousands of result rows and array parameters need no ORM processing."""
-        for listener in driver_statement_listeners:
-            listener(query)
+    async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
+        """Rows (asyncpg records, or ``record_class``: e.g. AttributeRecord for callers that read
+        rows as SQLAlchemy's) of one statement run on the driver: the bulk paths, whose thousands
+        of result rows and array parameters need no ORM processing."""
+        _announce(query)
         async with self.lock:
             driver = await self.driver_connection()
-            return await driver.fetch(query, *args)
-
-    async def fetch_rows(self, query: str, *args: Any) -> list[Any]:
-        """As :meth:`fetch`, the rows answering attribute access too (``row.name``) like
-        SQLAlchemy's: for repositories whose callers read rows either way."""
-        for listener in driver_statement_listeners:
-            listener(query)
-        async with self.lock:
-            driver = await self.driver_connection()
-            return await driver.fetch(query, *args, record_class=AttributeRecord)
+            return await driver.fetch(query, *args, record_class=record_class)
 
     async def fetch_outside_transaction(self, query: str, *args: Any) -> list[Any]:
         """Rows of one statement run on the primary's driver connection without opening the
         session's transaction when none is open yet: the statement is then a transaction of its
         own, committed when it ends (a request's key look-up and rate limit, before its work).
         Inside an open transaction (tests bind every session to one), it runs there."""
-        for listener in driver_statement_listeners:
-            listener(query)
+        _announce(query)
         async with self.lock:
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
@@ -294,8 +290,7 @@ class RequestSession:
 
     async def run(self, query: str, *args: Any) -> None:
         """One statement run on the driver, its result discarded."""
-        for listener in driver_statement_listeners:
-            listener(query)
+        _announce(query)
         async with self.lock:
             driver = await self.driver_connection()
             await driver.execute(query, *args)
@@ -303,8 +298,7 @@ class RequestSession:
     async def begin_with(self, query: str) -> None:
         """Run ``query`` (no parameter, result discarded) as the statement that opens the
         transaction, or in the open one: a round trip less than opening it first."""
-        for listener in driver_statement_listeners:
-            listener(query)
+        _announce(query)
         async with self.lock:
             driver, ran = await self._open(query)
             if not ran:  # the transaction was open already
@@ -312,8 +306,7 @@ class RequestSession:
 
     async def copy(self, table: str, records: list[tuple[Any, ...]], columns: Sequence[str]) -> None:
         """COPY rows into a table on the driver (binary), inside the session's transaction."""
-        for listener in driver_statement_listeners:
-            listener(f"COPY {table}")
+        _announce(f"COPY {table}")
         async with self.lock:
             driver = await self.driver_connection()
             await driver.copy_records_to_table(table, records=records, columns=list(columns))
@@ -364,6 +357,7 @@ class SessionMiddleware:
             from app.ratelimit import RateLimited
 
             if isinstance(exc, RateLimited) and not started:
+                scope["state"]["client_id"] = str(exc.client_id)  # for the request log
                 await _send_error(send, 429, "RATE_LIMITED", str(exc), [(b"retry-after", str(exc.retry_after).encode())])
                 return
             if started or not is_unavailable(exc):

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from app import ratelimit, tenancy
+from app import tenancy
 from app.auth import Principal, Role, authenticate
 from app.db import RequestSession
 from app.errors import BadInput
@@ -61,13 +61,9 @@ def _instant(request: Request, name: str) -> datetime | None:
 async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Response:
     db: RequestSession = request.scope["state"]["db"]
     settings = request.app.state.settings
-    try:
-        principal = await authenticate(
-            db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"), settings=settings
-        )
-    except ratelimit.RateLimited as limited:
-        request.scope["state"]["client_id"] = str(limited.client_id)  # for the request log
-        raise
+    principal = await authenticate(
+        db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"), settings=settings
+    )
     if principal is None:
         return _error(401, "UNAUTHENTICATED", "missing or unknown API key: send Authorization: Bearer <key>")
     request.scope["state"]["client_id"] = str(principal.client_id)

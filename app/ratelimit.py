@@ -35,9 +35,9 @@ REFILL = (
 )
 
 
-def bucket(settings: Settings, cost: float = 1.0) -> tuple[float, float, float]:
-    """(burst, rate per second, cost) of one request."""
-    return float(settings.rate_limit_burst), settings.rate_limit_per_second, cost
+def bucket(settings: Settings) -> tuple[float, float, float]:
+    """(burst, rate per second, cost) of one request: a token."""
+    return float(settings.rate_limit_burst), settings.rate_limit_per_second, 1.0
 
 
 def check(tokens: float | None, settings: Settings, client_id: object) -> None:

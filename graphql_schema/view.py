@@ -11,7 +11,6 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from app.ratelimit import RateLimited
 from graphql_schema.context import HubContext
 from graphql_schema.extensions import shape_error
 from graphql_schema.loaders import Loaders
@@ -44,13 +43,9 @@ class HubGraphQL(GraphQL):
         state = request.app.state
         db = request.scope["state"]["db"]
         settings = state.settings
-        try:
-            principal = await authenticate(
-                db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"), settings=settings
-            )
-        except RateLimited as limited:
-            request.scope["state"]["client_id"] = str(limited.client_id)  # for the request log
-            raise
+        principal = await authenticate(
+            db, settings.key_pepper.get_secret_value(), request.headers.get("authorization"), settings=settings
+        )
         if principal is not None:
             request.scope["state"]["client_id"] = str(principal.client_id)  # for the request log
         return HubContext(

@@ -3,6 +3,8 @@ schema's shape."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
@@ -74,9 +76,10 @@ async def test_outside_production_suggestions_help(gql, admin):
     assert "Did you mean" in error["message"] and error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
-async def test_a_client_over_its_rate_gets_429_with_retry_after_shared_by_workers(settings, database, admin):
+async def test_a_client_over_its_rate_gets_429_with_retry_after_shared_by_workers(settings, database, admin, caplog):
     from tests.factories import new_client
 
+    caplog.set_level(logging.INFO, logger="hub.access")
     limited = settings.model_copy(update={"rate_limit_burst": 5, "rate_limit_per_second": 0.5})
     workers = [create_app(limited, database), create_app(limited, database)]  # two processes, one store
     _, other = await new_client(database, "PILOT")
@@ -90,6 +93,8 @@ async def test_a_client_over_its_rate_gets_429_with_retry_after_shared_by_worker
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert all(a.status_code == 429 for a in answers[5:])  # a flood stays refused
+    refused_lines = [r for r in caplog.records if r.name == "hub.access" and getattr(r, "status", None) == 429]
+    assert refused_lines and {r.client_id for r in refused_lines} == {str(admin.row.id)}  # the log says who
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=workers[0]), base_url="http://hub") as client:
         assert (await post(client, other, '{"query": "{ me { id } }"}')).status_code == 200  # another client's bucket
 

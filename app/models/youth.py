@@ -9,8 +9,8 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
 
-# Counts the operations that delete youths (erasure, retention purge), each taking a value while
-# it holds the youth deletion lock: a hub process's cache of youths known to exist
+# Counts the operations that delete youths (erasure and the retention purge, each while it holds
+# the youth deletion lock; merges of youths matched by NIR): a hub process's cache of youths known to exist
 # (app/services/known_youths.py) is valid while this has not moved. A sequence, not a row: read
 # without MVCC and never contended (migration 0019).
 youth_deletions = Sequence("youth_deletions", metadata=SQLModel.metadata)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.db import AttributeRecord
 from app.models import Certification
 from app.repositories.base import Repository
 
@@ -26,10 +27,10 @@ class CertificationRepository(Repository):
     async def by_codes(self, codes: Sequence[str]) -> list[Any]:
         """The certifications with these codes (rows read by attribute), in one statement whatever
         their number."""
-        return await self.db.fetch_rows(
+        return await self.db.fetch(
             f"SELECT {', '.join('k.' + column.name for column in _COLUMNS)} FROM unnest($1::text[]) AS u(code)"
             " JOIN certification k ON k.code = u.code",
-            list(codes),
+            list(codes), record_class=AttributeRecord,
         )
 
     async def upsert_verified(self, records: Sequence[dict[str, Any]]) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.db import AttributeRecord
 from app.models import Cfa, CfaConsentEvent, CfaVendor
 from app.repositories.base import Repository
 
@@ -30,10 +31,10 @@ class CfaRepository(Repository):
     async def by_uais(self, uais: Sequence[str]) -> list[Any]:
         """The CFAs with these UAIs (rows read by attribute): one statement whatever their number
         (SQLAlchemy's ``IN`` makes a statement per list length, each prepared anew)."""
-        return await self.db.fetch_rows(
+        return await self.db.fetch(
             f"SELECT {', '.join('c.' + column.name for column in _COLUMNS)} FROM unnest($1::text[]) AS u(uai)"
             " JOIN cfa c ON c.uai = u.uai",
-            list(uais),
+            list(uais), record_class=AttributeRecord,
         )
 
     async def page(self, after_uai: str | None, limit: int) -> list[Row[Any]]:

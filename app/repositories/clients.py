@@ -90,15 +90,6 @@ class ClientRepository(Repository):
             "UPDATE api_client SET last_write_lsn = pg_current_wal_lsn()::text WHERE id = $1", client_id
         )
 
-    async def touch(self, key_id: uuid.UUID) -> None:
-        """Record that the key was used, at most once a minute (a write per request otherwise)."""
-        await self.db.execute(
-            update(key_t)
-            .where(key_t.c.id == key_id,
-                   or_(key_t.c.last_used_at.is_(None), key_t.c.last_used_at < func.now() - timedelta(minutes=1)))
-            .values(last_used_at=func.now())
-        )
-
     async def revoke_keys(self, client_id: uuid.UUID) -> None:
         await self.db.execute(
             update(key_t)

@@ -28,6 +28,10 @@ class YouthRepository(Repository):
         finish first, new ones wait) and move the ``youth_deletions`` sequence: the processes'
         caches of youths known to exist start afresh (app/services/known_youths.py)."""
         await self.db.run("SELECT pg_advisory_xact_lock($1::bigint)", YOUTH_DELETION_LOCK)
+        await self._count_deletion()
+
+    async def _count_deletion(self) -> None:
+        """Move the ``youth_deletions`` sequence before youths go away."""
         await self.db.run("SELECT nextval('youth_deletions')")
 
     async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[int, list[int | None], list[bool | None]]:
@@ -106,9 +110,9 @@ class YouthRepository(Repository):
         await self.db.run(f"UPDATE step_event SET youth_id = m.keep_id FROM {pairs} WHERE step_event.youth_id = m.drop_id", drop, keep)
         await self.db.run(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id", drop, keep)
         await self.db.run("DELETE FROM youth y USING unnest($1::bigint[]) AS d(id) WHERE y.id = d.id", drop)
-        # youths went away: every process's cache of youths known to exist starts afresh (even
-        # those that run without NIR matching during a change of that setting)
-        await self.db.run("SELECT nextval('youth_deletions')")
+        # every process's cache of youths known to exist starts afresh (even those that run
+        # without NIR matching during a change of that setting)
+        await self._count_deletion()
 
     async def learn_identifiers(
         self, rows: Sequence[tuple[int, bytes | None, bytes | None, bytes | None, bool]]

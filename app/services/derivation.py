@@ -35,8 +35,9 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
@@ -49,6 +50,7 @@ from app.services.paths import recompute
 from app.settings import Settings
 
 log = logging.getLogger("hub.derivation")
+T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
@@ -120,24 +122,27 @@ async def drain(
 async def _one_round(database: Database, settings: Settings) -> Round | None:
     """Coalesce what batches queued (a short transaction), then derive one coalesced row (a
     transaction of its own). None when a deadlock was rolled back."""
-    for step in ("coalesce", "derive"):
-        db = database.session()
-        try:
-            if step == "coalesce":
-                await DerivationQueue(db).coalesce(settings.derivation_batch)
-            else:
-                derived = await derive_round(db, settings)
-            await db.commit()
-        except (DBAPIError, asyncpg.PostgresError) as error:
-            await db.rollback()
-            original = error.orig if isinstance(error, DBAPIError) else error
-            if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
-                await asyncio.sleep(random.uniform(0.01, 0.05))
-                return None
-            raise
-        finally:
-            await db.close()
-    return derived
+    if await _committed(database, lambda db: DerivationQueue(db).coalesce(settings.derivation_batch)) is None:
+        return None
+    return await _committed(database, lambda db: derive_round(db, settings))
+
+
+async def _committed(database: Database, work: Callable[[RequestSession], Awaitable[T]]) -> T | None:
+    """``work`` in a transaction of its own, committed; None when it met a deadlock (rolled back)."""
+    db = database.session()
+    try:
+        result = await work(db)
+        await db.commit()
+        return result
+    except (DBAPIError, asyncpg.PostgresError) as error:
+        await db.rollback()
+        original = error.orig if isinstance(error, DBAPIError) else error
+        if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            await asyncio.sleep(random.uniform(0.01, 0.05))
+            return None
+        raise
+    finally:
+        await db.close()
 
 
 class Deriver:

@@ -23,7 +23,7 @@ import asyncpg
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
-from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_uai, is_normal_ine
+from app.domain.identifiers import Certification, Invalid, check_ine, is_normal_ine
 from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
@@ -38,6 +38,7 @@ from app.services.paths import recompute
 from app.services.records import (
     Reject,
     batch_id,
+    certification_value,
     date_value,
     identity_fields,
     learn,
@@ -45,6 +46,7 @@ from app.services.records import (
     reported_id,
     shape,
     string_value,
+    uai_value,
     vendor_may_write,
 )
 from app.settings import Derivation, NirMatching, Settings
@@ -129,9 +131,9 @@ def validate(
             raw_id, raw_uai, raw_ine, raw_certification, raw_step, raw_effective = (
                 get("eventId"), get("uai"), get("ine"), get("certification"), get("step"), get("effectiveDate"))
             try:  # each value's outcome, checked now if it is the first of its kind
-                uai = uais.get(raw_uai) or learn(uais, raw_uai, _uai)
+                uai = uais.get(raw_uai) or learn(uais, raw_uai, uai_value)
                 youth = ines.get(raw_ine) or learn(ines, raw_ine, checks.ine_alone)
-                certification = certifications.get(raw_certification) or learn(certifications, raw_certification, _certification)
+                certification = certifications.get(raw_certification) or learn(certifications, raw_certification, certification_value)
                 step = steps.get(raw_step) or learn(steps, raw_step, _step)
                 effective = effective_dates.get(raw_effective) or learn(effective_dates, raw_effective, checks.effective_date)
             except TypeError:  # an unhashable value
@@ -204,7 +206,7 @@ class _StepChecks:
         shape(record, STEP_FIELDS, "StepInput")
         get = record.get
         event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
-        uai = memo(self.uais, get("uai"), _uai)
+        uai = memo(self.uais, get("uai"), uai_value)
         if get("nir") is None:
             identity, ine_hex = memo(self.ines, get("ine"), self.ine_alone)
             nir_hex = ""
@@ -214,7 +216,7 @@ class _StepChecks:
             nir_hash = self.vault.hash_nir(nir) if nir and self.nir_hmac else None
             identity = Identity(ine, ine_hash, nir_hash, nir is not None)
             ine_hex, nir_hex = ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else ""
-        certification = memo(self.certifications, get("certification"), _certification)
+        certification = memo(self.certifications, get("certification"), certification_value)
         step = memo(self.steps, get("step"), _step)
         effective, effective_iso = memo(self.effective_dates, get("effectiveDate"), self.effective_date)
         raw_portal, raw_wish_id = get("portal"), get("portalWishId")
@@ -287,20 +289,6 @@ def _iso(raw: Any, day: date) -> str:
     if type(raw) is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         return raw
     return day.isoformat()
-
-
-def _uai(raw: Any) -> str:
-    checked = check_uai(string_value(raw, "uai", required=True))
-    if isinstance(checked, Invalid):
-        raise Reject("uai", checked.code, checked.message)
-    return checked
-
-
-def _certification(raw: Any) -> Certification:
-    checked = check_certification(string_value(raw, "certification", required=True))
-    if isinstance(checked, Invalid):
-        raise Reject("certification", checked.code, checked.message)
-    return checked
 
 
 def _step(raw: Any) -> str:

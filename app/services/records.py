@@ -190,31 +190,35 @@ def batch_id(record: Mapping[str, Any], name: str, seen: set[str], invalid_code:
     return value
 
 
+def uai_value(raw: Any) -> str:
+    """The ``uai`` field's value, checked and normalised."""
+    checked = check_uai(string_value(raw, "uai", required=True))
+    if isinstance(checked, Invalid):
+        raise Reject("uai", checked.code, checked.message)
+    return checked
+
+
+def certification_value(raw: Any) -> Certification:
+    """The ``certification`` field's value, checked and normalised."""
+    checked = check_certification(string_value(raw, "certification", required=True))
+    if isinstance(checked, Invalid):
+        raise Reject("certification", checked.code, checked.message)
+    return checked
+
+
 class BatchChecks:
     """Checks a batch asks again and again: it names few CFAs and certifications, so each distinct
-    value is checked once."""
+    value is checked once (:func:`memo`)."""
 
     def __init__(self) -> None:
-        self._uais: dict[str, str | Invalid] = {}
-        self._certifications: dict[str, Certification | Invalid] = {}
+        self._uais: dict[Any, Any] = {}
+        self._certifications: dict[Any, Any] = {}
 
-    def uai(self, record: Mapping[str, Any], name: str = "uai") -> str:
-        raw = string_field(record, name, required=True)
-        checked = self._uais.get(raw)
-        if checked is None:
-            checked = self._uais[raw] = check_uai(raw)
-        if isinstance(checked, Invalid):
-            raise Reject(name, checked.code, checked.message)
-        return checked
+    def uai(self, record: Mapping[str, Any]) -> str:
+        return memo(self._uais, record.get("uai"), uai_value)
 
-    def certification(self, record: Mapping[str, Any], name: str = "certification") -> Certification:
-        raw = string_field(record, name, required=True)
-        checked = self._certifications.get(raw)
-        if checked is None:
-            checked = self._certifications[raw] = check_certification(raw)
-        if isinstance(checked, Invalid):
-            raise Reject(name, checked.code, checked.message)
-        return checked
+    def certification(self, record: Mapping[str, Any]) -> Certification:
+        return memo(self._certifications, record.get("certification"), certification_value)
 
 
 async def vendor_may_write(

@@ -11,7 +11,7 @@ from app.services import risks
 from graphql_schema.arguments import After, First, page_size, selects
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import AtRiskFilter
-from graphql_schema.types.cfa import Cfa
+from graphql_schema.types.cfa import load_cfas
 from graphql_schema.types.enums import RiskReason
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.path import AtRiskConnection, AtRiskEdge, AtRiskYouth, StatusEvent, Youth
@@ -59,8 +59,7 @@ async def at_risk_youths(
         await Youth.preload_ines(info, [edge.node.youth for edge in edges])
     last = [edge.node.last_step for edge in edges if edge.node.last_step is not None]
     if last and selects(info, "edges", "node", "lastStep", "cfa"):
-        uais = sorted({step.uai for step in last})
-        cfas = {uai: Cfa.from_row(row) for uai, row in zip(uais, await context.loaders.cfa_by_uai.load_many(uais))}
+        cfas = await load_cfas(info, (step.uai for step in last))
         for step in last:
             step.preloaded_cfa = cfas[step.uai]
     return AtRiskConnection(

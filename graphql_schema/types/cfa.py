@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -48,6 +49,12 @@ async def load_cfa(info: Info, uai: str) -> Cfa:
     return Cfa.from_row(await info.context.loaders.cfa_by_uai.load(uai))
 
 
+async def load_cfas(info: Info, uais: Iterable[str]) -> dict[str, Cfa]:
+    """The CFAs a list names, loaded at once (UAI -> Cfa), for lists that preload their items'."""
+    keys = sorted(set(uais))
+    return {uai: Cfa.from_row(row) for uai, row in zip(keys, await info.context.loaders.cfa_by_uai.load_many(keys))}
+
+
 @strawberry.type(description="A certification (diplôme or titre) in the CFD or RNCP referential.")
 class Certification:
     code: str = strawberry.field(description='CFD (8 characters) or "RNCP" + digits.')
@@ -75,3 +82,10 @@ class Certification:
 
 async def load_certification(info: Info, code: str) -> Certification:
     return Certification.from_row(await info.context.loaders.certification_by_code.load(code))
+
+
+async def load_certifications(info: Info, codes: Iterable[str]) -> dict[str, Certification]:
+    """The certifications a list names, loaded at once (code -> Certification)."""
+    keys = sorted(set(codes))
+    loaded = await info.context.loaders.certification_by_code.load_many(keys)
+    return {code: Certification.from_row(row) for code, row in zip(keys, loaded)}

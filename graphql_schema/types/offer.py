@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from graphql_schema.context import Info
-from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_cfa
+from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_certifications, load_cfa, load_cfas
 from graphql_schema.types.pagination import PageInfo
 from graphql_schema.types.reference import Department, load_department
 
@@ -84,12 +84,10 @@ class Offer:
     @staticmethod
     async def preload(info: Info, rows: list[Any]) -> OfferPreloaded:
         loaders = info.context.loaders
-        uais = sorted({row["uai"] for row in rows})
-        codes = sorted({row["certification_code"] for row in rows})
         departments = sorted({row["department_code"] for row in rows})
         return OfferPreloaded(
-            cfas={u: Cfa.from_row(r) for u, r in zip(uais, await loaders.cfa_by_uai.load_many(uais))},
-            certifications={c: Certification.from_row(r) for c, r in zip(codes, await loaders.certification_by_code.load_many(codes))},
+            cfas=await load_cfas(info, (row["uai"] for row in rows)),
+            certifications=await load_certifications(info, (row["certification_code"] for row in rows)),
             departments={d: Department.from_row(r) for d, r in zip(departments, await loaders.department_by_code.load_many(departments))},
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from graphql_schema.context import Info
-from graphql_schema.types.cfa import Certification, Cfa
+from graphql_schema.types.cfa import Certification, Cfa, load_certifications, load_cfas
 from graphql_schema.types.enums import OutcomeMatch, OutcomeStage, Portal
 from graphql_schema.types.offer import Offer
 from graphql_schema.types.pagination import PageInfo
@@ -98,18 +98,11 @@ class Wish:
     @staticmethod
     async def preload(info: Info, rows: list[Any]) -> Preloaded:
         """The CFAs and certifications a page of wishes names, with one load of each kind."""
-        loaders = info.context.loaders
-        uais = sorted({row["uai"] for row in rows} | {row["outcome_uai"] for row in rows if row["outcome_uai"]})
-        codes = sorted(
-            {row["certification_code"] for row in rows}
-            | {row["outcome_certification"] for row in rows if row["outcome_certification"]}
-        )
-        cfas = await loaders.cfa_by_uai.load_many(uais)
-        certifications = await loaders.certification_by_code.load_many(codes)
-        return Preloaded(
-            cfas={uai: Cfa.from_row(row) for uai, row in zip(uais, cfas)},
-            certifications={code: Certification.from_row(row) for code, row in zip(codes, certifications)},
-        )
+        uais = {row["uai"] for row in rows} | {row["outcome_uai"] for row in rows if row["outcome_uai"]}
+        codes = {row["certification_code"] for row in rows} | {
+            row["outcome_certification"] for row in rows if row["outcome_certification"]
+        }
+        return Preloaded(cfas=await load_cfas(info, uais), certifications=await load_certifications(info, codes))
 
 
 @strawberry.type(description="An edge of a wish list.")
