@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=2)
     max_aliases: int = Field(default=15, ge=0)
     max_tokens: int = Field(default=2_000, ge=10)
+    # Fields of a document once its fragments are expanded where they are spread (a fragment
+    # spreading another twice doubles it: the fragment bombs).
+    max_query_fields: int = Field(default=2_000, ge=10)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # GraphQL requests; imports have their own
     # Introspection is on outside production; in production only when asked for.
     introspection: bool | None = None

@@ -12,8 +12,8 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from graphql import GraphQLError, ValidationRule
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.db import is_unavailable
@@ -143,7 +143,8 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {"code": str(ErrorCode.SERVICE_UNAVAILABLE), "requestId": request_id or ""}
         message = "the database is unavailable; retry in a few seconds"
     elif original is None or error.path is None:
-        extensions = {**(error.extensions or {}), "code": _validation_code(error)}
+        extensions = {**(error.extensions or {})}
+        extensions.setdefault("code", _validation_code(error))
         message = error.message
     else:
         extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR), "requestId": request_id or ""}
@@ -152,58 +153,3 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message, nodes=error.nodes, source=error.source, positions=error.positions,
         path=error.path, original_error=None, extensions=extensions,
     )
-
-
-def cost_limit(max_cost: int, page_size_of_variables: int = 500) -> AddValidationRules:
-    """Refuses, while validating, an operation whose estimated cost is above ``max_cost``. The
-    cost of a field is 1 plus its children's, counted ``first`` times under a page (50 by default;
-    a ``first`` given by a variable counts as the largest page, validation does not see values),
-    so nested pages multiply: 500 wishes × their history × each step's CFA is refused where a page
-    of 500 wishes is not."""
-
-    class CostRule(ValidationRule):
-        def enter_document(self, node: Any, *_: Any) -> None:
-            fragments = {d.name.value: d for d in node.definitions if d.kind == "fragment_definition"}
-            for definition in node.definitions:
-                if definition.kind == "operation_definition":
-                    cost = _cost(definition.selection_set, page_size_of_variables, fragments, 0)
-                    if cost > max_cost:
-                        self.report_error(GraphQLError(
-                            f"this operation's estimated cost ({cost:,}) is over the limit ({max_cost:,}):"
-                            " ask for smaller pages or fewer nested lists", definition,
-                        ))
-
-    return AddValidationRules([CostRule])
-
-
-def _cost(selection_set: Any, variable_page: int, fragments: dict[str, Any], depth: int) -> int:
-    if selection_set is None or depth > 50:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if selection.kind == "fragment_spread":
-            fragment = fragments.get(selection.name.value)
-            total += _cost(fragment.selection_set if fragment else None, variable_page, fragments, depth + 1)
-            continue
-        if selection.kind == "inline_fragment":
-            total += _cost(selection.selection_set, variable_page, fragments, depth + 1)
-            continue
-        children = _cost(selection.selection_set, variable_page, fragments, depth + 1)
-        multiplier = 1
-        for argument in selection.arguments or ():
-            if argument.name.value == "first":
-                value = argument.value
-                raw = variable_page if value.kind == "variable" else getattr(value, "value", None)
-                try:
-                    multiplier = max(int(raw), 1)
-                except (TypeError, ValueError):
-                    multiplier = 50
-        if selection.selection_set is not None and multiplier == 1:
-            multiplier = _LIST_SIZE.get(selection.name.value, 1)
-        total += 1 + multiplier * children
-    return total
-
-
-# Lists without `first`: the default page size, or a guess of their length.
-_LIST_SIZE = {"cfas": 50, "wishes": 50, "offers": 50, "atRiskYouths": 50, "myRejections": 50, "history": 20,
-              "rows": 100, "headcountSeries": 60, "headcounts": 100}

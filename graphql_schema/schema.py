@@ -12,15 +12,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -29,7 +21,8 @@ from app.errors import HubError
 from app.settings import Settings
 from graphql_schema import bulk
 from graphql_schema.execution import PlainCompletion
-from graphql_schema.extensions import ErrorShapeExtension, ReadReplicaRouting, TransactionExtension, cost_limit
+from graphql_schema.extensions import ErrorShapeExtension, ReadReplicaRouting, TransactionExtension
+from graphql_schema.limits import DocumentLimits, Limits
 from graphql_schema.mutations import admin
 from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
@@ -184,41 +177,33 @@ class HubSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema with the limits of ``settings`` (the defaults when None: the committed SDL)."""
     settings = settings or Settings()
-    return _build(settings.max_query_depth, settings.max_aliases, settings.max_tokens, settings.introspection_enabled,
-                  settings.is_production, settings.max_query_cost)
+    limits = Limits(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases,
+                    max_cost=settings.max_query_cost, max_fields=settings.max_query_fields,
+                    variable_page=settings.max_page_size)
+    return _build(limits, settings.max_tokens, settings.introspection_enabled, settings.is_production)
 
 
 @functools.lru_cache(maxsize=8)
-def _build(
-    max_depth: int, max_aliases: int, max_tokens: int, introspection: bool, production: bool, max_cost: int = 100_000
-) -> HubSchema:
-    settings = Settings(max_query_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
-                        introspection=introspection, env="production" if production else "test")
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        *cost_limit(max_cost).validation_rules,
-    ]
+def _build(limits: Limits, max_tokens: int, introspection: bool, production: bool) -> HubSchema:
     extensions: list[Any] = [
         ErrorShapeExtension,
         TransactionExtension,
         ReadReplicaRouting,
         bulk.RawBulkInputs,
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        # Abuse: refused while validating, before any resolver runs. The rule classes are made
-        # once: the validation cache is keyed by them, and limiters built per request (each
-        # with new classes) made every request validate its document again (7% of a batch).
-        lambda: AddValidationRules(limit_rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        # Abuse: refused while validating, before any resolver runs, in time linear in the
+        # document whatever its fragments spread (graphql_schema/limits.py); validation results
+        # are cached by document.
+        lambda: DocumentLimits(limits),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
     ]
-    if not settings.introspection_enabled:
+    if not introspection:
         extensions.append(DisableIntrospection)
     built = HubSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        config=StrawberryConfig(disable_field_suggestions=production),
         execution_context_class=PlainCompletion,
     )
     bulk.install(
