@@ -8,11 +8,13 @@ by itself: the GraphQL transaction extension decides after the operation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Executable, Result, event, make_url
@@ -29,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.settings import Settings
 
 log = logging.getLogger("hub.db")
+T = TypeVar("T")
 
 # Called with the text of every statement run on the driver directly (RequestSession.fetch and
 # run), which SQLAlchemy's events do not see: statement counters and tracing hook in here.
@@ -185,8 +188,35 @@ class AttributeRecord(asyncpg.Record):
             raise AttributeError(name) from None
 
 
+def _observed(task: asyncio.Task[Any]) -> None:
+    """Retrieve the outcome of a statement whose caller was cancelled (nobody else will)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("a statement whose caller was cancelled failed: %s", type(task.exception()).__name__)
+
+
+# The row-level-security wall of the code running now (app/tenancy.py): (setting, value) of a
+# tenant, or None. A context variable, so that a resolver's wall is its own and not its siblings'.
+_WALL: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("hub_wall", default=None)
+
+
+class SessionClosed(RuntimeError):
+    """A statement asked of a request's session after the request ended."""
+
+
 class RequestSession:
     """One request's session, safe for concurrent resolvers (statements take a lock).
+
+    A statement runs to its end even when the resolver awaiting it is cancelled: graphql-core
+    cancels the sibling fields of one whose error nulls their parent (a forbidden root field
+    among others), and a statement cut halfway leaves the connection, and with it the request's
+    transaction, unusable. Commit, rollback and close take the lock too, so they wait for a
+    statement in flight.
+
+    Each statement runs behind the row-level-security wall of the code that asked for it
+    (:meth:`walled`): the session switches the transaction's role to ``hub_tenant`` with the
+    tenant's setting, or back, before a statement whose wall differs from the last one's. Sibling
+    resolvers interleave their statements, so a wall set for a region of one resolver would also
+    stand in front of the others' statements (and be left standing by a cancelled resolver).
 
     With a replica configured, a read-only operation may call :meth:`read_from_replica`: its
     statements then run on a session of the replica, while :meth:`primary` still reaches the
@@ -201,6 +231,51 @@ class RequestSession:
         self._replica: AsyncSession | None = None
         self._target = session
         self._primary_view: RequestSession | None = None
+        self.closed = False
+        self._wall: tuple[str, str] | None = None  # the wall the transaction stands behind now
+
+    @contextlib.asynccontextmanager
+    async def walled(self, setting: str, value: str) -> AsyncIterator[None]:
+        """Statements asked for inside run as ``hub_tenant`` with ``setting`` = ``value`` (SET
+        LOCAL: it cannot outlive the transaction); the others, the hub's own, as before."""
+        token = _WALL.set((setting, value))
+        try:
+            yield
+        finally:
+            _WALL.reset(token)
+
+    async def _behind(self, wall: tuple[str, str] | None) -> None:
+        """Put the transaction behind ``wall`` (None: none) if it is not there already."""
+        if wall == self._wall:
+            return
+        driver, _ = await self._open("SELECT 1")
+        if wall is None:
+            await driver.execute("RESET ROLE")
+        else:  # set_config('role', ..., true) is SET LOCAL ROLE, in the same statement as the tenant
+            await driver.fetch("SELECT set_config($1, $2, true), set_config('role', 'hub_tenant', true)", *wall)
+        self._wall = wall
+
+    async def _atomic(self, work: Callable[[], Awaitable[T]], *, walled: bool = True) -> T:
+        """``work`` under the lock, carried to its end even if the caller is cancelled meanwhile
+        (the caller still sees its cancellation), behind its caller's wall unless ``walled`` is
+        false; refused once the session is closed."""
+        if self.closed:
+            raise SessionClosed("this request has ended: its session takes no more statements")
+        return await self._carried(work, walled)
+
+    async def _carried(self, work: Callable[[], Awaitable[T]], walled: bool) -> T:
+        task = asyncio.ensure_future(self._locked(work, walled=walled))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_observed)
+            raise
+
+    async def _locked(self, work: Callable[[], Awaitable[T]], *, walled: bool = True) -> T:
+        async with self.lock:
+            if walled:
+                await self._behind(_WALL.get())
+            return await work()
 
     @property
     def has_replica(self) -> bool:
@@ -249,8 +324,7 @@ class RequestSession:
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | list[Mapping[str, Any]] | None = None
     ) -> Result[Any]:
-        async with self.lock:
-            return await self._target.execute(statement, params)
+        return await self._atomic(lambda: self._target.execute(statement, params))
 
     async def driver_connection(self) -> Any:
         """The asyncpg connection under the session, inside the session's transaction, for COPY
@@ -273,9 +347,12 @@ class RequestSession:
         rows as SQLAlchemy's) of one statement run on the driver: the bulk paths, whose thousands
         of result rows and array parameters need no ORM processing."""
         _announce(query)
-        async with self.lock:
+
+        async def work() -> list[Any]:
             driver = await self.driver_connection()
             return await driver.fetch(query, *args, record_class=record_class)
+
+        return await self._atomic(work)
 
     async def fetch_outside_transaction(self, query: str, *args: Any) -> list[Any]:
         """Rows of one statement run on the primary's driver connection without opening the
@@ -283,52 +360,79 @@ class RequestSession:
         own, committed when it ends (a request's key look-up and rate limit, before its work).
         Inside an open transaction (tests bind every session to one), it runs there."""
         _announce(query)
-        async with self.lock:
+
+        async def work() -> list[Any]:
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
             return await raw.driver_connection.fetch(query, *args)
 
+        return await self._atomic(work, walled=False)
+
     async def run(self, query: str, *args: Any) -> None:
         """One statement run on the driver, its result discarded."""
         _announce(query)
-        async with self.lock:
+
+        async def work() -> None:
             driver = await self.driver_connection()
             await driver.execute(query, *args)
+
+        await self._atomic(work)
 
     async def begin_with(self, query: str) -> None:
         """Run ``query`` (no parameter, result discarded) as the statement that opens the
         transaction, or in the open one: a round trip less than opening it first."""
         _announce(query)
-        async with self.lock:
+
+        async def work() -> None:
             driver, ran = await self._open(query)
             if not ran:  # the transaction was open already
                 await driver.execute(query)
 
+        await self._atomic(work)
+
     async def copy(self, table: str, records: list[tuple[Any, ...]], columns: Sequence[str]) -> None:
         """COPY rows into a table on the driver (binary), inside the session's transaction."""
         _announce(f"COPY {table}")
-        async with self.lock:
+
+        async def work() -> None:
             driver = await self.driver_connection()
             await driver.copy_records_to_table(table, records=records, columns=list(columns))
 
+        await self._atomic(work)
+
     async def commit(self) -> None:
-        async with self.lock:
+        async def work() -> None:
+            if self._wall is not None:  # under a test's outer transaction, SET LOCAL outlives this one
+                await self._behind(None)
             await self.session.commit()
             if self._replica is not None:
                 await self._replica.commit()
 
+        await self._atomic(work, walled=False)
+
     async def rollback(self) -> None:
-        async with self.lock:
+        async def work() -> None:
+            self._wall = None  # undone with the transaction (or the test's savepoint)
             await self.session.rollback()
             if self._replica is not None:
                 await self._replica.rollback()
 
+        await self._atomic(work, walled=False)
+
     async def close(self) -> None:
-        try:
-            await self.session.close()
-        finally:
-            if self._replica is not None:
-                await self._replica.close()
+        """End the session (after any statement in flight); it takes no statement afterwards."""
+        if self.closed:
+            return
+        self.closed = True
+
+        async def work() -> None:
+            try:
+                await self.session.close()
+            finally:
+                if self._replica is not None:
+                    await self._replica.close()
+
+        await self._carried(work, walled=False)
 
 
 class SessionMiddleware:

@@ -225,9 +225,11 @@ class RequestTimeout:
             await task
             return
         task.cancel()
+        # Answered at once; the request's statement in flight, if any, still runs to its end (its
+        # session carries statements through cancellation) before the session is closed.
+        await _refuse(send, 504, "REQUEST_TIMEOUT", f"the request took over {self.seconds:g} s and was stopped; nothing was saved")
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        await _refuse(send, 504, "REQUEST_TIMEOUT", f"the request took over {self.seconds:g} s and was stopped; nothing was saved")
 
 
 class GraphQLGuard:

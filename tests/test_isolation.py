@@ -147,10 +147,10 @@ async def test_row_level_security_holds_when_the_application_filter_is_gone(gql,
         page = (await gql.data(AT_RISK, {"first": 500}, key=keys[adviser]))["atRiskYouths"]
         assert page["edges"] and {e["node"]["department"]["code"] for e in page["edges"]} == {department}
     # the same queries without the wall would have shown everything: the monkeypatch is real
-    monkeypatch.setattr("app.tenancy._tenant", __import__("contextlib").asynccontextmanager(_no_wall))
+    monkeypatch.setattr("app.db.RequestSession.walled", __import__("contextlib").asynccontextmanager(_no_wall))
     page = (await gql.data(WISHES, {"first": 500}, key=keys["parcoursup"]))["wishes"]
     assert {e["node"]["portal"] for e in page["edges"]} == {"PARCOURSUP", "AFFELNET"}
 
 
-async def _no_wall(db, setting, value):
+async def _no_wall(self, setting, value):
     yield
