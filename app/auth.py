@@ -57,8 +57,14 @@ async def authenticate(
     token = bearer_token(authorization)
     if token is None or not looks_like_api_key(token):
         return None
-    presented = hash_api_key(pepper, token)
-    row = await ClientRepository(db).admit(presented, ratelimit.bucket(settings) if settings is not None else None)
+    return await admit_key(db, hash_api_key(pepper, token), settings)
+
+
+async def admit_key(db: RequestSession, presented: bytes, settings: Settings | None, cost: float = 1.0) -> Principal | None:
+    """The principal of the key whose keyed hash is ``presented`` (one indexed look-up); with
+    ``settings``, ``cost`` tokens taken from its client's bucket by the same statement
+    (RateLimited when it went below zero)."""
+    row = await ClientRepository(db).admit(presented, ratelimit.bucket(settings, cost) if settings is not None else None)
     if row is None or not keys_match(row["key_hash"], presented):
         return None
     if settings is not None:

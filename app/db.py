@@ -458,16 +458,12 @@ class SessionMiddleware:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            from app.ratelimit import RateLimited
-
-            if isinstance(exc, RateLimited) and not started:
-                scope["state"]["client_id"] = str(exc.client_id)  # for the request log
-                await _send_error(send, 429, "RATE_LIMITED", str(exc), [(b"retry-after", str(exc.retry_after).encode())])
-                return
             if started or not is_unavailable(exc):
                 raise
             # The database went away: a coded answer, and the pool reconnects by itself later.
-            await _send_error(send, 503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry in a few seconds",
+            from app.bodies import refuse
+
+            await refuse(send, 503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry in a few seconds",
                               [(b"retry-after", b"5")])
         finally:
             try:
@@ -475,12 +471,3 @@ class SessionMiddleware:
             except Exception as exc:  # closing a session whose connection died
                 if not is_unavailable(exc):
                     raise
-
-
-async def _send_error(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-    import json
-
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
-    await send({"type": "http.response.body", "body": body})

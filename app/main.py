@@ -24,6 +24,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import exports
+from app.admission import Admission
+from app.bodies import BodyReader, refuse
 from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
 from app.repositories.derivation import DerivationQueue
@@ -185,9 +187,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         lifespan=lifespan,
     )
+    # Outermost first: the request id; what /graphql accepts; the body, read whole before
+    # anything touches the database; the request's time limit; its session; its key and rate.
+    app.add_middleware(Admission, settings=settings)
     app.add_middleware(SessionMiddleware)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
-    app.add_middleware(GraphQLGuard, max_body_bytes=settings.max_body_bytes, ide=settings.is_development)
+    app.add_middleware(BodyReader, graphql_bytes=settings.max_body_bytes, import_bytes=settings.max_import_bytes,
+                       timeout_s=settings.body_timeout_s, min_bytes_per_s=settings.body_min_bytes_per_s)
+    app.add_middleware(GraphQLGuard, ide=settings.is_development)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
     app.state.known_youths = KnownYouths()  # youths known to exist, for deferred batches
@@ -227,19 +234,18 @@ class RequestTimeout:
         task.cancel()
         # Answered at once; the request's statement in flight, if any, still runs to its end (its
         # session carries statements through cancellation) before the session is closed.
-        await _refuse(send, 504, "REQUEST_TIMEOUT", f"the request took over {self.seconds:g} s and was stopped; nothing was saved")
+        await refuse(send, 504, "REQUEST_TIMEOUT", f"the request took over {self.seconds:g} s and was stopped; nothing was saved")
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
 
 
 class GraphQLGuard:
     """What /graphql accepts, refused with a coded JSON error before anything else runs: POST with
-    ``application/json`` only (a form or text/plain body could come from another site: CSRF), at
-    most ``max_body_bytes`` (413), one operation per request (no batched list)."""
+    ``application/json`` only (a form or text/plain body could come from another site: CSRF). The
+    body's size and shape are the BodyReader's (app/bodies.py)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, ide: bool = False):
+    def __init__(self, app: ASGIApp, ide: bool = False):
         self.app = app
-        self.max_body_bytes = max_body_bytes
         self.ide = ide  # development: GET with Accept: text/html serves GraphiQL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -251,46 +257,10 @@ class GraphQLGuard:
             await self.app(scope, receive, send)
             return
         if scope["method"] != "POST":
-            await _refuse(send, 405, "METHOD_NOT_ALLOWED", "POST the operation as a JSON body", [(b"allow", b"POST")])
+            await refuse(send, 405, "METHOD_NOT_ALLOWED", "POST the operation as a JSON body", [(b"allow", b"POST")])
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type != b"application/json":
-            await _refuse(send, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
+            await refuse(send, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
             return
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"the request body is over {self.max_body_bytes} bytes")
-            return
-        body = bytearray()
-        while True:  # read it all (bounded), then hand it on
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            body += message.get("body", b"")
-            if len(body) > self.max_body_bytes:
-                await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"the request body is over {self.max_body_bytes} bytes")
-                return
-            if not message.get("more_body", False):
-                break
-        if body.lstrip()[:1] == b"[":
-            await _refuse(send, 400, "BATCHING_NOT_SUPPORTED", "send one operation per request, not a list")
-            return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _refuse(send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    import json
-
-    payload = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *(extra or [])]})
-    await send({"type": "http.response.body", "body": payload})
+        await self.app(scope, receive, send)

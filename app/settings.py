@@ -67,6 +67,20 @@ class Settings(BaseSettings):
 
     rate_limit_per_second: float = Field(default=20.0, gt=0)  # per client key, shared by all workers
     rate_limit_burst: int = Field(default=60, ge=1)
+    # A request costs the larger of a token and a token per so many bulk records, exported rows
+    # and units of estimated cost (a 2,000-record batch: 10; a page of 500 wishes with history: ~11).
+    rate_cost_records_per_token: int = Field(default=200, ge=1)
+    rate_cost_rows_per_token: int = Field(default=1_000, ge=1)
+    rate_cost_estimate_per_token: int = Field(default=1_000, ge=1)
+    # Requests without a valid key (none, malformed or unknown), per client address (IPv6: per
+    # /64), in each process: refused before anything touches the database.
+    anonymous_rate_per_second: float = Field(default=2.0, gt=0)
+    anonymous_burst: int = Field(default=30, ge=1)
+    # Request bodies (app/bodies.py): all of it within body_timeout_s, plus a second for every
+    # body_min_bytes_per_s bytes received.
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    body_min_bytes_per_s: int = Field(default=65_536, ge=1)
+    max_import_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)  # POST /imports/…
     max_query_cost: int = Field(default=100_000, ge=1)  # estimated from page sizes and nesting
     key_lifetime_days: int = Field(default=365, ge=1)
     retention_days: int = Field(default=5 * 365, ge=30)  # hub purge: youths without a step or wish for this long  # API keys expire; rotate them before (hub clients rotate)

@@ -84,7 +84,7 @@ async def main() -> None:
         await database.dispose()
         batches = make_batches(0, 60, args.batch_size, uais, 1, 5)
         bodies = [json.dumps({"query": MUTATION, "variables": {"input": b}}).encode() for b in batches]
-        server, port = await start_hub(url, 2)
+        server, port = await start_hub(url, 2, rate_limits=True)
         quiet = await vendor_loop(port, keys[0], bodies, args.seconds)
         stop, answers = asyncio.Event(), Counter()
         flooders = [asyncio.ensure_future(flood(port, flooder, stop, answers)) for _ in range(args.flooders)]

@@ -67,11 +67,17 @@ async def drop_database(base: str, name: str) -> None:
         await connection.close()
 
 
-async def start_hub(url: str, workers: int = 2, *, ready_within: float = 600.0) -> tuple[subprocess.Popen, int]:
+async def start_hub(
+    url: str, workers: int = 2, *, ready_within: float = 600.0, rate_limits: bool = False
+) -> tuple[subprocess.Popen, int]:
     """`hub serve` on a free port, once /readyz answers (it migrates first); its log goes to
-    .hub/bench-server.log."""
+    .hub/bench-server.log. The clients' rate limits are lifted (a benchmark measures speed, and
+    a 2,000-record batch costs 10 tokens of 60) unless ``rate_limits`` (bench/abuse.py)."""
     port = free_port()
     env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": "test", "HUB_LOG_LEVEL": "WARNING"}
+    if not rate_limits:
+        env.setdefault("HUB_RATE_LIMIT_PER_SECOND", "100000")
+        env.setdefault("HUB_RATE_LIMIT_BURST", "100000")
     log_path = ROOT / ".hub" / "bench-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"server log: {log_path}", file=sys.stderr)

@@ -29,6 +29,9 @@ def page_size(info: Info, first: int | None) -> int:
 
 
 def batch_of(info: Info, records: list[Any]) -> list[Any]:
+    """The records of a bulk call: 1 to ``max_batch_size`` of them, and as many in all the bulk
+    calls of one request (five aliased recordSteps of 2,000 would otherwise store 10,000); they
+    count in the request's cost (app/ratelimit.py)."""
     limit = info.context.settings.max_batch_size
     if not 1 <= len(records) <= limit:
         raise BadInput(
@@ -36,6 +39,15 @@ def batch_of(info: Info, records: list[Any]) -> list[Any]:
             field="input",
             reason="BATCH_SIZE",
         )
+    cost = info.context.cost
+    if cost.records + len(records) > limit:
+        raise BadInput(
+            f"input: at most {limit} records a request, bulk calls together; this one brings the request to"
+            f" {cost.records + len(records)}; nothing was stored",
+            field="input",
+            reason="BATCH_SIZE",
+        )
+    cost.records += len(records)
     return records
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 from graphql import (
+    DocumentNode,
     GraphQLResolveInfo,
     ListTypeNode,
     NamedTypeNode,
@@ -63,6 +64,17 @@ def _bulk_type(node: TypeNode) -> bool:
         and isinstance(node.type.type, NonNullTypeNode)
         and isinstance(node.type.type.type, NamedTypeNode)
         and node.type.type.type.name.value in BULK_INPUT_TYPES
+    )
+
+
+def bulk_variables(document: DocumentNode) -> frozenset[str]:
+    """The names of the document's variables of a bulk type (``[StepInput!]!``, …)."""
+    return frozenset(
+        variable.variable.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        for variable in definition.variable_definitions or ()
+        if _bulk_type(variable.type)
     )
 
 

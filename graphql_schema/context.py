@@ -11,6 +11,7 @@ from starlette.requests import Request
 from app.auth import Principal
 from app.db import RequestSession
 from app.errors import Unauthenticated
+from app.ratelimit import RequestCost
 from app.security import IdentityVault
 from app.services.known_youths import KnownYouths
 from app.settings import Settings
@@ -30,6 +31,8 @@ class HubContext:
     known_youths: KnownYouths | None = None
     # Bulk input lists taken out of graphql-core's coercion, by variable name (graphql_schema/bulk.py).
     raw_inputs: dict[str, list[Any]] = field(default_factory=dict)
+    # What the request cost, charged to its client once answered (app/admission.py).
+    cost: RequestCost = field(default_factory=RequestCost)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

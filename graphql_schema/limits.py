@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, SelectionSetNode
 from strawberry.extensions import SchemaExtension
 
+from graphql_schema.strings import variable_errors
+
 # Lists without `first`: the default page size, or a guess of their length.
 LIST_SIZE = {"cfas": 50, "wishes": 50, "offers": 50, "atRiskYouths": 50, "myRejections": 50, "history": 20,
              "rows": 100, "headcountSeries": 60, "headcounts": 100}
@@ -164,12 +166,22 @@ def _shown(value: int) -> str:
     return f"{value:,}" if value < 10**12 else "over 10^12"
 
 
+class Assessment(NamedTuple):
+    errors: list[GraphQLError]  # the limits passed over (or the specification's rules' errors)
+    costs: dict[str, int]  # each operation's estimated cost, by name ("" when anonymous)
+    bulk_variables: frozenset[str] = frozenset()  # variables holding bulk records (graphql_schema/bulk.py)
+
+
 def refusals(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
     """The limits this document passes over, as coded errors (none when its fragments are
     cyclic or unknown: the specification's validation refuses it)."""
+    return _assess(document, limits).errors
+
+
+def _assess(document: DocumentNode, limits: Limits) -> Assessment:
     measured = measure(document, limits.variable_page)
     if not measured:
-        return []
+        return Assessment([], {})
     fields = sum(m.fields for m in measured.values())
     aliases = sum(m.aliases for m in measured.values())
     errors = []
@@ -185,22 +197,34 @@ def refusals(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
         if figures.cost > limits.max_cost:
             errors.append(f"this operation's estimated cost ({_shown(figures.cost)}) is over the limit"
                           f" ({limits.max_cost:,}): ask for smaller pages or fewer nested lists")
-    return [GraphQLError(message, extensions={"code": TOO_COMPLEX}) for message in errors]
+    return Assessment(
+        [GraphQLError(message, extensions={"code": TOO_COMPLEX}) for message in errors],
+        {name: figures.cost for name, figures in measured.items()},
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def _checked(schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...], limits: Limits) -> list[GraphQLError]:
+def _assessed(schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...], limits: Limits) -> Assessment:
     """The limits first (linear); the specification's rules only for a document within them."""
     from strawberry.schema.schema import validate_document
 
-    return refusals(document, limits) or validate_document(schema, document, rules)
+    from graphql_schema.bulk import bulk_variables
+    from graphql_schema.strings import literal_errors
+
+    assessment = _assess(document, limits)
+    if assessment.errors:
+        return assessment
+    errors = validate_document(schema, document, rules) or literal_errors(document)
+    return Assessment(errors, assessment.costs, bulk_variables(document))
 
 
 class DocumentLimits(SchemaExtension):
     """Validation with the limits first: a document over a limit is refused with
     ``QUERY_TOO_COMPLEX`` before the specification's rules (some of which cost more than linear
-    time on big documents) look at it. Results are cached by document (the parser cache hands
-    the same document object for the same text), as strawberry's ValidationCache did."""
+    time on big documents) look at it; then strings holding a NUL character, in the document and
+    in the variables (graphql_schema/strings.py). Results are cached by document (the parser cache
+    hands the same document object for the same text), as strawberry's ValidationCache did. The
+    operation's estimated cost goes to the request's cost (app/ratelimit.py)."""
 
     def __init__(self, limits: Limits):
         super().__init__()
@@ -208,7 +232,10 @@ class DocumentLimits(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = _checked(
-            context.schema._schema, context.graphql_document, tuple(context.validation_rules), self.limits
-        )
+        assessment = _assessed(context.schema._schema, context.graphql_document, tuple(context.validation_rules), self.limits)
+        context.pre_execution_errors = assessment.errors or variable_errors(context.variables, assessment.bulk_variables)
+        cost = getattr(context.context, "cost", None)
+        if cost is not None and not assessment.errors and assessment.costs:
+            name = context.operation_name or ""
+            cost.estimate = assessment.costs.get(name, max(assessment.costs.values()))
         yield

@@ -84,8 +84,9 @@ async def database_url(base_database_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    # Scenarios send hundreds of requests with one key: the rate limit has tests of its own.
-    return Settings(env=Environment.TEST, database_url=database_url, migrate_on_start=False, rate_limit_burst=1_000_000)
+    # Scenarios send hundreds of requests with one key (or none): the rate limits have tests of their own.
+    return Settings(env=Environment.TEST, database_url=database_url, migrate_on_start=False, rate_limit_burst=1_000_000,
+                    anonymous_burst=1_000_000)
 
 
 @pytest.fixture(scope="session")

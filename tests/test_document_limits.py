@@ -127,7 +127,7 @@ def test_a_bomb_is_measured_without_expanding_it():
 
 
 async def test_fragment_bombs_are_refused_fast_and_others_are_served(settings, database, admin):
-    app = create_app(settings.model_copy(update={"anonymous_rate_per_second": 10_000.0, "anonymous_burst": 10_000}), database)
+    app = create_app(settings, database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
 
         async def bombs() -> tuple[float, set[str]]:

@@ -117,13 +117,13 @@ async def test_a_request_running_too_long_is_stopped_with_504(settings, database
 
     import app.auth
 
-    real = app.auth.authenticate
+    real = app.auth.admit_key
 
     async def slow(*args, **kwargs):
         await asyncio.sleep(5)
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(app.auth, "authenticate", slow)
+    monkeypatch.setattr(app.auth, "admit_key", slow)
     hub = create_app(settings.model_copy(update={"request_timeout_s": 0.3}), database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=hub), base_url="http://hub") as client:
         started = time.perf_counter()
