@@ -255,27 +255,40 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_derive(args: argparse.Namespace, settings: Settings) -> int:
     """Drain the deferred-derivation queue now (HUB_DERIVATION=deferred; the hub processes'
-    derivers do it in the background): what a batch queued is derived, a round per transaction."""
+    derivers do it in the background): what a batch queued is derived, a round per transaction.
+    With --retry, the youths whose derivation failed and were set aside are queued again first.
+    Exit 1 when youths remain set aside."""
     url = _prepare(settings)
     from app.progress import Progress
-    from app.repositories.derivation import DerivationQueue
-    from app.services.derivation import drain
+    from app.repositories.derivation import DerivationFailures, DerivationQueue
+    from app.services.derivation import drain, retry_set_aside
 
-    async def run() -> int:
+    async def run() -> tuple[int, int, int]:
         database = Database(make_engine(url, settings))
         try:
+            retried = await retry_set_aside(database, settings) if args.retry else 0
             db = database.session()
             queued, _ = await DerivationQueue(db).backlog()
             await db.close()
             progress = Progress("deriving queued youths", queued)
             done = await drain(database, settings, on_round=lambda r: progress.advance(r.youths))
             progress.finish()
-            return done
+            db = database.session()
+            try:
+                aside = await DerivationFailures(db).count()
+            finally:
+                await db.close()
+            return done, retried, aside
         finally:
             await database.dispose()
 
-    done = asyncio.run(run())
-    print(f"derived {done} youths", file=sys.stderr)
+    done, retried, aside = asyncio.run(run())
+    print(f"derived {done} youths" + (f" ({retried} of them set aside before, queued again)" if args.retry else ""),
+          file=sys.stderr)
+    if aside:
+        print(f"{aside} youths are set aside after a failed derivation (see derivation_failure; `hub derive --retry`"
+              " once their data or the hub is mended)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -462,9 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
     recompute.set_defaults(handler=cmd_recompute)
 
-    commands.add_parser(
-        "derive", help="derive now what recordSteps queued (HUB_DERIVATION=deferred)"
-    ).set_defaults(handler=cmd_derive)
+    derive = commands.add_parser(
+        "derive", help="derive now what recordSteps queued (HUB_DERIVATION=deferred); exit 1 if youths stay set aside"
+    )
+    derive.add_argument("--retry", action="store_true", help="queue again the youths set aside after a failed derivation")
+    derive.set_defaults(handler=cmd_derive)
     imports = commands.add_parser("import", help="take in a file").add_subparsers(dest="kind", required=True)
     offers = imports.add_parser(
         "offers", help="a CFA catalogue's CSV, as upsertOffers with the vendor's key (exit 1: some lines rejected)"

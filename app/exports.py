@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
+from app.domain.dates import RANGE_TEXT, in_calendar
 from app.errors import BadInput
 from app.repositories.risks import RiskRepository
 from app.repositories.wishes import WishRepository
@@ -55,6 +56,22 @@ def _instant(request: Request, name: str) -> datetime | None:
         raise BadInput(
             f"{name} is an ISO 8601 instant with its offset, e.g. 2026-06-01T00:00:00+02:00", field=name, reason="INVALID_DATE"
         )
+    if not in_calendar(value):
+        raise BadInput(f"{name} is {RANGE_TEXT}", field=name, reason="INVALID_DATE")
+    return value
+
+
+def _day(request: Request, name: str) -> date | None:
+    """A date parameter (ISO 8601), in the hub's calendar; None when absent."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"{name} is an ISO 8601 date, e.g. 2026-11-30", field=name, reason="INVALID_DATE") from None
+    if not in_calendar(value):
+        raise BadInput(f"{name} is {RANGE_TEXT}", field=name, reason="INVALID_DATE")
     return value
 
 
@@ -143,12 +160,7 @@ async def at_risk_csv(request: Request) -> Response:
     principal = found
     params = request.query_params
     try:
-        on = None
-        if params.get("on"):
-            try:
-                on = date.fromisoformat(params["on"])
-            except ValueError:
-                raise BadInput("on is an ISO 8601 date, e.g. 2026-11-30", field="on", reason="INVALID_DATE") from None
+        on = _day(request, "on")
         departments = [d for d in params.get("departments", "").split(",") if d.strip()] or None
         reasons = [r.strip() for r in params.get("reasons", "").split(",") if r.strip()] or None
         query = risks.query_for(principal, on, departments, reasons)
@@ -246,12 +258,7 @@ async def headcounts_csv(request: Request) -> Response:
         return [v.strip() for v in params.get(name, "").split(",") if v.strip()] or None
 
     try:
-        on = date.today()
-        if params.get("on"):
-            try:
-                on = date.fromisoformat(params["on"])
-            except ValueError:
-                raise BadInput("on is an ISO 8601 date, e.g. 2026-11-30", field="on", reason="INVALID_DATE") from None
+        on = _day(request, "on") or date.today()
         group_by = params.get("groupBy", "REGION").upper()
         if group_by not in headcounts.DIMENSIONS:
             raise BadInput(f"groupBy is one of {', '.join(headcounts.DIMENSIONS)}", field="groupBy", reason="INVALID_GROUP")

@@ -28,7 +28,7 @@ from app.admission import Admission
 from app.bodies import BodyReader, refuse
 from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
-from app.repositories.derivation import DerivationQueue
+from app.repositories.derivation import DerivationFailures, DerivationQueue
 from app.security import IdentityVault
 from app.services.known_youths import KnownYouths
 from app.settings import Derivation, Settings, get_settings
@@ -106,14 +106,17 @@ async def readyz(request: Request) -> JSONResponse:
         )
     body: dict[str, object] = {"status": "ready", "revision": current}
     settings: Settings = request.app.state.settings
-    if settings.derivation == Derivation.DEFERRED:
-        # how far the derived reads lag the facts (README "Derivation"); informative, never 503
-        db = database.session()
-        try:
+    # how far the derived reads lag the facts (README "Derivation"), and the youths whose
+    # derivation failed and were set aside: informative, never 503 (the rest is served)
+    db = database.session()
+    try:
+        derivation: dict[str, object] = {"setAside": await DerivationFailures(db).count()}
+        if settings.derivation == Derivation.DEFERRED:
             queued, oldest = await DerivationQueue(db).backlog()
-        finally:
-            await db.close()
-        body["derivation"] = {"queued": queued, "oldestSeconds": round(oldest or 0.0, 1)}
+            derivation |= {"queued": queued, "oldestSeconds": round(oldest or 0.0, 1)}
+    finally:
+        await db.close()
+    body["derivation"] = derivation
     return JSONResponse(body)
 
 

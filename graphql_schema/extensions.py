@@ -115,7 +115,7 @@ def _validation_code(error: GraphQLError) -> str:
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable '$") or "got invalid value" in error.message:
         return str(ErrorCode.BAD_USER_INPUT)
-    if "Expected value of type" in error.message or "Enum '" in error.message:
+    if "Expected value of type" in error.message or "Enum '" in error.message or "Value cannot represent" in error.message:
         return str(ErrorCode.BAD_USER_INPUT)
     return "GRAPHQL_VALIDATION_FAILED"
 

@@ -28,6 +28,7 @@ from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
 from graphql_schema.mutations import wishes as wish_mutations
 from graphql_schema.permissions import allow
+from graphql_schema.scalars import SCALARS
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
@@ -204,6 +205,7 @@ def _build(limits: Limits, max_tokens: int, introspection: bool, production: boo
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        scalar_overrides=SCALARS,
         execution_context_class=PlainCompletion,
     )
     bulk.install(

@@ -254,7 +254,7 @@ async def test_the_hub_process_derives_in_the_background_and_reports_its_backlog
                 if body["derivation"]["queued"] == 0:
                     break
                 await asyncio.sleep(0.02)
-            assert body["derivation"] == {"queued": 0, "oldestSeconds": 0.0}
+            assert body["derivation"] == {"setAside": 0, "queued": 0, "oldestSeconds": 0.0}
     async with database.engine.connect() as connection:
         statuses = (await connection.execute(text("SELECT statuses FROM youth_path"))).scalar_one()
     assert statuses == ["REGISTERED", "DROPPED_OUT"]  # 90 days without a contract ahead

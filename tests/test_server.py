@@ -19,7 +19,7 @@ async def test_readyz_reports_the_migration_head(http):
 
     response = await http.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "revision": head_revision()}
+    assert response.json() == {"status": "ready", "revision": head_revision(), "derivation": {"setAside": 0}}
 
 
 async def test_every_response_carries_a_request_id(http):

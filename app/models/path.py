@@ -154,3 +154,18 @@ class PendingDerivation(SQLModel, table=True):
     paths: list[bool] = Field(sa_type=ARRAY(Boolean))
     coalesced: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     queued_at: datetime = created_at_field()
+
+
+class DerivationFailure(SQLModel, table=True):
+    """Youths whose derivation failed, set aside so that the others' goes on (app/services/
+    derivation.py): the error's kind and text (no identifier: the hub's own messages and
+    PostgreSQL's, its statements' parameters hidden), when, how many times. ``/readyz`` counts
+    them; ``hub derive --retry`` queues them again; a later derivation that succeeds (new steps
+    of the youth) takes the youth off."""
+
+    __tablename__ = "derivation_failure"
+
+    youth_id: int = Field(primary_key=True, sa_type=BigInteger, foreign_key="youth.id", ondelete="CASCADE")
+    error: str = Field(max_length=300)
+    failed_at: datetime = created_at_field()
+    attempts: int = 1

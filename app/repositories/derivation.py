@@ -125,3 +125,24 @@ class DerivationQueue(Repository):
             " FROM pending_derivation"
         ))[0]
         return row[0], row[1]
+
+
+class DerivationFailures(Repository):
+    """Youths whose derivation failed, set aside (``derivation_failure``)."""
+
+    async def set_aside(self, failures: Sequence[tuple[int, str]]) -> None:
+        """(youth_id, error) of youths whose derivation failed (again)."""
+        await self.db.run(
+            "INSERT INTO derivation_failure AS f (youth_id, error, attempts)"
+            " SELECT f.youth_id, f.error, 1 FROM unnest($1::text::bigint[], $2::text[]) AS f(youth_id, error)"
+            " JOIN youth y ON y.id = f.youth_id"
+            " ON CONFLICT (youth_id) DO UPDATE SET error = excluded.error, failed_at = now(), attempts = f.attempts + 1",
+            arrays.ints(y for y, _ in failures), [error[:300] for _, error in failures],
+        )
+
+    async def count(self) -> int:
+        return (await self.db.fetch("SELECT count(*) FROM derivation_failure"))[0][0]
+
+    async def youths(self) -> list[int]:
+        """Every youth set aside (they stay so until a derivation of theirs succeeds)."""
+        return [row[0] for row in await self.db.fetch("SELECT youth_id FROM derivation_failure ORDER BY youth_id")]

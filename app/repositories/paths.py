@@ -72,9 +72,13 @@ class PathRepository(Repository):
 
     async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:
         """Replace the spans of risk of these youths by ``spans`` ((youth_id, RiskSpan) pairs);
-        the department is the territory CFA's."""
+        the department is the territory CFA's. The last statement of a youth's recomputation: by
+        the same statement, a youth set aside after a failed derivation is taken off (its
+        derivation succeeded now)."""
         await self.db.run(
-            "DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(youth_id) WHERE r.youth_id = i.youth_id",
+            "WITH recovered AS (DELETE FROM derivation_failure f USING unnest($1::text::bigint[]) AS i(youth_id)"
+            " WHERE f.youth_id = i.youth_id)"
+            " DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(youth_id) WHERE r.youth_id = i.youth_id",
             arrays.ints(youth_ids),
         )
         if not spans:

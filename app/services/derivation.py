@@ -35,7 +35,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -43,7 +43,8 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 
 from app.db import Database, RequestSession, is_unavailable
-from app.repositories.derivation import DerivationQueue
+from app.domain.timeline import StepFact
+from app.repositories.derivation import DerivationFailures, DerivationQueue
 from app.repositories.paths import PathRepository
 from app.services import outcomes
 from app.services.paths import recompute
@@ -97,9 +98,95 @@ async def derive_round(db: RequestSession, settings: Settings) -> Round:
     others = [y for y in youth_ids if y not in path_youths]
     if others:
         path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
-    await recompute(db, settings, sorted(path_youths))
-    await outcomes.refresh(db, youth_ids=youth_ids)
+    await derive(db, settings, path_youths, youth_ids)
     return Round(len(youth_ids), len(path_youths))
+
+
+async def derive(
+    db: RequestSession, settings: Settings, path_youths: Collection[int], outcome_youths: Collection[int], *,
+    histories: Mapping[int, list[StepFact]] | None = None, links: Sequence[tuple[str, str]] = (),
+) -> int:
+    """Recompute the paths (and spans of risk) of ``path_youths`` and the wishes' outcomes of
+    ``outcome_youths`` and of ``links``, in the caller's transaction; returns how many youths
+    were set aside.
+
+    One youth's derivation that fails (bad data stored before a check existed, a bug) must not
+    stop the others': the work runs inside a savepoint, and when it fails it is done again by
+    halves, down to the youths that fail on their own, which are set aside in
+    ``derivation_failure`` (with their error; a log line without identifiers says how many). A
+    database that went away, or a deadlock (retried by the caller), is not a youth's failure."""
+    paths, outcome_ids = sorted(set(path_youths)), sorted(set(outcome_youths))
+
+    async def work(youths: set[int] | None, with_links: bool) -> None:
+        chosen = paths if youths is None else [y for y in paths if y in youths]
+        known = histories if histories is None or youths is None else {y: h for y, h in histories.items() if y in youths}
+        await recompute(db, settings, chosen, histories=known)
+        await outcomes.refresh(db, youth_ids=outcome_ids if youths is None else [y for y in outcome_ids if y in youths],
+                               links=links if with_links else ())
+
+    if await _attempt(db, lambda: work(None, True)) is None:
+        return 0
+    failures: dict[int, BaseException] = {}
+    await _halves(db, sorted(set(paths) | set(outcome_ids)), lambda youths: work(set(youths), False), failures)
+    if links:  # the linked wishes' outcomes, which no youth of these names
+        error = await _attempt(db, lambda: outcomes.refresh(db, links=links))
+        if error is not None:
+            raise error
+    if failures:
+        await DerivationFailures(db).set_aside([(y, f"{type(e).__name__}: {e}") for y, e in sorted(failures.items())])
+        kinds = sorted({type(e).__name__ for e in failures.values()})
+        log.warning("derivation failed for %d youth(s), set aside (%s); the others were derived", len(failures),
+                    ", ".join(kinds))
+    return len(failures)
+
+
+async def _attempt(db: RequestSession, work: Callable[[], Awaitable[None]]) -> BaseException | None:
+    """``work`` inside a savepoint: None when it succeeded, else its error (rolled back to the
+    savepoint). Errors that are no youth's fault are raised."""
+    await db.run("SAVEPOINT derivation")
+    try:
+        await work()
+    except Exception as error:
+        if is_unavailable(error) or _sqlstate(error) in RETRYABLE_SQLSTATES:
+            raise
+        await db.run("ROLLBACK TO SAVEPOINT derivation")
+        return error
+    await db.run("RELEASE SAVEPOINT derivation")
+    return None
+
+
+async def _halves(
+    db: RequestSession, youths: list[int], work: Callable[[list[int]], Awaitable[None]], failures: dict[int, BaseException]
+) -> None:
+    """Derive ``youths`` by halves until each failure is a youth's own."""
+    if not youths:
+        return
+    error = await _attempt(db, lambda: work(youths))
+    if error is None:
+        return
+    if len(youths) == 1:
+        failures[youths[0]] = error
+        return
+    middle = len(youths) // 2
+    await _halves(db, youths[:middle], work, failures)
+    await _halves(db, youths[middle:], work, failures)
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    original = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(original, "sqlstate", None)
+
+
+async def retry_set_aside(database: Database, settings: Settings) -> int:
+    """Queue again every youth set aside (``hub derive --retry``); returns how many."""
+    async def requeue(db: RequestSession) -> int:
+        youths = await DerivationFailures(db).youths()
+        if youths:
+            await DerivationQueue(db).add(youths, [True] * len(youths))
+        return len(youths)
+
+    queued = await _committed(database, requeue)
+    return queued or 0
 
 
 async def drain(

@@ -31,10 +31,9 @@ from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
-from app.services import derivation, outcomes
+from app.services import derivation
 from app.services.identity import Identity, Resolution, resolve_youths
 from app.services.known_youths import KnownYouths
-from app.services.paths import recompute
 from app.services.records import (
     Reject,
     batch_id,
@@ -353,8 +352,9 @@ async def _record_steps(
                 others = [y for y in written.youths if y not in path_youths]
                 if others:
                     path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
-                await recompute(db, settings, path_youths, histories=written.fresh)
-                await outcomes.refresh(db, youth_ids=written.youths + replaced_youths, links=links)
+                # a youth whose derivation fails is set aside; the batch and the others go on
+                await derivation.derive(db, settings, path_youths, written.youths + replaced_youths,
+                                        histories=written.fresh, links=links)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 

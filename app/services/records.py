@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from app.db import RequestSession
 from app.domain.batch import BatchResult
+from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_nir, check_uai
 
 
@@ -111,14 +112,19 @@ def date_value(raw: Any, name: str, *, required: bool = False) -> date | None:
         if required:
             raise Reject(name, "MISSING_FIELD", f"{name} is required")
         return None
+    day = None
     if isinstance(raw, str):
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             pass
     elif isinstance(raw, date):
-        return raw
-    raise Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 date, e.g. 2026-09-01")
+        day = raw
+    if day is None:
+        raise Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 date, e.g. 2026-09-01")
+    if not in_calendar(day):
+        raise Reject(name, "INVALID_DATE", f"{name} is {RANGE_TEXT}")
+    return day
 
 
 def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None:
@@ -138,6 +144,8 @@ def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = Fal
         value = raw
     if value is None or value.tzinfo is None:
         raise Reject(name, "INVALID_DATE", f"{name} is an ISO 8601 instant with its offset, e.g. 2026-06-02T08:30:00+02:00")
+    if not in_calendar(value):
+        raise Reject(name, "INVALID_DATE", f"{name} is {RANGE_TEXT}")
     return value
 
 
