@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     completion_window_days: int = 60
     no_contract_alert_days: int = 60
     wish_not_handled_days: int = 30
+    # A wish is dated at most this many days before the hub receives it (never in the future):
+    # a backdated wish would read the youth's older past (DOMAIN.md, rules 2027.1).
+    wish_max_age_days: int = Field(default=400, ge=1)
 
     # Derived rows (paths, change points, spans of risk, outcomes): in recordSteps's transaction
     # (inline: reads are exact as soon as the batch is answered) or by the deriver of every hub

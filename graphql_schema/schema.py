@@ -28,7 +28,6 @@ from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
 from graphql_schema.mutations import wishes as wish_mutations
 from graphql_schema.permissions import allow
-from graphql_schema.scalars import SCALARS
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
@@ -37,6 +36,7 @@ from graphql_schema.queries import offers as offer_queries
 from graphql_schema.queries import risks as risk_queries
 from graphql_schema.queries import wishes as wish_queries
 from graphql_schema.queries import youths as youth_queries
+from graphql_schema.scalars import SCALARS
 
 A, V, P, D, L = Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT
 log = logging.getLogger("hub.graphql")

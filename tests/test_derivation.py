@@ -39,7 +39,7 @@ def scenario(seed: int) -> tuple[list[dict], list[list[dict]]]:
     ines = [f"{i:09d}AB" for i in range(30)]
     wishes = [
         {"portalWishId": f"w{i}", "ine": ines[i], "uai": rng.choice([X, Z]), "certification": rng.choice(CERTS),
-         "submittedAt": datetime.combine(TODAY - timedelta(days=rng.randint(10, 400)), datetime.min.time(), UTC).isoformat()}
+         "submittedAt": datetime.combine(TODAY - timedelta(days=rng.randint(10, 390)), datetime.min.time(), UTC).isoformat()}
         for i in range(0, 30, 2)
     ]
     sent: list[dict] = []

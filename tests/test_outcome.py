@@ -68,9 +68,10 @@ def o(stage, match, day, uai=X, cert=CAP):
         ([s("REGISTERED", 10, arrival=2, uai=Z), s("REGISTERED", 10, arrival=1)], o(Stage.REGISTERED, Match.OTHER_CFA, 10, uai=Z)),
         # ... but a step linked to the wish decides before one matched by youth
         ([s("REGISTERED", 10, arrival=1, linked=True), s("REGISTERED", 10, arrival=2, uai=Z)], o(Stage.REGISTERED, Match.AS_WISHED, 10)),
-        # a linked step counts even when dated before the wish
-        ([s("MEETING", -3, linked=True)], o(Stage.HANDLED, Match.AS_WISHED, -3)),
-        ([s("MEETING", -3, linked=True), s("REGISTERED", -1)], o(Stage.HANDLED, Match.AS_WISHED, -3)),
+        # nothing before the wish's day counts, linked or not (DOMAIN.md 2027.1: no window on the past)
+        ([s("MEETING", -3, linked=True)], NO_NEWS),
+        ([s("MEETING", -1, linked=True), s("REGISTERED", -1)], NO_NEWS),
+        ([s("REGISTERED", -1, linked=True), s("MEETING", 0)], o(Stage.HANDLED, Match.AS_WISHED, 0)),
         # the day of the submission counts
         ([s("REGISTERED", 0)], o(Stage.REGISTERED, Match.AS_WISHED, 0)),
     ],

@@ -157,16 +157,16 @@ async def test_steps_before_the_wish_do_not_count_and_history_shows_what_counts(
     assert [e["step"] for e in found["history"]] == ["MEETING"]
 
 
-async def test_a_step_linked_to_the_wish_decides_even_before_the_wish_arrives(gql, world):
-    # the CFA reports first, naming the wish; another youth's INE (a typo), other CFA steps same day
-    linked = step("l1", "REGISTERED", ine=INE2, days_ago=10, portal="PARCOURSUP", portalWishId="k1")
+async def test_a_step_linked_to_the_wish_decides_a_tie_even_before_the_wish_arrives(gql, world):
+    # the CFA reports first, naming the wish; the youth's steps at two CFAs on the same day
+    linked = step("l1", "REGISTERED", days_ago=10, portal="PARCOURSUP", portalWishId="k1")
     other = step("l2", "REGISTERED", uai=Z, days_ago=10)
     await gql.data(RECORD, {"input": [linked, other]}, key=world["vendor"])
     await submit(gql, world["parcoursup"], [wish("k1")])
     found = (await gql.data(WISH, {"id": "k1"}, key=world["parcoursup"]))["wish"]
     assert (found["outcome"]["stage"], found["outcome"]["match"], found["outcome"]["cfa"]) == ("REGISTERED", "AS_WISHED", {"uai": X})
     assert sorted(e["cfa"]["uai"] for e in found["history"]) == sorted([X, Z])
-    # the same link for AFFELNET is another wish: it does not count
+    # the same link for AFFELNET is another wish: it does not decide there (the later arrival does)
     await submit(gql, world["affelnet"], [wish("k1")])
     assert (await outcome_of(gql, world["affelnet"], "k1"))["cfa"] == {"uai": Z}
 
@@ -349,13 +349,13 @@ async def test_other_roles_cannot_use_the_portal_fields(gql, world, database):
     assert (await gql.error(WISHES, {}, key=adviser))["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_a_correction_that_drops_the_link_recomputes_the_wish(gql, world):
+async def test_a_correction_that_moves_a_step_to_another_youth_recomputes_the_wish(gql, world):
     await submit(gql, world["parcoursup"], [wish("d1")])
-    linked = step("l1", "REGISTERED", ine=INE2, days_ago=10, portal="PARCOURSUP", portalWishId="d1")
-    await gql.data(RECORD, {"input": [linked]}, key=world["vendor"])
+    linked = step("l1", "REGISTERED", ine=None, days_ago=10, portal="PARCOURSUP", portalWishId="d1")  # the wish's youth
+    assert (await gql.data(RECORD, {"input": [linked]}, key=world["vendor"]))["recordSteps"]["accepted"] == 1
     assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "REGISTERED"
-    unlinked = step("l1", "REGISTERED", ine=INE2, days_ago=10)
-    assert (await gql.data(RECORD, {"input": [unlinked]}, key=world["vendor"]))["recordSteps"]["accepted"] == 1
+    moved = step("l1", "REGISTERED", ine=INE2, days_ago=10)  # the vendor corrects: another youth's step, unlinked
+    assert (await gql.data(RECORD, {"input": [moved]}, key=world["vendor"]))["recordSteps"]["accepted"] == 1
     assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "NO_NEWS"
 
 

@@ -3,8 +3,9 @@
 The rules (the portals' feedback, "retour sur les vœux"):
 
 - The steps that count are the youth's steps, at every CFA, effective on or after the day the
-  wish was submitted, and the steps a CFA linked explicitly to the wish (``portal`` and
-  ``portalWishId`` on the step), whatever their date or youth.
+  wish was submitted: nobody reads a youth's older past through a wish. A step a CFA linked to
+  the wish (``portal`` and ``portalWishId`` on the step) is one of them: the hub makes it the
+  wish's youth's, or refuses it (WISH_YOUTH_MISMATCH); here it only breaks ties.
 - The stage follows the youth's latest status step (REGISTERED, APPRENTICE, CONTRACT_BROKEN,
   DROPPED_OUT, COMPLETED; in effective-date order, ties broken by arrival): REGISTERED is
   REGISTERED; APPRENTICE and COMPLETED are APPRENTICE; DROPPED_OUT, and CONTRACT_BROKEN (being
@@ -58,7 +59,7 @@ class OutcomeStep(NamedTuple):
     arrival: int  # arrival order (the stored id): breaks ties between equal dates
     uai: str
     certification: str
-    linked: bool  # the CFA linked this step to the wish (portal + portalWishId)
+    linked: bool  # the CFA linked this step to the wish (portal + portalWishId): it decides a tie
 
 
 class Outcome(NamedTuple):
@@ -88,7 +89,7 @@ def _order(step: OutcomeStep) -> tuple[date, bool, int]:
 
 
 def outcome(target: Target, steps: Iterable[OutcomeStep]) -> Outcome:
-    counted = [s for s in steps if s.linked or s.effective_date >= target.submitted_on]
+    counted = [s for s in steps if s.effective_date >= target.submitted_on]
     if not counted:
         return NO_NEWS
     status = [s for s in counted if STAGE_OF_STEP[s.step] is not Stage.HANDLED]

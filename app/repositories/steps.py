@@ -109,6 +109,17 @@ class StepRepository(Repository):
         )
         return list((await self.db.execute(statement, {"ids": list(youth_ids)})).all())
 
+    async def linked_wishes(self, links: Sequence[tuple[str, str]]) -> list[Any]:
+        """The wishes these (portal, portalWishId) name, with their youth's keyed hashes: portal,
+        portal_wish_id, youth_id (None once erased), ine_hash, nir_hash."""
+        return await self.db.fetch(
+            "SELECT w.portal, w.portal_wish_id, w.youth_id, y.ine_hash, y.nir_hash"
+            " FROM unnest($1::text[], $2::text[]) AS l(portal, portal_wish_id)"
+            " JOIN wish w ON w.portal = l.portal AND w.portal_wish_id = l.portal_wish_id"
+            " LEFT JOIN youth y ON y.id = w.youth_id",
+            [portal for portal, _ in links], [wish_id for _, wish_id in links],
+        )
+
     async def histories(self, youth_ids: Sequence[int]) -> list[Any]:
         """Every step of these youths, one row each: youth_id, then StepFact's fields (step,
         effective date, id, uai, certification, contract start and end). Plain rows cost the

@@ -125,18 +125,23 @@ class WishRepository(Repository):
             arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links], arrays.ints(wish_ids),
         )
 
-    async def outcome_steps(self, youth_ids: Sequence[int], links: Sequence[tuple[str, str]]) -> list[Any]:
-        """The steps of these youths and the steps linked to these wishes: youth_id, step,
-        effective_date, id, uai, certification_code, portal, portal_wish_id."""
-        # Two index look-ups whose rows are merged (UNION drops a step found both ways); no
-        # semi-join on step_event's primary key, which a planner may turn into a scan.
+    async def outcome_steps(self, youth_ids: Sequence[int]) -> list[Any]:
+        """The steps of these youths: youth_id, step, effective_date, id, uai,
+        certification_code, portal, portal_wish_id."""
         return await self.db.fetch(
             "SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id"
-            " FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id"
-            " UNION SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id"
-            " FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
-            " JOIN step_event s ON s.portal = l.portal AND s.portal_wish_id = l.wish_id WHERE s.portal_wish_id IS NOT NULL",
-            arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links],
+            " FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id",
+            arrays.ints(youth_ids),
+        )
+
+    async def mismatched_links(self, wish_ids: Sequence[int]) -> list[Any]:
+        """Steps linked to these wishes that are another youth's (they arrived before the wish):
+        vendor_client_id, event_id, in that order."""
+        return await self.db.fetch(
+            "SELECT e.vendor_client_id, e.event_id FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.id = i.id"
+            " JOIN step_event e ON e.portal = w.portal AND e.portal_wish_id = w.portal_wish_id"
+            " WHERE e.youth_id IS DISTINCT FROM w.youth_id ORDER BY 1, 2",
+            arrays.ints(wish_ids),
         )
 
     async def set_outcomes(self, rows: Sequence[tuple[int, str, str | None, Any, str | None, str | None]]) -> None:
@@ -183,13 +188,13 @@ class WishRepository(Repository):
 
     async def histories(self, wish_ids: Sequence[int]) -> list[Any]:
         """For each wish, the steps its outcome counts: its youth's steps since the submission day
-        and the steps linked to it. Rows: wish_id, then the step's fields, in path order."""
+        (never earlier: a wish opens no window on the youth's past). Rows: wish_id, then the
+        step's fields, in path order."""
         return await self.db.fetch(
             "SELECT w.id AS wish_id, e.id, e.step, e.effective_date, e.received_at, e.uai, e.certification_code,"
             " e.contract_start, e.contract_end, e.portal, e.portal_wish_id"
             " FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.id = i.id"
-            f" JOIN step_event e ON (e.youth_id = w.youth_id AND e.effective_date >= {SUBMITTED_ON})"
-            " OR (e.portal = w.portal AND e.portal_wish_id = w.portal_wish_id)"
+            f" JOIN step_event e ON e.youth_id = w.youth_id AND e.effective_date >= {SUBMITTED_ON}"
             " ORDER BY w.id, e.effective_date, e.id",
             arrays.ints(wish_ids),
         )

@@ -206,11 +206,12 @@ class _StepChecks:
         get = record.get
         event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
         uai = memo(self.uais, get("uai"), uai_value)
-        if get("nir") is None:
+        linked = get("portal") is not None or get("portalWishId") is not None
+        if get("nir") is None and not linked:
             identity, ine_hex = memo(self.ines, get("ine"), self.ine_alone)
             nir_hex = ""
-        else:  # rare: a NIR, checked (and hashed, with NIR matching) on its own
-            ine, nir = identity_fields(record, self.nir_hmac)
+        else:  # rare: a NIR, or a link to a wish (whose youth a step without INE is about)
+            ine, nir = identity_fields(record, self.nir_hmac, linked=linked)
             ine_hash = self.vault.hash_ine(ine) if ine else None
             nir_hash = self.vault.hash_nir(nir) if nir and self.nir_hmac else None
             identity = Identity(ine, ine_hash, nir_hash, nir is not None)
@@ -317,6 +318,8 @@ async def _record_steps(
     if valid:
         await YouthRepository(db).share_deletion_lock()
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
+    if valid and any(v.portal_wish_id is not None for v in valid):
+        valid = await _check_links(db, valid, result, nir_hmac)
     if valid:
         # event_id -> (content_hash, youth_id, step, portal, portal_wish_id) of the events already stored
         # Looked up in index order: consecutive probes then share the index pages they read.
@@ -357,6 +360,61 @@ async def _record_steps(
                                         histories=written.fresh, links=links)
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
+
+
+async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchResult, nir_hmac: bool) -> list[_Valid]:
+    """A step linked to a wish (``portal`` + ``portalWishId``) is about the wish's youth
+    (DOMAIN.md, rules 2027.1): with an identifier of another youth it is refused
+    (``WISH_YOUTH_MISMATCH``); without an INE it takes the wish's youth. A step linked to a wish
+    not received yet keeps its own youth (checked when the wish comes), and without an INE it is
+    about nobody known: refused."""
+    wishes = {
+        (row["portal"], row["portal_wish_id"]): row
+        for row in await StepRepository(db).linked_wishes(sorted({(v.portal, v.portal_wish_id) for v in valid if v.portal}))
+    }
+    kept = []
+    for record in valid:
+        if record.portal_wish_id is None:
+            kept.append(record)
+            continue
+        wish = wishes.get((record.portal, record.portal_wish_id))
+        identity = record.identity
+        own = identity.ine_hash is not None or identity.nir_hash is not None
+        # (a youth known by its NIR alone is matched only with NIR matching on)
+        if wish is None or wish["youth_id"] is None or (wish["ine_hash"] is None and not (nir_hmac and wish["nir_hash"])):
+            if own:
+                kept.append(record)
+            elif identity.nir_given and not nir_hmac:
+                result.reject(record.index, record.event_id, "ine", "INE_REQUIRED",
+                              "no wish of this portal has this portalWishId yet, and this hub does not match youths by"
+                              " NIR (HUB_NIR_MATCHING=off): send the INE")
+            else:
+                result.reject(record.index, record.event_id, "ine", "IDENTITY_MISSING",
+                              "no wish of this portal has this portalWishId yet: send the youth's INE")
+            continue
+        joined = _as_wish_youth(identity, wish)
+        if joined is None:
+            result.reject(record.index, record.event_id, "portalWishId", "WISH_YOUTH_MISMATCH",
+                          "this wish is another youth's: a step linked to a wish is about the wish's youth")
+        else:
+            kept.append(record if joined is identity else record._replace(identity=joined))
+    result.rejected.sort(key=lambda error: error.index)
+    return kept
+
+
+def _as_wish_youth(identity: Identity, wish: Any) -> Identity | None:
+    """The identity of a step linked to ``wish``, as the wish's youth; None when the step names
+    another youth. An INE must be the youth's (a NIR's keyed hash decides only when the youth has
+    no INE); without an INE the step takes the youth's keys (its NIR, when it has one, must not
+    be another's)."""
+    ine_hash, nir_hash = wish["ine_hash"], wish["nir_hash"]
+    if identity.ine_hash is not None:
+        if ine_hash is not None:
+            return identity if identity.ine_hash == ine_hash else None
+        return identity if identity.nir_hash is not None and identity.nir_hash == nir_hash else None
+    if identity.nir_hash is not None and nir_hash is not None and identity.nir_hash != nir_hash:
+        return None
+    return Identity(None, ine_hash, identity.nir_hash if ine_hash is not None else nir_hash, identity.nir_given)
 
 
 @dataclass(slots=True)

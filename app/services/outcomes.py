@@ -34,23 +34,15 @@ async def refresh(
     if not targets:
         return 0
     by_youth: dict[int, list[Any]] = {}
-    by_link: dict[tuple[str, str], list[Any]] = {}
-    steps = await repository.outcome_steps(
-        sorted({t[1] for t in targets if t[1] is not None}), [(t[2], t[3]) for t in targets]
-    )
-    for row in steps:  # youth_id, step, effective_date, id, uai, certification_code, portal, portal_wish_id
+    # youth_id, step, effective_date, id, uai, certification_code, portal, portal_wish_id: the
+    # wish's youth's steps only (a step linked to the wish from another youth never counts)
+    for row in await repository.outcome_steps(sorted({t[1] for t in targets if t[1] is not None})):
         by_youth.setdefault(row[0], []).append(row)
-        if row[7] is not None:
-            by_link.setdefault((row[6], row[7]), []).append(row)
     changed = []
     for wish_id, youth_id, portal, portal_wish_id, uai, certification, submitted_on, *stored in targets:
         link = (portal, portal_wish_id)
-        seen: set[int] = set()
-        counted = []
-        for row in (*by_youth.get(youth_id, ()), *by_link.get(link, ())):
-            if row[3] not in seen:
-                seen.add(row[3])
-                counted.append(OutcomeStep(row[1], row[2], row[3], row[4], row[5], (row[6], row[7]) == link))
+        counted = [OutcomeStep(row[1], row[2], row[3], row[4], row[5], (row[6], row[7]) == link)
+                   for row in by_youth.get(youth_id, ())]
         result = outcome(Target(uai, certification, submitted_on), counted)
         if tuple(result) != tuple(stored):
             changed.append((wish_id, *result))

@@ -149,11 +149,14 @@ def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = Fal
     return value
 
 
-def identity_fields(record: Mapping[str, Any], nir_hmac: bool) -> tuple[str | None, str | None]:
+def identity_fields(record: Mapping[str, Any], nir_hmac: bool, *, linked: bool = False) -> tuple[str | None, str | None]:
     """The youth's normalised INE and NIR (either may be None, not both). Without NIR matching
-    (``nir_hmac`` false) the INE is required: a NIR alone could not be matched."""
+    (``nir_hmac`` false) the INE is required: a NIR alone could not be matched. A step ``linked``
+    to a wish may have neither: it is about the wish's youth (checked once the wish is known)."""
     raw_ine, raw_nir = string_field(record, "ine"), string_field(record, "nir")
     if raw_ine is None and raw_nir is None:
+        if linked:
+            return None, None
         raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
     ine = nir = None
     if raw_ine is not None:
@@ -164,7 +167,7 @@ def identity_fields(record: Mapping[str, Any], nir_hmac: bool) -> tuple[str | No
         nir = check_nir(raw_nir)
         if isinstance(nir, Invalid):
             raise Reject("nir", nir.code, nir.message)
-    if ine is None and not nir_hmac:
+    if ine is None and not nir_hmac and not linked:
         raise Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
     return ine, nir
 

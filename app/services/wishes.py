@@ -24,7 +24,7 @@ from typing import Any
 from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
-from app.domain.batch import BatchResult
+from app.domain.batch import BatchResult, RecordError
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.domain.identifiers import Invalid, check_uai
 from app.errors import BadInput
@@ -49,8 +49,10 @@ from app.services.records import (
 from app.settings import NirMatching, Settings
 
 OPERATION = "submitWishes"
+STEPS_OPERATION = "recordSteps"
 MAX_ID_LENGTH = 100
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# Clocks differ: a wish dated a few minutes ahead of the hub's clock is not in the future.
+CLOCK_SKEW = timedelta(minutes=5)
 WISH_FIELDS = frozenset({"portalWishId", "ine", "nir", "uai", "certification", "offerId", "submittedAt"})
 CURSOR = "wish"
 
@@ -82,7 +84,8 @@ async def submit_wishes(
         raise BadInput("this PORTAL client has no portal: ask the operator to recreate it", reason="NO_PORTAL")
     portal = principal.portal.value
     result = BatchResult()
-    latest = (now or datetime.now(UTC)) + timedelta(days=1)
+    received = now or datetime.now(UTC)
+    latest, earliest = received + CLOCK_SKEW, received - timedelta(days=settings.wish_max_age_days)
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid: list[_Valid] = []
     seen: set[str] = set()
@@ -102,8 +105,9 @@ async def submit_wishes(
                     raise Reject("offerId", "UNKNOWN_OFFER", "offerId is the id of an offer of the wished CFA")
                 offer_id = int(raw_offer)
             submitted = datetime_field(record, "submittedAt", required=True)
-            if submitted > latest or submitted < EARLIEST:
-                raise Reject("submittedAt", "INVALID_DATE", "submittedAt is from 2000 to one day from now at the latest")
+            if submitted > latest or submitted < earliest:
+                raise Reject("submittedAt", "INVALID_DATE", f"submittedAt is at most {settings.wish_max_age_days} days"
+                             " before now, and not in the future")
         except Reject as problem:
             result.reject(index, wish_id, problem.field, problem.code, problem.message)
             continue
@@ -147,8 +151,24 @@ async def submit_wishes(
             now = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
             await recompute(db, settings, [*merged_into, *before, *now])
             await outcomes.refresh(db, wish_ids=[row[0] for row in written], youth_ids=merged_into)
+            await _report_mismatched_links(db, [row[0] for row in written])
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
+
+
+async def _report_mismatched_links(db: RequestSession, wish_ids: list[int]) -> None:
+    """Steps linked to these wishes before they came, that turn out to be another youth's: left
+    out of the wish (its outcome counts its youth's steps only) and reported to their vendors in
+    ``myRejections`` (index -1: found after their batch, when the wish came)."""
+    rows = await WishRepository(db).mismatched_links(wish_ids)
+    feedback = FeedbackRepository(db)
+    for client_id in sorted({row[0] for row in rows}):
+        await feedback.add_rejections(client_id, STEPS_OPERATION, [
+            RecordError(-1, event_id, "portalWishId", "WISH_YOUTH_MISMATCH",
+                        "the wish this step names came later and is another youth's: the step is kept for its own youth,"
+                        " left out of the wish")
+            for vendor, event_id in rows if vendor == client_id
+        ])
 
 
 async def _check_targets(db: RequestSession, valid: list[_Valid], result: BatchResult) -> list[_Valid]:

@@ -13,7 +13,10 @@ from graphql_schema.types.pagination import PageInfo
 
 @strawberry.type(description="A record of a batch that was not stored, and why.")
 class RecordError:
-    index: int = strawberry.field(description="Position of the record in the input list (from 0).")
+    index: int = strawberry.field(
+        description="Position of the record in the input list (from 0); -1 in `myRejections` for a step refused after "
+        "its batch (WISH_YOUTH_MISMATCH: the wish it names came later and is another youth's)."
+    )
     ref: str | None = strawberry.field(description="The record's eventId / portalWishId / offerRef / code.")
     field: str | None = strawberry.field(description="The offending input field, when one is at fault.")
     code: str = strawberry.field(

@@ -65,8 +65,8 @@ class Wish:
         return await info.context.loaders.offer_by_id.load(self.offer_id)
 
     @strawberry.field(
-        description="The steps the outcome counts: the youth's steps since the wish, every CFA included, and the "
-        "steps a CFA linked to this wish; oldest first."
+        description="The steps the outcome counts: the youth's steps since the wish, every CFA included, oldest first "
+        "(a step a CFA linked to this wish is the youth's; never a step before the wish's day)."
     )
     async def history(self, info: Info) -> list[StatusEvent]:
         rows = await info.context.loaders.history_by_wish.load(self.wish_id)
