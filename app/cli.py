@@ -174,9 +174,13 @@ def cmd_clients_revoke(args: argparse.Namespace, settings: Settings) -> int:
     url = _prepare(settings)
     try:
         client_id = uuid.UUID(args.id)
-        row = _with_session(settings, url, lambda db: clients.revoke_client(db, client_id))
-    except (ValueError, HubError):
+    except ValueError:
         print(f"error: no client has id {args.id}", file=sys.stderr)
+        return 2
+    try:
+        row = _with_session(settings, url, lambda db: clients.revoke_client(db, client_id))
+    except HubError as problem:
+        print(f"error: {problem.message}", file=sys.stderr)
         return 2
     print(f"client {row.id} revoked at {row.revoked_at.isoformat()}")
     return 0

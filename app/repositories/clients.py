@@ -90,6 +90,13 @@ class ClientRepository(Repository):
             "UPDATE api_client SET last_write_lsn = pg_current_wal_lsn()::text WHERE id = $1", client_id
         )
 
+    async def lock_active_admins(self) -> list[uuid.UUID]:
+        """The ids of the ADMIN clients not revoked, locked until the transaction ends."""
+        rows = await self.db.fetch(
+            "SELECT id FROM api_client WHERE role = 'ADMIN' AND revoked_at IS NULL ORDER BY id FOR UPDATE"
+        )
+        return [row[0] for row in rows]
+
     async def revoke_keys(self, client_id: uuid.UUID) -> None:
         await self.db.execute(
             update(key_t)

@@ -129,7 +129,13 @@ async def issue_key(db: RequestSession, pepper: str, client_id: uuid.UUID, lifet
 
 
 async def revoke_client(db: RequestSession, client_id: uuid.UUID) -> Row[Any]:
+    """Revoke a client and its keys; never the last ADMIN (nobody could administer the hub but
+    through ``hub clients create --role ADMIN``). The ADMINs are locked first, so that two
+    ADMINs revoking each other at once cannot both succeed."""
     repository = ClientRepository(db)
+    admins = await repository.lock_active_admins()
+    if admins == [client_id]:
+        raise BadInput("id: this is the last ADMIN: create another ADMIN before revoking it", field="id", reason="LAST_ADMIN")
     client = await repository.revoke_client(client_id)
     if client is None:
         raise BadInput("id: no client has this id", field="id", reason="UNKNOWN_CLIENT")
