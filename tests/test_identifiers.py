@@ -251,3 +251,14 @@ def test_identifiers_take_ascii_digits_only(check, value):
     wide = check(value.translate(FULL_WIDTH))
     assert isinstance(wide, Invalid) or (check is check_nir and wide == value)
 
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1", 1), (" 42 ", 42), ("0", 0), ("999999999999999999", 999_999_999_999_999_999),
+    ("9999999999999999999", None), ("18446744073709551616", None), ("-1", None), ("1e3", None), ("", None),
+    ("٣", None), ("１", None), ("1 2", None), ("0x1", None),
+])
+def test_stored_ids_are_ascii_digits_that_fit_a_bigint(raw, expected):
+    from app.domain.identifiers import stored_id
+
+    assert stored_id(raw) == expected

@@ -170,3 +170,14 @@ async def live(fresh_database_url, settings):
     await upgrade(database.engine)
     yield live_settings, database
     await database.dispose()
+
+
+@pytest.mark.parametrize("path", [
+    "/exports/at-risk.csv?on=1900-01-01", "/exports/at-risk.csv?on=2100-12-31", "/exports/headcounts.csv?on=1900-01-01",
+    "/exports/headcounts.csv?on=2100-12-31&groupBy=CFA", "/exports/wishes.csv?submittedFrom=2100-12-31T23:59:59%2B00:00",
+])
+async def test_csv_exports_answer_at_the_ends_of_the_calendar(http, database, admin, path):
+    _, portal = await new_client(database, Role.PORTAL)
+    key = portal if "wishes" in path else admin.key
+    answer = await http.get(path, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200, answer.text

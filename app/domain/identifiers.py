@@ -169,3 +169,12 @@ def check_department_code(value: str) -> str | Invalid:
     if not _DEPARTMENT.match(code):
         return Invalid("INVALID_DEPARTMENT", "a department code is like 01, 75, 2A or 971")
     return code
+
+
+def stored_id(value: str) -> int | None:
+    """The id of a stored row (an offer's, given back by the API as an ``ID``): ASCII digits that
+    fit PostgreSQL's bigint; None for anything else (``"٣"``, ``"1e3"``, 20 digits)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)

@@ -24,7 +24,7 @@ from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
-from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai
+from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.offers import OfferQuery, OfferRepository
@@ -182,9 +182,10 @@ async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs:
 async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:
     if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
         raise BadInput(f"capacity: a whole number from 0 to {MAX_CAPACITY:,}, or null", field="capacity", reason="INVALID_CAPACITY")
-    if not offer_id.isdigit() or not await OfferRepository(db).revise(int(offer_id), capacity):
+    known = stored_id(offer_id)
+    if known is None or not await OfferRepository(db).revise(known, capacity):
         raise BadInput("offerId: no offer has this id", field="offerId", reason="UNKNOWN_OFFER")
-    return (await by_ids(db, [int(offer_id)]))[0]
+    return (await by_ids(db, [known]))[0]
 
 
 # Reads ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult, RecordError
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
-from app.domain.identifiers import Invalid, check_uai
+from app.domain.identifiers import Invalid, check_uai, stored_id
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
@@ -101,9 +101,9 @@ async def submit_wishes(
             offer_id = None
             raw_offer = string_field(record, "offerId")
             if raw_offer is not None:
-                if not raw_offer.isdigit() or len(raw_offer) > 18:
+                offer_id = stored_id(raw_offer)
+                if offer_id is None:
                     raise Reject("offerId", "UNKNOWN_OFFER", "offerId is the id of an offer of the wished CFA")
-                offer_id = int(raw_offer)
             submitted = datetime_field(record, "submittedAt", required=True)
             if submitted > latest or submitted < earliest:
                 raise Reject("submittedAt", "INVALID_DATE", f"submittedAt is at most {settings.wish_max_age_days} days"
