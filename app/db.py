@@ -97,6 +97,7 @@ def make_engine(url: str, settings: Settings, *, pgbouncer: bool | None = None) 
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         connect_args=connect_args,
+        hide_parameters=True,  # a failed statement's error never shows its values (logs: app/logs.py)
     )
     _ping_when_idle(engine)
     return engine

@@ -80,3 +80,27 @@ async def test_no_identifier_reaches_the_logs(gql, http, database, admin, captur
     assert len(graphql) >= 7 and all(r["request_id"] and isinstance(r["duration_ms"], float) for r in graphql)
     assert {"recordSteps", "submitWishes", "wishes", "atRiskYouths", "youth"} <= {r.get("operation") for r in graphql}
     assert all(r.get("client_id") for r in graphql if r.get("operation") == "recordSteps")
+
+
+async def test_a_failed_statement_logs_no_value_it_was_sent(gql, database, admin, captured, monkeypatch):
+    """The engine hides statements' parameters, and the logs withhold what PostgreSQL's message
+    quotes of them: an INE sent in a failing statement, by SQLAlchemy or on the driver, never
+    reaches a log line."""
+    from sqlalchemy import text
+
+    from app.services import cfas
+
+    async def failing_on_the_driver(db, first, after):
+        await db.fetch("SELECT $1::text::int", INES[0])
+
+    async def failing_through_sqlalchemy(db, first, after):
+        await db.execute(text("SELECT CAST(:v AS int)"), {"v": INES[1]})
+
+    for failing in (failing_on_the_driver, failing_through_sqlalchemy):
+        monkeypatch.setattr(cfas, "cfa_page", failing)
+        error = await gql.error("{ cfas(first: 1) { totalCount } }", key=admin.key)
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert database.engine.sync_engine.hide_parameters
+    logged = [line for line in captured if '"hub.graphql"' in line and "unexpected error" in line]
+    assert len(logged) == 2 and all("message withheld: SQLSTATE 22" in line for line in logged), logged  # data exceptions
+    assert all(ine not in line for line in captured for ine in INES[:2])
