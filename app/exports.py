@@ -1,4 +1,4 @@
-"""CSV over HTTP. Exports, streamed in constant memory: ``GET /exports/wishes.csv`` (PORTAL) and
+"""CSV over HTTP. Exports (every text cell safe to open in a spreadsheet), streamed in constant memory: ``GET /exports/wishes.csv`` (PORTAL) and
 ``GET /exports/at-risk.csv`` (ADVISER, ADMIN); and the import of a CFA's catalogue,
 ``POST /imports/offers`` (VENDOR).
 
@@ -85,11 +85,34 @@ async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Re
     return principal
 
 
+# A spreadsheet takes a cell starting with one of these for a formula (OWASP, "CSV injection"):
+# portalWishId is the portal's text, CFA names and certification titles the operator's.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell as a spreadsheet shows it, never runs it: text starting like a formula gets a
+    leading ``'`` (numbers, dates and None are left alone)."""
+    if type(value) is str and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose every text cell is :func:`spreadsheet_safe` (None written empty)."""
+
+    def __init__(self, out: io.StringIO):
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, values: list[Any]) -> None:
+        self._writer.writerow(["" if value is None else spreadsheet_safe(value) for value in values])
+
+
 def _csv(rows: list[Any], columns: list[Callable[[Any], Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in (column(row) for column in columns)])
+        writer.writerow([column(row) for column in columns])
     return out.getvalue()
 
 
@@ -192,7 +215,7 @@ async def at_risk_csv(request: Request) -> Response:
             ines = dict(zip(ids, await youths.ines(db, vault, ids)))
             steps = await risks.last_steps(db, ids, query.on)
             out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
+            writer = SafeWriter(out)
             for row in rows:
                 step = steps.get(row["youth_id"])
                 writer.writerow([
@@ -272,7 +295,7 @@ async def headcounts_csv(request: Request) -> Response:
         return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
     request.scope["state"]["cost"].rows += len(rows)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(HEADCOUNT_COLUMNS)
     for row in rows:
         writer.writerow([
