@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import exports
-from app.admission import Admission
+from app.admission import Admission, Doorkeeper, Gate
 from app.bodies import BodyReader, refuse
 from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
 from app.migrate import head_revision, upgrade
@@ -190,13 +190,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         lifespan=lifespan,
     )
-    # Outermost first: the request id; what /graphql accepts; the body, read whole before
-    # anything touches the database; the request's time limit; its session; its key and rate.
-    app.add_middleware(Admission, settings=settings)
+    # Outermost first: the request id; what /graphql accepts; the refusals that need no database
+    # (rate limits known in the process); the body, read whole before anything touches the
+    # database; the request's time limit; its session; its key's look-up and rate.
+    doorkeeper = Doorkeeper(settings)
+    app.add_middleware(Admission, doorkeeper=doorkeeper)
     app.add_middleware(SessionMiddleware)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
     app.add_middleware(BodyReader, graphql_bytes=settings.max_body_bytes, import_bytes=settings.max_import_bytes,
                        timeout_s=settings.body_timeout_s, min_bytes_per_s=settings.body_min_bytes_per_s)
+    app.add_middleware(Gate, doorkeeper=doorkeeper)
     app.add_middleware(GraphQLGuard, ide=settings.is_development)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # /64), in each process: refused before anything touches the database.
     anonymous_rate_per_second: float = Field(default=2.0, gt=0)
     anonymous_burst: int = Field(default=30, ge=1)
+    # A refused request (429) is answered after a pause of up to this many seconds (never longer
+    # than its Retry-After): a flood on one connection then costs the hub a request a second.
+    refusal_delay_s: float = Field(default=1.0, ge=0)
     # Request bodies (app/bodies.py): all of it within body_timeout_s, plus a second for every
     # body_min_bytes_per_s bytes received.
     body_timeout_s: float = Field(default=10.0, gt=0)

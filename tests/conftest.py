@@ -86,7 +86,7 @@ async def database_url(base_database_url: str) -> AsyncIterator[str]:
 def settings(database_url: str) -> Settings:
     # Scenarios send hundreds of requests with one key (or none): the rate limits have tests of their own.
     return Settings(env=Environment.TEST, database_url=database_url, migrate_on_start=False, rate_limit_burst=1_000_000,
-                    anonymous_burst=1_000_000)
+                    anonymous_burst=1_000_000, refusal_delay_s=0.0)  # the pause before a 429: tests/test_admission.py
 
 
 @pytest.fixture(scope="session")

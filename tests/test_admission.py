@@ -111,14 +111,23 @@ async def test_requests_without_a_valid_key_are_limited_by_address_before_the_da
             answer = await http.post("/graphql", json={"query": "{ me { name } }"}, headers=headers)
             statuses.append(answer.status_code)
             statements.append(queries.count)
-        assert statuses == [200, 200, 200, 429, 429, 429, 429]  # 3 tokens: 2 anonymous, 1 made-up key
-        assert statements == [0, 0, 1, 0, 0, 0, 0]  # the made-up key: one look-up; the refused: nothing
+        # 3 tokens: 2 anonymous, 1 made-up key; then one look-up of an unknown key a second
+        assert statuses == [200, 200, 200, 200, 429, 429, 429]
+        assert statements == [0, 0, 1, 1, 0, 0, 0]  # a made-up key: one look-up; the refused: nothing
         refused = await http.get("/exports/wishes.csv", headers={"Authorization": f"Bearer {made_up}"})
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         # the valid key this process admitted still comes in from the flooded address
         fine = await http.post("/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {admin.key}"})
         assert fine.json() == {"data": {"me": {"name": "test admin"}}}
+        # a valid key the process never saw gets in too, within a second, while the flood goes on
+        _, newcomer = await new_client(database, Role.PILOT, name="newcomer")
+        await asyncio.sleep(1.05)
+        seen = await http.post("/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {newcomer}"})
+        assert seen.json() == {"data": {"me": {"name": "newcomer"}}}
+        for _ in range(3):  # and is known from then on
+            assert (await http.post("/graphql", json={"query": "{ me { name } }"},
+                                    headers={"Authorization": f"Bearer {newcomer}"})).status_code == 200
     other = create_app(limited, database)  # another address's bucket is its own (here: another process)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other, client=("10.0.0.9", 123)), base_url="http://hub") as http:
         assert (await http.post("/graphql", json={"query": "{ me { name } }"})).status_code == 200
@@ -200,3 +209,34 @@ async def test_exported_rows_are_charged_too(settings, database, admin):
         assert export.status_code == 200 and len(export.text.splitlines()) == 5
         assert (await http.get("/exports/wishes.csv", headers=headers)).status_code == 200  # 1 + 3 taken: 0 left
         assert (await http.get("/exports/wishes.csv", headers=headers)).status_code == 429  # 1 + 3 more: refused
+
+
+async def test_a_key_refused_by_the_store_is_refused_without_a_statement_until_it_refills(settings, database, admin, queries):
+    limited = settings.model_copy(update={"rate_limit_burst": 2, "rate_limit_per_second": 0.2})
+    app = create_app(limited, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+        headers = {"Authorization": f"Bearer {admin.key}"}
+        statuses, statements = [], []
+        for _ in range(6):
+            queries.reset()
+            statuses.append((await http.post("/graphql", json={"query": "{ me { name } }"}, headers=headers)).status_code)
+            statements.append(len([s for s in queries.statements if "rate_bucket" in s]))
+    assert statuses == [200, 200, 429, 429, 429, 429]
+    assert statements == [1, 1, 1, 0, 0, 0]  # once the store said so, the process refuses by itself
+
+
+async def test_a_refusal_is_answered_after_a_pause_that_holds_nobody_else(settings, database, admin):
+    slowed = settings.model_copy(update={"anonymous_burst": 1, "anonymous_rate_per_second": 0.5, "refusal_delay_s": 0.6})
+    app = create_app(slowed, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+        assert (await http.post("/graphql", json={"query": "{ me { name } }"})).status_code == 200  # the token
+        started = time.perf_counter()
+
+        async def timed(**kwargs):
+            response = await http.post("/graphql", json={"query": "{ me { name } }"}, **kwargs)
+            return response, time.perf_counter() - started
+
+        (refused, refused_after), (fine, fine_after) = await asyncio.gather(
+            timed(), timed(headers={"Authorization": f"Bearer {admin.key}"}))
+        assert refused.status_code == 429 and refused_after >= 0.6  # paused...
+        assert fine.json() == {"data": {"me": {"name": "test admin"}}} and fine_after < 0.5  # ...another client served meanwhile
