@@ -137,6 +137,36 @@ async def trickle(port: int, key: str, stop: asyncio.Event, answers: Counter) ->
 ATTACKS = {"flood": flood, "bombs": bombs, "trickle": trickle}
 
 
+async def chunked_upload(port: int, key: str, megabytes: int) -> tuple[str, int]:
+    """A chunked upload of ``megabytes`` to /imports/offers, sent as fast as the hub takes it:
+    the status line it got, and how many bytes were sent before it came."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(ATTACKER_ADDRESS, 0))
+    sent = 0
+    try:
+        writer.write(f"POST /imports/offers HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {key}\r\n"
+                     "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        chunk = b"x" * 65_536
+        answered = asyncio.ensure_future(reader.readline())
+        while sent < megabytes * 1024 * 1024 and not answered.done():
+            writer.write(b"10000\r\n" + chunk + b"\r\n")
+            await writer.drain()
+            sent += len(chunk)
+        line = await asyncio.wait_for(answered, 30)
+        return line.decode().strip(), sent
+    except (ConnectionError, OSError):
+        return "connection closed", sent
+    finally:
+        writer.close()
+
+
+def workers_rss(server: object) -> int:
+    """The largest resident memory of the hub's worker processes, in MB."""
+    import psutil
+
+    children = psutil.Process(server.pid).children(recursive=True)  # type: ignore[attr-defined]
+    return max((c.memory_info().rss for c in children if "postgres" not in c.name()), default=0) // (1024 * 1024)
+
+
 def attack_process(kind: str, port: int, key: str, count: int, seconds: float, results: object) -> None:
     """``count`` loops of one attack for ``seconds``; what they were answered goes to ``results``."""
 
@@ -204,6 +234,19 @@ async def main() -> None:
                   f" | {percentile(loud, 0.5) * 1000:,.0f} / {percentile(loud, 0.95) * 1000:,.0f} ms"
                   f" | {percentile(loud, 0.95) / percentile(quiet, 0.95):.2f}x | {told} |")
         print("\ntarget: p95 under 1.5x quiet during the fragment bombs and the slow bodies")
+        before, peak = workers_rss(server), [0]
+
+        async def sample() -> None:
+            while True:
+                peak[0] = max(peak[0], workers_rss(server))
+                await asyncio.sleep(0.05)
+
+        sampler = asyncio.ensure_future(sample())
+        status, sent = await chunked_upload(port, keys[1], 120)
+        sampler.cancel()
+        print(f"\na 120 MB chunked upload to /imports/offers (limit HUB_MAX_IMPORT_BYTES, 50 MB): answered '{status}'"
+              f" after {sent / 1024 / 1024:,.1f} MB sent; largest worker RSS {before} MB before, {peak[0]} MB at most"
+              " meanwhile")
     finally:
         stop_hub(server)
         await drop_database(base, name)
