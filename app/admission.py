@@ -117,8 +117,9 @@ class Doorkeeper:
         self.pepper = settings.key_pepper.get_secret_value()
         self.addresses = AddressBuckets(settings.anonymous_rate_per_second, settings.anonymous_burst)
         # once an address's bucket is empty, a key this process does not know is still looked up,
-        # once a second per address: a valid client behind it gets in (and is known from then on)
-        self.probes = AddressBuckets(1.0, 1)
+        # once a second per address (by default): a valid client behind it gets in (and is known
+        # from then on)
+        self.probes = AddressBuckets(settings.unknown_key_lookups_per_second, 1)
         self.known_keys = KnownKeys()
         # key hash -> (when its client's bucket has tokens again, the client's id for the request log)
         self.refused_until: dict[bytes, tuple[float, object]] = {}

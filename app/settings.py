@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # /64), in each process: refused before anything touches the database.
     anonymous_rate_per_second: float = Field(default=2.0, gt=0)
     anonymous_burst: int = Field(default=30, ge=1)
+    # Once an address's bucket is empty, keys the process does not know yet are still looked up
+    # at this pace per address (a valid client behind the same address gets in).
+    unknown_key_lookups_per_second: float = Field(default=1.0, gt=0)
     # A refused request (429) is answered after a pause of up to this many seconds (never longer
     # than its Retry-After): a flood on one connection then costs the hub a request a second.
     refusal_delay_s: float = Field(default=1.0, ge=0)
