@@ -148,26 +148,32 @@ class Doorkeeper:
             self.owing[key_hash] = self.owing.get(key_hash, 0.0) + owed
 
 
-def _guarded(scope: Scope) -> bool:
-    # GET /graphql: the development IDE's page, or refused by GraphQLGuard
-    return scope["type"] == "http" and scope["path"].startswith(GUARDED) and not (
-        scope["method"] == "GET" and scope["path"] == "/graphql")
-
-
-class Gate:
-    """The refusals that need no database, before the body is read: a request without a
-    well-formed key when its address's bucket is empty; a key whose client's bucket the store
-    said empty, until it refills; a key this process does not know from an address whose bucket
-    is empty. The key's keyed hash is left in the request's state for :class:`Admission`."""
+class _AtTheDoor:
+    """An ASGI middleware of the API's paths (GET /graphql, the development IDE's page or
+    refused by GraphQLGuard, aside), sharing the process's :class:`Doorkeeper`."""
 
     def __init__(self, app: ASGIApp, doorkeeper: Doorkeeper):
         self.app = app
         self.door = doorkeeper
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _guarded(scope):
+        if scope["type"] == "http" and scope["path"].startswith(GUARDED) and not (
+                scope["method"] == "GET" and scope["path"] == "/graphql"):
+            await self.enter(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def enter(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class Gate(_AtTheDoor):
+    """The refusals that need no database, before the body is read: a request without a
+    well-formed key when its address's bucket is empty; a key whose client's bucket the store
+    said empty, until it refills; a key this process does not know from an address whose bucket
+    is empty. The key's keyed hash is left in the request's state for :class:`Admission`."""
+
+    async def enter(self, scope: Scope, receive: Receive, send: Send) -> None:
         door = self.door
         token = auth.bearer_token(dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1") or None)
         address = client_address(scope)
@@ -194,19 +200,12 @@ class Gate:
         await self.app(scope, receive, send)
 
 
-class Admission:
+class Admission(_AtTheDoor):
     """The key's look-up (one statement: key, client, last use, the client's bucket), once the
     body was read and the request's session opened; the principal (or None) and the request's
     cost are left in its state; what the request cost is owed once it is answered."""
 
-    def __init__(self, app: ASGIApp, doorkeeper: Doorkeeper):
-        self.app = app
-        self.door = doorkeeper
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _guarded(scope):
-            await self.app(scope, receive, send)
-            return
+    async def enter(self, scope: Scope, receive: Receive, send: Send) -> None:
         door = self.door
         state = scope["state"]
         cost = state["cost"] = RequestCost()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,7 +75,7 @@ class BodyReader:
             if not message.get("more_body", False):
                 break
         if scope["path"] == "/graphql" and scope["method"] == "POST":
-            first = bytes(body).lstrip()[:1]
+            first = _first_byte(body)
             if first == b"[":
                 await refuse(send, 400, "BATCHING_NOT_SUPPORTED", "send one operation per request, not a list")
                 return
@@ -93,6 +94,15 @@ class BodyReader:
             return {"type": "http.request", "body": data, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+_WHITESPACE = re.compile(rb"[ \t\r\n]*")
+
+
+def _first_byte(body: bytearray) -> bytes:
+    """The body's first byte that is not JSON whitespace (b"" when none), without copying it."""
+    start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]  # always matches
+    return bytes(body[start:start + 1])
 
 
 async def refuse(send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:

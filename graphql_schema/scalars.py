@@ -32,22 +32,14 @@ def _in_calendar(parse: Callable[[str], dt.date], type_name: str) -> Callable[[o
     return parse_value
 
 
-DATE = ScalarDefinition(
-    name="Date",
-    description="An ISO 8601 calendar date, e.g. 2026-09-01; years 1900 to 2100.",
-    specified_by_url=None,
-    serialize=methodcaller("isoformat"),
-    parse_value=_in_calendar(dt.date.fromisoformat, "Date"),
-    parse_literal=None,
-    origin=dt.date,
-)
-DATE_TIME = ScalarDefinition(
-    name="DateTime",
-    description="An ISO 8601 instant with its offset, e.g. 2026-09-01T08:30:00+02:00; years 1900 to 2100.",
-    specified_by_url=None,
-    serialize=methodcaller("isoformat"),
-    parse_value=_in_calendar(dateutil.parser.isoparse, "DateTime"),
-    parse_literal=None,
-    origin=dt.datetime,
-)
+def _scalar(name: str, description: str, parse: Callable[[str], dt.date], origin: type) -> ScalarDefinition:
+    return ScalarDefinition(
+        name=name, description=description, specified_by_url=None, serialize=methodcaller("isoformat"),
+        parse_value=_in_calendar(parse, name), parse_literal=None, origin=origin,
+    )
+
+
+DATE = _scalar("Date", "An ISO 8601 calendar date, e.g. 2026-09-01; years 1900 to 2100.", dt.date.fromisoformat, dt.date)
+DATE_TIME = _scalar("DateTime", "An ISO 8601 instant with its offset, e.g. 2026-09-01T08:30:00+02:00; years 1900 to 2100.",
+                    dateutil.parser.isoparse, dt.datetime)
 SCALARS = {dt.date: DATE, dt.datetime: DATE_TIME}

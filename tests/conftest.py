@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +160,22 @@ async def fresh_database_url(base_database_url: str) -> AsyncIterator[str]:
     url = await create_database(base_database_url, name)
     yield url
     await drop_database(base_database_url, name)
+
+
+@pytest.fixture
+async def own_database(fresh_database_url: str, settings: Settings) -> AsyncIterator[Any]:
+    """Makes the test's own migrated database with a real pool (no test transaction): for tests
+    that run real transactions or processes. ``await own_database(**changes)`` gives (settings
+    with those changes, Database); it is disposed of after the test."""
+    made: list[Database] = []
+
+    async def make(**changes: Any) -> tuple[Settings, Database]:
+        own = settings.model_copy(update={"database_url": fresh_database_url, **changes})
+        database = Database(make_engine(fresh_database_url, own))
+        await upgrade(database.engine)
+        made.append(database)
+        return own, database
+
+    yield make
+    for database in made:
+        await database.dispose()

@@ -203,61 +203,53 @@ async def test_the_last_admin_can_neither_revoke_itself_nor_be_revoked(gql, data
     assert (await gql.data(REVOKE, {"id": str(admin.row.id)}, key=admin.key))["revokeClient"]["revokedAt"]  # itself: not the last
 
 
-async def test_two_admins_revoking_each_other_at_once_leave_one(fresh_database_url):
+async def test_two_admins_revoking_each_other_at_once_leave_one(own_database):
     """Real transactions: each locks the ADMINs before counting them, so one of the two waits and
     then finds itself the last."""
     import asyncio
 
     import httpx
 
-    from app.db import Database, make_engine
     from app.main import create_app
-    from app.migrate import upgrade
     from app.services import clients
-    from app.settings import Environment, Settings
 
-    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False)
-    database = Database(make_engine(fresh_database_url, settings))
-    await upgrade(database.engine)
+    settings, database = await own_database()
     db = database.session()
     pepper = settings.key_pepper.get_secret_value()
     a = await clients.create_client(db, pepper, name="a", role=Role.ADMIN)
     b = await clients.create_client(db, pepper, name="b", role=Role.ADMIN)
     await db.commit()
     await db.close()
-    try:
-        app = create_app(settings, database)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
-            answers = await asyncio.gather(*(
-                http.post("/graphql", json={"query": REVOKE, "variables": {"id": str(target.client.id)}},
-                          headers={"Authorization": f"Bearer {caller.api_key}"})
-                for caller, target in ((a, b), (b, a))
-            ))
-        bodies = [answer.json() for answer in answers]
-        assert sorted("errors" in body for body in bodies) == [False, True], bodies
-        # the other was refused as the last ADMIN, or (when it came after) its key no longer worked
-        assert [e["extensions"].get("reason", e["extensions"]["code"]) for body in bodies for e in body.get("errors", [])] in (
-            ["LAST_ADMIN"], ["UNAUTHENTICATED"]), bodies
-        assert await active_admins(database) == 1
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+        answers = await asyncio.gather(*(
+            http.post("/graphql", json={"query": REVOKE, "variables": {"id": str(target.client.id)}},
+                      headers={"Authorization": f"Bearer {caller.api_key}"})
+            for caller, target in ((a, b), (b, a))
+        ))
+    bodies = [answer.json() for answer in answers]
+    assert sorted("errors" in body for body in bodies) == [False, True], bodies
+    # the other was refused as the last ADMIN, or (when it came after) its key no longer worked
+    assert [e["extensions"].get("reason", e["extensions"]["code"]) for body in bodies for e in body.get("errors", [])] in (
+        ["LAST_ADMIN"], ["UNAUTHENTICATED"]), bodies
+    assert await active_admins(database) == 1
 
-        # the race itself, in two transactions: the second waits for the first's lock
-        c = await clients.create_client(first := database.session(), pepper, name="c", role=Role.ADMIN)
-        await first.commit()
-        survivor = b if "errors" not in bodies[1] else a  # bodies[1]: b revoking a
-        await clients.revoke_client(first, c.client.id)  # locks the ADMINs, not committed yet
-        second = database.session()
-        racing = asyncio.ensure_future(clients.revoke_client(second, survivor.client.id))
-        await asyncio.sleep(0.3)
-        assert not racing.done()  # waiting for the first's locks
-        await first.commit()
-        with pytest.raises(Exception, match="last ADMIN"):
-            await racing
-        await second.rollback()
-        await first.close()
-        await second.close()
-        assert await active_admins(database) == 1
-    finally:
-        await database.dispose()
+    # the race itself, in two transactions: the second waits for the first's lock
+    c = await clients.create_client(first := database.session(), pepper, name="c", role=Role.ADMIN)
+    await first.commit()
+    survivor = b if "errors" not in bodies[1] else a  # bodies[1]: b revoking a
+    await clients.revoke_client(first, c.client.id)  # locks the ADMINs, not committed yet
+    second = database.session()
+    racing = asyncio.ensure_future(clients.revoke_client(second, survivor.client.id))
+    await asyncio.sleep(0.3)
+    assert not racing.done()  # waiting for the first's locks
+    await first.commit()
+    with pytest.raises(Exception, match="last ADMIN"):
+        await racing
+    await second.rollback()
+    await first.close()
+    await second.close()
+    assert await active_admins(database) == 1
 
 
 async def active_admins(database) -> int:

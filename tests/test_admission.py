@@ -12,11 +12,8 @@ import httpx
 import pytest
 
 from app.auth import Role
-from app.db import Database, make_engine
 from app.main import create_app
-from app.migrate import upgrade
 from app.services import clients
-from app.settings import Environment, Settings
 from tests.factories import new_cfa, new_client
 
 CSV = "offer_ref;uai;certification;departement;capacite\nO-1;0751234J;50022141;75;12\n"
@@ -31,23 +28,17 @@ async def trickle(chunks: int, pause: float, pulled: list[int] | None = None, si
 
 
 @pytest.fixture
-async def own_hub(fresh_database_url):
+async def own_hub(own_database):
     """A hub on a database of its own with a real pool of 2 (+2) connections, an ADMIN and a
     VENDOR: the slow bodies must not take the pool from anybody."""
-    settings = Settings(env=Environment.TEST, database_url=fresh_database_url, migrate_on_start=False, db_pool_size=2,
-                        body_timeout_s=1.0, body_min_bytes_per_s=10_000)
-    database = Database(make_engine(fresh_database_url, settings))
-    await upgrade(database.engine)
+    settings, database = await own_database(db_pool_size=2, body_timeout_s=1.0, body_min_bytes_per_s=10_000)
     db = database.session()
     pepper = settings.key_pepper.get_secret_value()
     admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
     vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
     await db.commit()
     await db.close()
-    try:
-        yield create_app(settings, database), admin.api_key, vendor.api_key
-    finally:
-        await database.dispose()
+    return create_app(settings, database), admin.api_key, vendor.api_key
 
 
 async def test_trickling_bodies_hold_no_connection_and_are_cut(own_hub):

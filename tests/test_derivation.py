@@ -13,10 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Portal, Role
-from app.db import Database, make_engine
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app
-from app.migrate import upgrade
 from app.services.derivation import Deriver, drain
 from app.services.paths import rules_of
 from app.settings import Derivation
@@ -167,15 +165,9 @@ async def test_a_youth_queued_then_erased_leaves_the_queue(settings, database, c
 
 
 @pytest.fixture
-async def live(fresh_database_url, settings):
-    live_settings = settings.model_copy(update={
-        "database_url": fresh_database_url, "derivation": Derivation.DEFERRED, "derivation_batch": 5,
-        "derivation_quiet_s": 0.0, "derivation_idle_s": 0.01,
-    })
-    database = Database(make_engine(fresh_database_url, live_settings))
-    await upgrade(database.engine)
-    yield live_settings, database
-    await database.dispose()
+async def live(own_database):
+    return await own_database(derivation=Derivation.DEFERRED, derivation_batch=5, derivation_quiet_s=0.0,
+                              derivation_idle_s=0.01)
 
 
 async def test_concurrent_batches_and_derivers_keep_derived_rows_exact(live):

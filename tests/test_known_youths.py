@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Role
-from app.db import Database, make_engine
 from app.main import create_app
-from app.migrate import upgrade
 from app.repositories.youths import YouthRepository
 from app.services.known_youths import KnownYouths
 from app.settings import Derivation
@@ -25,13 +23,9 @@ TODAY = date.today()
 
 
 @pytest.fixture
-async def live(fresh_database_url, settings):
+async def live(own_database):
     """Deferred derivation on a database of its own: real transactions."""
-    live_settings = settings.model_copy(update={"database_url": fresh_database_url, "derivation": Derivation.DEFERRED})
-    database = Database(make_engine(fresh_database_url, live_settings))
-    await upgrade(database.engine)
-    yield live_settings, database
-    await database.dispose()
+    return await own_database(derivation=Derivation.DEFERRED)
 
 
 def test_the_cache_answers_what_it_was_told_and_starts_afresh_when_deletions_moved_or_it_is_full():

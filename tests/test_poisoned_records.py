@@ -161,15 +161,8 @@ async def test_hub_derive_retry_queues_the_youths_set_aside_again(live):
 
 
 @pytest.fixture
-async def live(fresh_database_url, settings):
-    from app.db import Database, make_engine
-    from app.migrate import upgrade
-
-    live_settings = settings.model_copy(update={"database_url": fresh_database_url, "derivation": Derivation.DEFERRED})
-    database = Database(make_engine(fresh_database_url, live_settings))
-    await upgrade(database.engine)
-    yield live_settings, database
-    await database.dispose()
+async def live(own_database):
+    return await own_database(derivation=Derivation.DEFERRED)
 
 
 @pytest.mark.parametrize("path", [

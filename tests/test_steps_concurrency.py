@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Principal, Role
-from app.db import Database, make_engine
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app
-from app.migrate import upgrade
 from app.services import cfas, clients
 from app.services.paths import rules_of
 from tests.helpers import assert_change_points_match_paths
@@ -23,12 +21,8 @@ UAIS = ["0751234J", "0750654D"]
 
 
 @pytest.fixture
-async def live(fresh_database_url, settings):
-    live_settings = settings.model_copy(update={"database_url": fresh_database_url})
-    database = Database(make_engine(fresh_database_url, live_settings))
-    await upgrade(database.engine)
-    yield live_settings, database
-    await database.dispose()
+async def live(own_database):
+    return await own_database()
 
 
 async def test_concurrent_batches_on_the_same_youths_keep_paths_exact(live):
