@@ -216,44 +216,35 @@ def cmd_clients_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
-    """Every youth's path, spans of risk and wishes' outcomes again, with the current settings
-    (after a change of a threshold or of HUB_RULE_VERSION), a chunk of youths per transaction."""
+    """Every youth's path, spans of risk, change points and wishes' outcomes again, with the
+    current settings (after a change of a threshold or of HUB_RULE_VERSION), a chunk of youths per
+    transaction; an interrupted run resumes where it stopped (``--restart`` starts over)."""
     url = _prepare(settings)
     from app.progress import Progress
-    from app.services import outcomes
-    from app.services.paths import recompute
+    from app.services.derivation import recompute_everyone
 
-    async def run() -> int:
+    bar: list[Progress] = []
+
+    def start(total: int, before: int) -> None:
+        if before:
+            print(f"resuming: {before} youths were recomputed by an interrupted run", file=sys.stderr)
+        bar.append(Progress("recomputing youths", total))
+        bar[0].advance(before)
+
+    async def run():  # type: ignore[no-untyped-def]
         database = Database(make_engine(url, settings))
         try:
-            db = database.session()
-            total = (await db.fetch("SELECT count(*) FROM youth"))[0][0]
-            await db.close()
-            progress = Progress("recomputing youths", total)
-            after, done = 0, 0
-            while True:
-                db = database.session()
-                try:
-                    rows = await db.fetch("SELECT id FROM youth WHERE id > $1 ORDER BY id LIMIT $2", after, args.chunk)
-                    ids = [row[0] for row in rows]
-                    if not ids:
-                        break
-                    # the youths' locks, as derivers take them: they skip these youths until the chunk commits
-                    await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids)
-                    await recompute(db, settings, ids)
-                    await outcomes.refresh(db, youth_ids=ids)
-                    await db.commit()
-                finally:
-                    await db.close()
-                after, done = ids[-1], done + len(ids)
-                progress.advance(len(ids))
-            progress.finish()
-            return done
+            return await recompute_everyone(database, settings, chunk=args.chunk, restart=args.restart, on_start=start,
+                                            on_chunk=lambda n: bar[0].advance(n))
         finally:
             await database.dispose()
 
-    done = asyncio.run(run())
-    print(f"recomputed {done} youths with rule version {settings.rule_version}", file=sys.stderr)
+    started = time.monotonic()
+    result = asyncio.run(run())
+    if bar:
+        bar[0].finish()
+    print(f"recomputed {result.youths} youths with rule version {settings.rule_version} in {time.monotonic() - started:,.0f} s"
+          + (f" ({result.resumed_from} before the interruption)" if result.resumed_from else ""), file=sys.stderr)
     return 0
 
 
@@ -293,6 +284,27 @@ def cmd_derive(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{aside} youths are set aside after a failed derivation (see derivation_failure; `hub derive --retry`"
               " once their data or the hub is mended)", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    """The wishes' outcomes a status rule changes by today (or ``--on``), without any new step:
+    what every hub process does every HUB_OUTCOME_SWEEP_S, now."""
+    from datetime import date as date_
+
+    url = _prepare(settings)
+    from app.services.derivation import sweep_outcomes
+
+    on = date_.fromisoformat(args.on) if args.on else None
+
+    async def run() -> int:
+        database = Database(make_engine(url, settings))
+        try:
+            return await sweep_outcomes(database, settings, on)
+        finally:
+            await database.dispose()
+
+    print(f"{asyncio.run(run())} outcomes changed", file=sys.stderr)
     return 0
 
 
@@ -477,7 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
         "recompute", help="recompute every youth's path, risk and wishes' outcomes (after changing a rule setting)"
     )
     recompute.add_argument("--chunk", type=int, default=2000, help="youths per transaction")
+    recompute.add_argument("--restart", action="store_true", help="start over instead of resuming an interrupted run")
     recompute.set_defaults(handler=cmd_recompute)
+
+    sweep = commands.add_parser("sweep", help="refresh the wishes' outcomes a status rule changes by today")
+    sweep.add_argument("--on", help="the day to sweep for (ISO date; default: today)")
+    sweep.set_defaults(handler=cmd_sweep)
 
     derive = commands.add_parser(
         "derive", help="derive now what recordSteps queued (HUB_DERIVATION=deferred); exit 1 if youths stay set aside"

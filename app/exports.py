@@ -26,16 +26,17 @@ from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.dates import RANGE_TEXT, in_calendar
+from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.repositories.risks import RiskRepository
 from app.repositories.wishes import WishRepository
 from app.services import clients, offer_import, risks, wishes, youths
 
 CHUNK = 5000
-STAGES = frozenset({"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"})
+STAGES = frozenset(Stage)
 WISH_COLUMNS = [
     "portal_wish_id", "submitted_at", "uai", "certification", "offer_id", "outcome_stage", "outcome_match",
-    "outcome_since", "outcome_uai", "outcome_certification", "outcome_changed_at",
+    "outcome_since", "outcome_uai", "outcome_certification", "outcome_changed_at", "outcome_handled_by_wished_cfa",
 ]
 
 
@@ -124,6 +125,7 @@ WISH_VALUES: list[Callable[[Any], Any]] = [
     lambda r: r["portal_wish_id"], lambda r: _iso(r["submitted_at"]), lambda r: r["uai"], lambda r: r["certification_code"],
     lambda r: r["offer_id"], lambda r: r["outcome_stage"], lambda r: r["outcome_match"], lambda r: _iso(r["outcome_since"]),
     lambda r: r["outcome_uai"], lambda r: r["outcome_certification"], lambda r: _iso(r["outcome_changed_at"]),
+    lambda r: "true" if r["outcome_handled_by_wished_cfa"] else "false",
 ]
 
 

@@ -157,15 +157,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # reference counts: with a young generation of 10,000 instead of 700, most are gone
         # before a collection would walk them (validation loop: 4.50 -> 4.25 µs a record).
         gc.set_threshold(10_000, 10, 10)
+        from app.services.derivation import Deriver, Sweeper
+
         deriver = None
         if settings.derivation == Derivation.DEFERRED:
-            from app.services.derivation import Deriver
-
             deriver = Deriver(owned, settings)
             deriver.start()
+        sweeper = Sweeper(owned, settings)  # outcomes a rule changes on a day (app/services/outcomes.py)
+        sweeper.start()
         try:
             yield
         finally:
+            await sweeper.stop()
             if deriver is not None:
                 await deriver.stop()
             await owned.dispose()

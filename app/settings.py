@@ -103,13 +103,19 @@ class Settings(BaseSettings):
     # Introspection is on outside production; in production only when asked for.
     introspection: bool | None = None
 
-    # Status rules (DOMAIN.md): thresholds are settings, and figures carry the rule version.
-    rule_version: str = "2026.1"
-    registered_dropout_days: int = 90
-    broken_dropout_days: int = 180
-    completion_window_days: int = 60
-    no_contract_alert_days: int = 60
-    wish_not_handled_days: int = 30
+    # Status rules (DOMAIN.md, "Status rules 2027.1"): thresholds are settings, and figures carry
+    # the rule version. Changing one: set it everywhere, then `hub recompute`.
+    rule_version: str = "2027.1"
+    registered_dropout_days: int = Field(default=90, ge=1)  # registered without contract longer: abandon
+    broken_dropout_days: int = Field(default=180, ge=1)  # rupturant longer: abandon
+    completion_window_days: int = Field(default=60, ge=0)  # a contract ending this close to the training end completes
+    no_contract_alert_days: int = Field(default=60, ge=1)  # advisers: registered without contract this long
+    wish_not_handled_days: int = Field(default=30, ge=1)  # advisers: a wish with no step this long
+    handled_not_registered_days: int = Field(default=45, ge=1)  # advisers: a first step as the last step this long
+    dropped_out_shown_days: int = Field(default=180, ge=1)  # advisers: an abandon is shown this long
+    # Outcomes a rule changes (an abandon after 90 days) are refreshed by a sweep in every hub
+    # process this often (and by `hub sweep`).
+    outcome_sweep_s: float = Field(default=300.0, gt=0)
     # A wish is dated at most this many days before the hub receives it (never in the future):
     # a backdated wish would read the youth's older past (DOMAIN.md, rules 2027.1).
     wish_max_age_days: int = Field(default=400, ge=1)

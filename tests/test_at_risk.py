@@ -92,10 +92,12 @@ async def test_a_broken_contract_and_a_reported_drop_out(gql, world):
     assert summary(await at_risk(gql, world["paris"])) == [
         (INES[1], ["CONTRACT_BROKEN"], iso(20)), (INES[2], ["DROPPED_OUT"], iso(5)),
     ]
-    # a rupture of more than 180 days: both reasons at once
-    assert sorted(summary(await at_risk(gql, world["paris"], on=(TODAY + timedelta(days=161)).isoformat()))[0][1]) == [
-        "CONTRACT_BROKEN", "DROPPED_OUT",
-    ]
+    # a rupture of more than 180 days is an abandon (rules 2027.1: the rupture's reason ends with it), the same
+    # period of risk
+    later = summary(await at_risk(gql, world["paris"], on=(TODAY + timedelta(days=160)).isoformat()))
+    assert later[0] == (INES[1], ["CONTRACT_BROKEN"], iso(20))
+    assert summary(await at_risk(gql, world["paris"], on=(TODAY + timedelta(days=161)).isoformat()))[0] == (
+        INES[1], ["DROPPED_OUT"], iso(20))
 
 
 async def test_a_wish_without_news_after_thirty_days(gql, world):

@@ -128,17 +128,38 @@ async def test_recompute_applies_changed_rules_to_every_youth(fresh_database_url
         finally:
             await engine.dispose()
 
-    paths, all_paths, risks, youths_at_risk = await counts("2026.1")
+    paths, all_paths, risks, youths_at_risk = await counts("2027.1")
     assert paths == all_paths > 0 and risks > 0
-    done = hub(fresh_database_url, "recompute", "--chunk", "64",
-               env={"HUB_RULE_VERSION": "test.2", "HUB_NO_CONTRACT_ALERT_DAYS": "1", "HUB_WISH_NOT_HANDLED_DAYS": "1"})
+    changed = {"HUB_RULE_VERSION": "test.2", "HUB_NO_CONTRACT_ALERT_DAYS": "1", "HUB_WISH_NOT_HANDLED_DAYS": "1"}
+    done = hub(fresh_database_url, "recompute", "--chunk", "64", env=changed)
     assert done.returncode == 0, done.stderr
     assert "recomputed 200 youths with rule version test.2" in done.stderr and "100%" in done.stderr
     paths, all_paths_after, risks_after, youths_after = await counts("test.2")
     assert paths == all_paths_after == all_paths and risks_after > 0
-    assert (await counts("2026.1"))[2] == 0  # no span of the old rules is left
+    assert (await counts("2027.1"))[2] == 0  # no span of the old rules is left
     # registered without contract for one day is enough now: youths who signed within 60 days too
     assert youths_after > youths_at_risk
+
+    # an interrupted run resumes after the last chunk it committed
+    from app.services.derivation import rules_key
+
+    again = {**changed, "HUB_RULE_VERSION": "test.3"}
+    engine = make_engine(fresh_database_url, Settings(database_url=fresh_database_url))
+    try:
+        async with engine.begin() as connection:
+            middle = (await connection.execute(text("SELECT id FROM youth ORDER BY id OFFSET 119 LIMIT 1"))).scalar_one()
+            await connection.execute(text("INSERT INTO recompute_progress (rules, last_youth_id, done) VALUES (:r, :m, 120)"),
+                                     {"r": rules_key(Settings(**{k.removeprefix("HUB_").lower(): v for k, v in again.items()})),
+                                      "m": middle})
+    finally:
+        await engine.dispose()
+    resumed = hub(fresh_database_url, "recompute", "--chunk", "64", env=again)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming: 120 youths" in resumed.stderr and "recomputed 80 youths" in resumed.stderr, resumed.stderr
+    assert (await counts("test.3"))[0] < all_paths  # the first 120 were left as the interrupted run made them
+    assert (await counts("test.2"))[0] + (await counts("test.3"))[0] == all_paths
+    restarted = hub(fresh_database_url, "recompute", "--restart", env=again)
+    assert "recomputed 200 youths" in restarted.stderr and (await counts("test.3"))[0] == all_paths
 
 
 def test_schema_command_prints_the_committed_sdl():

@@ -36,22 +36,6 @@ SHARED_V2 = ROOT.parent / "shared" / "contract" / "hub-v2.graphql"
 
 # The v2 items not served yet, by the issue that serves them. Shorten it; never lengthen it.
 PENDING = {
-    # issue 15: status rules 2027.1
-    "AtRiskYouth.department (meaning)",
-    "OutcomeStage.CONTRACT_BROKEN",
-    "OutcomeStage.LEFT (meaning)",
-    "RiskReason.CONTRACT_BROKEN (meaning)",
-    "RiskReason.DROPPED_OUT (meaning)",
-    "RiskReason.HANDLED_NOT_REGISTERED",
-    "RiskReason.WISH_NOT_HANDLED (meaning)",
-    "StepInput.contractEnd (meaning)",
-    "StepInput.contractStart (meaning)",
-    "StepInput.residenceDepartment",
-    "StepInput.trainingEnd",
-    "StepInput.trainingStart",
-    "WishInput.residenceDepartment",
-    "WishOutcome.handledByWishedCfa",
-    "WishOutcome.since (meaning)",
     # issue 17: pilots' figures
     "ConversionRow",
     "CoverageRow",

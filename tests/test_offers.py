@@ -238,7 +238,11 @@ async def test_a_session_end_completes_the_contracts_that_end_with_it(gql, world
                 "contractStart": (ended - timedelta(days=700)).isoformat(), "contractEnd": ended.isoformat()}
     await gql.data(RECORD, {"input": [contract]}, key=world["vendor"])
     query = 'query { youth(ine: "123456789AB") { situation { status cause } } }'
-    assert (await gql.data(query, key=admin.key))["youth"]["situation"] == {"status": "REGISTERED", "cause": "CONTRACT_ENDED"}
+    # no training end known: the contract's end completes it (rules 2027.1, rule 2)
+    assert (await gql.data(query, key=admin.key))["youth"]["situation"] == {"status": "COMPLETED", "cause": "CONTRACT_COMPLETED"}
+    await upsert(gql, world["vendor"], [offer("e1", sessionEnd=(ended + timedelta(days=200)).isoformat())])
+    # the session ends 200 days after the contract: it ended early, a rupturant
+    assert (await gql.data(query, key=admin.key))["youth"]["situation"] == {"status": "CONTRACT_BROKEN", "cause": "CONTRACT_ENDED"}
     await upsert(gql, world["vendor"], [offer("e1", sessionEnd=(ended + timedelta(days=5)).isoformat())])
     assert (await gql.data(query, key=admin.key))["youth"]["situation"] == {"status": "COMPLETED", "cause": "CONTRACT_COMPLETED"}
 

@@ -1,5 +1,6 @@
-"""Table tests of the at-risk rules (pure): each reason at its threshold, combinations, recovery,
-``since`` and territory, and spans that agree with a day-by-day evaluation."""
+"""Table tests of the at-risk rules (pure), written from DOMAIN.md, "Status rules 2027.1": each
+reason at its threshold (the day before, of, after), how it ends, combinations and their order,
+``since``, the territory by residence, and spans that agree with an evaluation day by day."""
 
 from __future__ import annotations
 
@@ -7,117 +8,167 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.domain.risk import Reason, RiskRules, WishFact, risk_on, risk_spans
+from app.domain.risk import REASON_ORDER, Reason, Residence, RiskRules, RiskSpan, WishFact, risk_on, risk_spans
 from app.domain.timeline import Rules, StepFact, timeline
 
 D = date(2026, 1, 5)
 X, Z = "0751234J", "6900001A"
 CAP = "50022141"
 RULES, RISK = Rules(), RiskRules()
-W, N, B, O = Reason.WISH_NOT_HANDLED, Reason.NO_CONTRACT, Reason.CONTRACT_BROKEN, Reason.DROPPED_OUT
+W, N, B, O, H = (Reason.WISH_NOT_HANDLED, Reason.NO_CONTRACT, Reason.CONTRACT_BROKEN, Reason.DROPPED_OUT,
+                 Reason.HANDLED_NOT_REGISTERED)
 
 
 def day(n: int) -> date:
     return D + timedelta(days=n)
 
 
-def st(step: str, n: int, uai: str = X, arrival: int | None = None, end: int | None = None) -> StepFact:
-    contract_end = day(end) if end is not None else None
-    return StepFact(step, day(n), arrival if arrival is not None else n, uai, CAP, None, contract_end)
+def st(step: str, n: int, uai: str = X, arrival: int | None = None, end: int | None = None, training_end: int | None = None):
+    return StepFact(step, day(n), arrival if arrival is not None else n, uai, CAP, None,
+                    day(end) if end is not None else None, day(training_end) if training_end is not None else None)
 
 
-def spans(steps: list[StepFact], wishes: list[tuple[int, str]] = ()):
+def spans(steps, wishes=(), residences=(), rules=RISK):
     segments = timeline(steps, RULES)
-    return risk_spans(segments, steps, [WishFact(day(n), uai) for n, uai in wishes], RISK)
+    facts = [WishFact(day(n), uai, consented) for n, uai, *rest in wishes for consented in [rest[0] if rest else True]]
+    return risk_spans(segments, steps, facts, rules, [Residence(day(n), dep) for n, dep in residences])
 
 
-def at(steps, on: int, wishes=()):
-    span = risk_on(spans(steps, wishes), day(on))
+def at(steps, on: int, wishes=(), residences=()):
+    span = risk_on(spans(steps, wishes, residences), day(on))
     return None if span is None else (set(span.reasons), (span.since - D).days, span.uai)
+
+
+def test_the_default_thresholds():
+    assert (RISK.wish_not_handled_days, RISK.no_contract_days, RISK.handled_not_registered_days,
+            RISK.dropped_out_shown_days) == (30, 60, 45, 180)
 
 
 @pytest.mark.parametrize(
     ("steps", "wishes", "on", "expected"),
     [
-        # WISH_NOT_HANDLED: 30 days after the wish, no step since
+        # WISH_NOT_HANDLED: a wish to a CFA that consented, 30 days old or more, no step since
         ([], [(0, X)], 29, None),
         ([], [(0, X)], 30, ({W}, 30, X)),
         ([], [(0, X)], 400, ({W}, 30, X)),
+        ([], [(0, X, False)], 30, None),  # its CFA did not consent: nobody could have told
         ([st("MEETING", 29)], [(0, X)], 30, None),  # handled in time
         ([st("MEETING", 31)], [(0, X)], 30, ({W}, 30, X)),  # handled late: at risk until then
         ([st("MEETING", 31)], [(0, X)], 31, None),
-        ([st("MEETING", 0)], [(0, X)], 60, None),  # the submission day counts
-        ([st("REGISTERED", -10)], [(0, X)], 30, ({W}, 30, X)),  # a step before the wish does not handle it
+        ([st("MEETING", 0)], [(0, X)], 44, None),  # the submission day counts ...
+        ([st("MEETING", 0)], [(0, X)], 60, ({H}, 45, X)),  # ... and 45 days later a meeting is not enough
+        ([st("MEETING", -10)], [(0, X)], 30, ({W}, 30, X)),  # a step before the wish does not handle it
         ([st("APPRENTICE", -10)], [(0, X)], 30, None),  # an apprentice is not at risk
-        ([st("MEETING", 5, uai=Z)], [(0, X)], 40, None),  # a step anywhere handles it
-        # NO_CONTRACT: registered without contract 60 days or more
+        ([st("MEETING", 5, uai=Z)], [(0, X)], 34, None),  # a step anywhere handles it
+        # a second wish, unhandled, after a handled one
+        ([st("MEETING", 1, uai=Z)], [(0, X), (10, Z)], 39, None),
+        ([st("MEETING", 1, uai=Z)], [(0, X), (10, Z)], 40, ({W}, 40, Z)),
+        # HANDLED_NOT_REGISTERED: a first step as the last step, 45 days old or more
+        ([st("MEETING", 0)], [], 44, None),
+        ([st("MEETING", 0)], [], 45, ({H}, 45, X)),
+        ([st("INFO_SESSION", 0), st("PRE_REGISTERED", 20)], [], 64, None),  # the last step counts: a new clock
+        ([st("INFO_SESSION", 0), st("PRE_REGISTERED", 20)], [], 65, ({H}, 65, X)),
+        ([st("MEETING", 0), st("REGISTERED", 44)], [], 45, None),  # registered in time
+        ([st("MEETING", 0), st("REGISTERED", 50)], [], 49, ({H}, 45, X)),
+        ([st("MEETING", 0), st("REGISTERED", 50)], [], 50, None),  # a status ends it
+        ([st("MEETING", 0), st("REGISTERED", 0, arrival=1)], [], 45, None),  # a status the same day ...
+        ([st("MEETING", 0, arrival=2), st("REGISTERED", 0, arrival=1)], [], 45, None),  # ... whatever its arrival
+        ([st("APPRENTICE", -5), st("MEETING", 0, uai=Z)], [], 60, None),  # an apprentice is not at risk
+        # NO_CONTRACT: registered without contract 60 days or more, until the abandon
         ([st("REGISTERED", 0)], [], 59, None),
         ([st("REGISTERED", 0)], [], 60, ({N}, 60, X)),
         ([st("REGISTERED", 0)], [], 90, ({N}, 60, X)),
-        ([st("REGISTERED", 0), st("REGISTERED", 30, uai=Z)], [], 60, ({N}, 60, Z)),  # one run across CFAs
+        ([st("REGISTERED", 0)], [], 91, ({O}, 60, X)),  # the abandon, in the same period of risk
+        ([st("REGISTERED", 0), st("REGISTERED", 30)], [], 60, ({N}, 60, X)),  # a repeated report restarts nothing
+        ([st("REGISTERED", 0), st("REGISTERED", 30, uai=Z)], [], 60, None),  # another CFA: a new registration
+        ([st("REGISTERED", 0), st("REGISTERED", 30, uai=Z)], [], 90, ({N}, 90, Z)),
         ([st("REGISTERED", 0), st("APPRENTICE", 59)], [], 60, None),  # a contract in time
         ([st("REGISTERED", 0), st("APPRENTICE", 70)], [], 69, ({N}, 60, X)),
         ([st("REGISTERED", 0), st("APPRENTICE", 70)], [], 70, None),  # recovery
-        # DROPPED_OUT: by the 90-day rule (day 91), reported, or after a rupture of 180 days
-        ([st("REGISTERED", 0)], [], 91, ({O}, 60, X)),  # continuous risk since day 60
-        ([st("DROPPED_OUT", 10)], [], 9, None),
-        ([st("DROPPED_OUT", 10)], [], 10, ({O}, 10, X)),
-        ([st("DROPPED_OUT", 10), st("REGISTERED", 20, uai=Z)], [], 20, None),  # back in training
-        ([st("DROPPED_OUT", 10), st("APPRENTICE", 20)], [], 500, None),
-        # CONTRACT_BROKEN: from the rupture, until a new contract; with DROPPED_OUT after 180 days
-        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 40)], [], 39, None),
-        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 40)], [], 40, ({B}, 40, X)),
-        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 40)], [], 220, ({B}, 40, X)),
-        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 40)], [], 221, ({B, O}, 40, X)),
-        ([st("CONTRACT_BROKEN", 40), st("APPRENTICE", 50, uai=Z)], [], 50, None),
-        ([st("CONTRACT_BROKEN", 40), st("COMPLETED", 50)], [], 60, None),
-        ([st("CONTRACT_BROKEN", 40), st("REGISTERED", 50, uai=Z)], [], 109, ({B}, 40, Z)),
-        ([st("CONTRACT_BROKEN", 40), st("REGISTERED", 50, uai=Z)], [], 110, ({B, N}, 40, Z)),  # 60 days registered
-        # combinations with a wish
-        ([st("REGISTERED", -100)], [(0, X)], 30, ({O, W}, -40, X)),  # no contract from day -40, dropped out on day -9, then the wish
-        # completed or apprentice: never at risk
-        ([st("APPRENTICE", 0, end=300), st("COMPLETED", 290)], [], 400, None),
-        ([st("APPRENTICE", 0)], [(10, Z)], 100, None),
-        # a contract that ends without completion: registered from the day after, then the rules
-        ([st("APPRENTICE", 0, end=100)], [], 160, None),
-        ([st("APPRENTICE", 0, end=100)], [], 161, ({N}, 161, X)),
+        # CONTRACT_BROKEN: a rupturant, until a contract or the abandon
+        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 10)], [], 9, None),
+        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 10)], [], 10, ({B}, 10, X)),
+        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 10)], [], 190, ({B}, 10, X)),
+        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 10)], [], 191, ({O}, 10, X)),  # the abandon follows
+        ([st("APPRENTICE", 0), st("REGISTERED", 10)], [], 100, ({B}, 10, X)),  # rule 4: a rupturant, not NO_CONTRACT
+        ([st("APPRENTICE", 0), st("CONTRACT_BROKEN", 10), st("APPRENTICE", 40, uai=Z)], [], 40, None),
+        ([st("APPRENTICE", 0, training_end=300), st("CONTRACT_BROKEN", 260)], [], 260, None),  # a completion
+        ([st("APPRENTICE", 0, end=100, training_end=300)], [], 101, ({B}, 101, X)),  # a contract ended early
+        # DROPPED_OUT: shown for 180 days
+        ([st("DROPPED_OUT", 0)], [], 0, ({O}, 0, X)),
+        ([st("DROPPED_OUT", 0)], [], 179, ({O}, 0, X)),
+        ([st("DROPPED_OUT", 0)], [], 180, None),
+        ([st("REGISTERED", 0)], [], 270, ({O}, 60, X)),  # abandon on day 91, shown until day 270 ...
+        ([st("REGISTERED", 0)], [], 271, None),  # ... then no longer
+        ([st("DROPPED_OUT", 0), st("REGISTERED", 10, uai=Z)], [], 10, None),  # a later registration ends it
+        # a completion is never at risk
+        ([st("COMPLETED", 0)], [(-40, X)], 10, None),
+        ([st("APPRENTICE", 0, end=100)], [], 150, None),  # ended, training end unknown: completed
     ],
 )
-def test_at_risk_on_a_date(steps, wishes, on, expected):
+def test_reasons(steps, wishes, on, expected):
     assert at(steps, on, wishes) == expected
 
 
-def test_the_territory_follows_the_last_step_else_the_wish():
-    wish_only = spans([], [(0, Z)])
-    assert risk_on(wish_only, day(30)).uai == Z
-    moved = spans([st("REGISTERED", 0), st("MEETING", 70, uai=Z)])
-    assert risk_on(moved, day(69)).uai == X and risk_on(moved, day(70)).uai == Z
-    assert risk_on(moved, day(69)).since == risk_on(moved, day(70)).since == day(60)  # still one period
+def test_reasons_together_in_their_order():
+    both = at([st("MEETING", 40, uai=Z), st("REGISTERED", 0)], 100, [(50, X)])
+    assert both == ({W, H, O}, 60, Z)  # since day 60 (NO_CONTRACT, then the abandon), a wish (80), the meeting (85)
+    span = risk_on(spans([st("MEETING", 40, uai=Z), st("REGISTERED", 0)], [(50, X)]), day(100))
+    assert list(span.reasons) == sorted(span.reasons, key=REASON_ORDER.__getitem__)
+    assert list(Reason) == [W, N, B, O, H]
 
 
-def test_since_restarts_after_a_period_without_risk():
-    path = [st("REGISTERED", 0), st("APPRENTICE", 70), st("CONTRACT_BROKEN", 100)]
-    assert risk_on(spans(path), day(65)).since == day(60)
-    assert risk_on(spans(path), day(80)) is None
-    assert risk_on(spans(path), day(100)).since == day(100)
+def test_since_is_the_start_of_the_continuous_period_of_risk():
+    steps = [st("REGISTERED", 0), st("APPRENTICE", 100), st("CONTRACT_BROKEN", 150)]
+    assert at(steps, 95) == ({O}, 60, X)
+    assert at(steps, 120) is None
+    assert at(steps, 160) == ({B}, 150, X)
 
 
-@pytest.mark.parametrize(
-    ("steps", "wishes"),
-    [
-        ([st("REGISTERED", 0), st("REGISTERED", 30, uai=Z), st("APPRENTICE", 200), st("CONTRACT_BROKEN", 260)], [(-5, X)]),
-        ([st("MEETING", 3), st("DROPPED_OUT", 50), st("INFO_SESSION", 60, uai=Z), st("REGISTERED", 90, uai=Z)], [(0, X), (70, Z)]),
-        ([st("APPRENTICE", 0, end=100), st("MEETING", 130, uai=Z)], [(120, Z)]),
-        ([], [(0, X), (10, Z)]),
-    ],
-)
-def test_spans_agree_with_each_day(steps, wishes):
-    """The stored spans give, on every day, what evaluating that day alone gives."""
-    computed = spans(steps, wishes)
-    for n in range(-20, 700):
-        on = day(n)
-        visible = [s for s in steps if s.effective_date <= on]
-        alone = risk_on(spans(visible, [w for w in wishes if day(w[0]) <= on]), on)
-        stored = risk_on(computed, on)
-        as_tuple = (lambda s: None if s is None else (s.reasons, s.since, s.uai))
-        assert as_tuple(stored) == as_tuple(alone), n
+def test_the_territory_is_the_residence_then_the_last_steps_cfa_then_the_wish():
+    assert at([], 40, [(0, X)]) == ({W}, 30, X)
+    span = risk_on(spans([], [(0, X)], residences=[(0, "93")]), day(40))
+    assert (span.uai, span.department) == (X, "93")
+    moved = spans([st("REGISTERED", 0, uai=Z)], residences=[(10, "69"), (70, "38")])
+    assert [(s.start, s.reasons, s.department, s.uai) for s in moved] == [
+        (day(60), (N,), "69", Z), (day(70), (N,), "38", Z), (day(91), (O,), "38", Z)]
+    assert risk_on(spans([st("REGISTERED", 0, uai=Z)]), day(60)).department is None  # none given: the CFA's
+
+
+def test_no_contract_counts_from_the_run_the_timeline_counts_from():
+    # a drop-out and a new registration the same day start a new run, even at another certification
+    steps = [st("REGISTERED", 0), st("DROPPED_OUT", 50, arrival=1),
+             StepFact("REGISTERED", day(50), 2, X, "32031210")]
+    assert at(steps, 109) is None  # the new run is 59 days old
+    assert at(steps, 110) == ({N}, 110, X)
+    going_on = [st("REGISTERED", 0), StepFact("REGISTERED", day(50), 2, X, "32031210")]  # the same run
+    assert at(going_on, 60) == ({N}, 60, X)
+
+
+def test_the_territory_of_a_status_set_before_its_step_is_its_cfa():
+    # a rupture carried the contract's end: a rupturant from the day after it, before the step's date
+    broken = [st("MEETING", 0, uai=X), StepFact("CONTRACT_BROKEN", day(30), 1, Z, CAP, None, day(9))]
+    assert at(broken, 5) is None
+    assert at(broken, 10) == ({B}, 10, X)  # the meeting is the last step by then
+    later = [st("MEETING", 20, uai=X), StepFact("CONTRACT_BROKEN", day(30), 1, Z, CAP, None, day(9))]
+    assert at(later, 10) == ({B}, 10, Z)  # no step by then: the status's CFA, not the first step's
+    assert at(later, 25) == ({B}, 10, X)
+
+
+def test_thresholds_are_settings():
+    short = RiskRules(wish_not_handled_days=5, no_contract_days=10, handled_not_registered_days=3, dropped_out_shown_days=2)
+    assert risk_on(spans([], [(0, X)], rules=short), day(5)).reasons == (W,)
+    assert risk_on(spans([st("REGISTERED", 0)], rules=short), day(10)).reasons == (N,)
+    assert risk_on(spans([st("MEETING", 0)], rules=short), day(3)).reasons == (H,)
+    assert risk_on(spans([st("DROPPED_OUT", 0)], rules=short), day(2)) is None
+
+
+def test_no_risk_without_steps_or_wishes():
+    assert spans([]) == []
+
+
+def test_spans_are_contiguous_pieces_with_constant_reasons():
+    result = spans([st("REGISTERED", 0), st("MEETING", 70, uai=Z)], [(5, X)])
+    assert all(isinstance(s, RiskSpan) for s in result)
+    assert all(a.end is not None and a.end <= b.start for a, b in zip(result, result[1:]))
+    assert all(a != b for a, b in zip(result, result[1:]))

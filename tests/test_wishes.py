@@ -23,7 +23,7 @@ WISH = """
 query($id: String!) {
   wish(portalWishId: $id) {
     id portal portalWishId submittedAt cfa { uai } certification { code }
-    outcome { stage match since cfa { uai } certification { code } }
+    outcome { stage match since cfa { uai } certification { code } handledByWishedCfa }
     history { step effectiveDate cfa { uai } }
   }
 }"""
@@ -123,29 +123,30 @@ async def test_a_resend_is_unchanged_and_a_change_replaces_the_wish(gql, world, 
     assert rows == [Z]
 
 
-@pytest.mark.parametrize("reported", ["MEETING", "REGISTERED", "APPRENTICE", "DROPPED_OUT"])
+@pytest.mark.parametrize("reported", ["MEETING", "REGISTERED", "APPRENTICE", "DROPPED_OUT", "CONTRACT_BROKEN"])
 @pytest.mark.parametrize(("uai", "cert", "match"), [(X, CAP, "AS_WISHED"), (X, BTS, "OTHER_TRAINING"), (Z, CAP, "OTHER_CFA")])
 async def test_every_stage_and_match_through_http(gql, world, reported, uai, cert, match):
     await submit(gql, world["parcoursup"], [wish("s1")])
     assert await outcome_of(gql, world["parcoursup"], "s1") == {
-        "stage": "NO_NEWS", "match": None, "since": None, "cfa": None, "certification": None,
+        "stage": "NO_NEWS", "match": None, "since": None, "cfa": None, "certification": None, "handledByWishedCfa": False,
     }
     await gql.data(RECORD, {"input": [step("e1", reported, uai=uai, cert=cert, days_ago=20)]}, key=world["vendor"])
-    stage = {"MEETING": "HANDLED", "REGISTERED": "REGISTERED", "APPRENTICE": "APPRENTICE", "DROPPED_OUT": "LEFT"}[reported]
+    stage = {"MEETING": "HANDLED", "REGISTERED": "REGISTERED", "APPRENTICE": "APPRENTICE", "DROPPED_OUT": "LEFT",
+             "CONTRACT_BROKEN": "CONTRACT_BROKEN"}[reported]
     assert await outcome_of(gql, world["parcoursup"], "s1") == {
         "stage": stage, "match": match, "since": (TODAY - timedelta(days=20)).isoformat(),
-        "cfa": {"uai": uai}, "certification": {"code": cert},
+        "cfa": {"uai": uai}, "certification": {"code": cert}, "handledByWishedCfa": uai == X,
     }
 
 
-async def test_a_broken_contract_leaves_until_a_new_contract(gql, world):
+async def test_a_broken_contract_is_a_rupturant_until_a_new_contract(gql, world):
     await submit(gql, world["parcoursup"], [wish("b1")])
     await gql.data(RECORD, {"input": [step("e1", "APPRENTICE", days_ago=40), step("e2", "CONTRACT_BROKEN", days_ago=20)]}, key=world["vendor"])
-    assert (await outcome_of(gql, world["parcoursup"], "b1"))["stage"] == "LEFT"
+    assert (await outcome_of(gql, world["parcoursup"], "b1"))["stage"] == "CONTRACT_BROKEN"  # still in training (2027.1)
     await gql.data(RECORD, {"input": [step("e3", "APPRENTICE", uai=Z, days_ago=5)]}, key=world["vendor"])
     assert await outcome_of(gql, world["parcoursup"], "b1") == {
         "stage": "APPRENTICE", "match": "OTHER_CFA", "since": (TODAY - timedelta(days=5)).isoformat(),
-        "cfa": {"uai": Z}, "certification": {"code": CAP},
+        "cfa": {"uai": Z}, "certification": {"code": CAP}, "handledByWishedCfa": True,
     }
 
 

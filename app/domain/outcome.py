@@ -1,26 +1,27 @@
-"""What became of a wish: a pure function of the wish and the steps reported since.
+"""What became of a wish: a pure function of the wish, the youth's steps since, and the day.
 
-The rules (the portals' feedback, "retour sur les vœux"):
+The rules (the portals' feedback, "retour sur les vœux"; DOMAIN.md, "Status rules 2027.1"):
 
 - The steps that count are the youth's steps, at every CFA, effective on or after the day the
   wish was submitted: nobody reads a youth's older past through a wish. A step a CFA linked to
   the wish (``portal`` and ``portalWishId`` on the step) is one of them: the hub makes it the
   wish's youth's, or refuses it (WISH_YOUTH_MISMATCH); here it only breaks ties.
-- The stage follows the youth's latest status step (REGISTERED, APPRENTICE, CONTRACT_BROKEN,
-  DROPPED_OUT, COMPLETED; in effective-date order, ties broken by arrival): REGISTERED is
-  REGISTERED; APPRENTICE and COMPLETED are APPRENTICE; DROPPED_OUT, and CONTRACT_BROKEN (being
-  the latest, no contract came after it), are LEFT. With no status step, a MEETING, an
-  INFO_SESSION or a PRE_REGISTERED makes it HANDLED ("vœu exploité"); with no step, NO_NEWS.
-- The step that decides is that latest step; on the same effective date, a step linked to the
-  wish decides before a step matched by youth (the CFA said which wish it answers).
-- ``since`` is the first day of the decided stage at the deciding step's CFA and certification:
-  earlier steps of the same stage there (e.g. APPRENTICE, then COMPLETED) keep their date.
-- The match compares the deciding step with the wish: same UAI and certification, AS_WISHED;
-  same UAI, OTHER_TRAINING; another CFA, OTHER_CFA. A youth with several wishes has each
-  classified against its own target.
-- Reported steps only: the thresholds that turn a long registration into a drop-out in the
-  pilots' headcounts (app/domain/timeline.py) do not move a wish's outcome, which changes only
-  when a CFA reports something.
+- The stage follows the youth's status on the day (app/domain/timeline.py, the same rules as the
+  pilots' headcounts, over the steps that count): REGISTERED; APPRENTICE (COMPLETED included);
+  CONTRACT_BROKEN for a rupturant (rule 4 included); LEFT for an abandon, reported or by the
+  rules (registered or rupturant too long). With no status yet, HANDLED when a step counts
+  (a MEETING, an INFO_SESSION, a PRE_REGISTERED, or a contract not started yet); NO_NEWS
+  otherwise.
+- The place is the status's CFA and certification (with no status, the latest step's; on the
+  same day a step linked to the wish decides before one matched by youth, then arrival);
+  ``since`` is the first day of that stage at that place: the step's effective date, or the day
+  a rule made it so (a contract's end, an abandon).
+- The match compares that place with the wish: same UAI and certification, AS_WISHED; same UAI,
+  OTHER_TRAINING; another CFA, OTHER_CFA. A youth with several wishes has each classified against
+  its own target.
+- ``handled_by_wished_cfa``: the wished UAI itself reported a step of this youth since the wish.
+- A rule may change the stage later without any new step (an abandon after 90 days): ``next_on``
+  is the next day the outcome may change by itself, for the daily sweep that refreshes it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
+from app.domain.timeline import Rules, TrainingEnd, status_on, timeline
+
 
 class Stage(StrEnum):
     NO_NEWS = "NO_NEWS"
@@ -37,6 +40,7 @@ class Stage(StrEnum):
     REGISTERED = "REGISTERED"
     APPRENTICE = "APPRENTICE"
     LEFT = "LEFT"
+    CONTRACT_BROKEN = "CONTRACT_BROKEN"
 
 
 class Match(StrEnum):
@@ -60,6 +64,9 @@ class OutcomeStep(NamedTuple):
     uai: str
     certification: str
     linked: bool  # the CFA linked this step to the wish (portal + portalWishId): it decides a tie
+    contract_start: date | None = None
+    contract_end: date | None = None
+    training_end: date | None = None
 
 
 class Outcome(NamedTuple):
@@ -68,44 +75,60 @@ class Outcome(NamedTuple):
     since: date | None
     uai: str | None
     certification: str | None
+    handled_by_wished_cfa: bool = False
+    next_on: date | None = None  # the next day this outcome may change without a new step
 
 
 NO_NEWS = Outcome(Stage.NO_NEWS, None, None, None, None)
 
-STAGE_OF_STEP: dict[str, Stage] = {
-    "MEETING": Stage.HANDLED,
-    "INFO_SESSION": Stage.HANDLED,
-    "PRE_REGISTERED": Stage.HANDLED,
+STAGE_OF_STATUS: dict[str, Stage] = {
     "REGISTERED": Stage.REGISTERED,
     "APPRENTICE": Stage.APPRENTICE,
     "COMPLETED": Stage.APPRENTICE,
-    "CONTRACT_BROKEN": Stage.LEFT,
+    "CONTRACT_BROKEN": Stage.CONTRACT_BROKEN,
     "DROPPED_OUT": Stage.LEFT,
 }
 
 
-def _order(step: OutcomeStep) -> tuple[date, bool, int]:
-    return (step.effective_date, step.linked, step.arrival)
-
-
-def outcome(target: Target, steps: Iterable[OutcomeStep]) -> Outcome:
+def outcome(
+    target: Target, steps: Iterable[OutcomeStep], rules: Rules, today: date, training_end: TrainingEnd | None = None,
+) -> Outcome:
     counted = [s for s in steps if s.effective_date >= target.submitted_on]
     if not counted:
         return NO_NEWS
-    status = [s for s in counted if STAGE_OF_STEP[s.step] is not Stage.HANDLED]
-    pool = sorted(status or counted, key=_order)
-    decider = pool[-1]
-    stage = STAGE_OF_STEP[decider.step]
-    place = (decider.uai, decider.certification)
-    since = decider.effective_date
-    for earlier in reversed(pool[:-1]):
-        if STAGE_OF_STEP[earlier.step] is not stage or (earlier.uai, earlier.certification) != place:
-            break
-        since = earlier.effective_date
-    if decider.uai != target.uai:
+    # the timeline of the steps that count, a linked step after the others of its day
+    facts = [(s.step, s.effective_date, (s.linked, s.arrival), s.uai, s.certification, s.contract_start, s.contract_end,
+              s.training_end) for s in counted]
+    segments = timeline(facts, rules, training_end)
+    seen = [s for s in counted if s.effective_date <= today]
+    later = [s.effective_date for s in counted if s.effective_date > today] + [g.start for g in segments if g.start > today]
+    next_on = min(later) if later else None
+    handled_by_wished_cfa = any(s.uai == target.uai for s in seen)
+    current = status_on(segments, today)
+    if current is not None:
+        stage = STAGE_OF_STATUS[current.status]
+        place = (current.uai, current.certification)
+        since = current.start
+        for earlier in reversed([g for g in segments if g.end is not None and g.end <= current.start]):
+            if earlier.end != since or STAGE_OF_STATUS[earlier.status] != stage or (earlier.uai, earlier.certification) != place:
+                break
+            since = earlier.start
+    elif seen:
+        stage = Stage.HANDLED
+        ordered = sorted(seen, key=lambda s: (s.effective_date, s.linked, s.arrival))
+        decider = ordered[-1]
+        place = (decider.uai, decider.certification)
+        since = decider.effective_date
+        for earlier in reversed(ordered[:-1]):
+            if (earlier.uai, earlier.certification) != place:
+                break
+            since = earlier.effective_date
+    else:
+        return NO_NEWS._replace(next_on=next_on)
+    if place[0] != target.uai:
         match = Match.OTHER_CFA
-    elif decider.certification != target.certification:
+    elif place[1] != target.certification:
         match = Match.OTHER_TRAINING
     else:
         match = Match.AS_WISHED
-    return Outcome(stage, match, since, decider.uai, decider.certification)
+    return Outcome(stage, match, since, place[0], place[1], handled_by_wished_cfa, next_on)

@@ -1,21 +1,24 @@
 """Youths at risk: when a youth should be called by an adviser, and why. Pure rules.
 
-Evaluated on a date D, from the youth's path (app/domain/timeline.py segments, which already
-turn long registrations and ruptures into drop-outs), its steps and its wishes:
+DOMAIN.md, "Status rules 2027.1", youths at risk on a date D, from the youth's path (the
+timeline's segments, which already apply the status rules), its steps and its wishes:
 
-- WISH_NOT_HANDLED: a wish submitted ``wish_not_handled_days`` (30) days or more before D, and no
-  step of the youth, of any kind and at any CFA, effective on or after the submission day (up to D).
-- NO_CONTRACT: registered without contract (REGISTERED, at one CFA or several in a row) for
-  ``no_contract_days`` (60) days or more on D, no contract since.
-- CONTRACT_BROKEN: the youth's last contract was broken (a CONTRACT_BROKEN status) and no later
-  APPRENTICE (or COMPLETED) status; it stays alongside DROPPED_OUT when the rupture turns into a
-  drop-out after 180 days.
-- DROPPED_OUT: the status on D is DROPPED_OUT (reported, or by the 90/180-day rules): no later
-  REGISTERED or APPRENTICE step anywhere.
-- A youth who is an apprentice, or completed, on D is not at risk.
+- WISH_NOT_HANDLED: a wish to a CFA that consented, submitted ``wish_not_handled_days`` (30) days
+  or more before D, and no step of the youth, of any kind and at any CFA, effective on or after
+  the submission day (up to D).
+- HANDLED_NOT_REGISTERED: the last step is a first step (MEETING, INFO_SESSION, PRE_REGISTERED)
+  ``handled_not_registered_days`` (45) days old or more, and no step since.
+- NO_CONTRACT: registered without contract for ``no_contract_days`` (60) days or more on D (a run
+  of REGISTERED at one CFA counts from its first day), until a contract or the abandon.
+- CONTRACT_BROKEN: a rupturant (never a completion), until a new contract or the abandon.
+- DROPPED_OUT: an abandon (reported, or by the rules), shown for ``dropped_out_shown_days`` (180)
+  days from its first day, then no longer.
+- An apprentice, or a youth who completed, is not at risk on D; a later status ends the reasons
+  of the one before.
 
 Several reasons can hold at once. ``since`` is the first day of the continuous period of risk
-that contains D. The territory is the CFA of the youth's last step on D, else the CFA of its
+that contains D. The territory is the youth's residence department (``residenceDepartment`` of a
+wish or a step, the latest given by D), else the CFA of its last step by D, else the CFA of its
 latest wish.
 
 Because every rule is a threshold on dates already known, the whole future is computed at once
@@ -32,7 +35,7 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import NamedTuple
 
-from app.domain.timeline import Segment, StepFact
+from app.domain.timeline import FIRST_STEPS, Cause, Segment, StepFact, status_on
 
 
 class Reason(StrEnum):
@@ -40,6 +43,7 @@ class Reason(StrEnum):
     NO_CONTRACT = "NO_CONTRACT"
     CONTRACT_BROKEN = "CONTRACT_BROKEN"
     DROPPED_OUT = "DROPPED_OUT"
+    HANDLED_NOT_REGISTERED = "HANDLED_NOT_REGISTERED"
 
 
 REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
@@ -49,17 +53,27 @@ REASON_ORDER = {reason: i for i, reason in enumerate(Reason)}
 class RiskRules:
     wish_not_handled_days: int = 30
     no_contract_days: int = 60
+    handled_not_registered_days: int = 45
+    dropped_out_shown_days: int = 180
 
 
 # Steps are the timeline's StepFact tuples (step, effective_date, arrival, uai, certification,
-# contract_start, contract_end), read by position: a batch derives thousands of youths.
-_DAY, _ARRIVAL, _UAI = 1, 2, 3
+# contract_start, contract_end, training_end), read by position: a batch derives thousands.
+_STEP, _DAY, _ARRIVAL, _UAI = 0, 1, 2, 3
 _STEP_ORDER = itemgetter(_DAY, _ARRIVAL)
 
 
 class WishFact(NamedTuple):
     submitted_on: date
     uai: str
+    consented: bool = True  # the wished CFA consented to transmit its data
+
+
+class Residence(NamedTuple):
+    """A department of residence the youth gave (with a step or a wish), and when."""
+
+    given_on: date
+    department: str
 
 
 class RiskSpan(NamedTuple):
@@ -67,7 +81,8 @@ class RiskSpan(NamedTuple):
     end: date | None  # exclusive; None: open
     reasons: tuple[str, ...]  # Reason values, in Reason order
     since: date
-    uai: str  # the territory's CFA
+    uai: str  # the CFA of the last step (else of the latest wish)
+    department: str | None = None  # the residence department, when one was given
 
 
 class _Interval(NamedTuple):
@@ -79,42 +94,57 @@ class _Interval(NamedTuple):
 _SAFE = frozenset({"APPRENTICE", "COMPLETED"})
 
 
-def _reason_intervals(segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules) -> list[_Interval]:
+def _status_intervals(segments: Sequence[Segment], rules: RiskRules) -> list[_Interval]:
     intervals: list[_Interval] = []
     no_contract = timedelta(days=rules.no_contract_days)
-    run_start: date | None = None  # of the current run of REGISTERED, or of DROPPED_OUT
-    broken_from: date | None = None
+    shown = timedelta(days=rules.dropped_out_shown_days)
+    run: tuple[date, str] | None = None  # (first day, UAI) of the current run of REGISTERED
     for index, segment in enumerate(segments):
         status, start, end = segment.status, segment.start, segment.end
-        following = segments[index + 1].status if index + 1 < len(segments) else None
-        if status in ("REGISTERED", "DROPPED_OUT"):
-            run_start = start if run_start is None else run_start
-            if following != status:  # the run ends here
-                if status == "DROPPED_OUT":
-                    intervals.append(_Interval(run_start, end, Reason.DROPPED_OUT))
-                elif end is None or run_start + no_contract < end:
-                    intervals.append(_Interval(run_start + no_contract, end, Reason.NO_CONTRACT))
-                run_start = None
-        if status == "CONTRACT_BROKEN" and broken_from is None:
-            broken_from = start
-        elif status in _SAFE and broken_from is not None:
-            intervals.append(_Interval(broken_from, start, Reason.CONTRACT_BROKEN))
-            broken_from = None
-    if broken_from is not None:
-        intervals.append(_Interval(broken_from, None, Reason.CONTRACT_BROKEN))
+        following = segments[index + 1] if index + 1 < len(segments) else None
+        if status == "REGISTERED":
+            if run is None or segment.cause != Cause.REGISTRATION_GOES_ON:
+                run = (start, segment.uai)
+            if following is None or following.cause != Cause.REGISTRATION_GOES_ON:
+                if end is None or run[0] + no_contract < end:
+                    intervals.append(_Interval(run[0] + no_contract, end, Reason.NO_CONTRACT))
+                run = None
+        elif status == "CONTRACT_BROKEN":
+            intervals.append(_Interval(start, end, Reason.CONTRACT_BROKEN))
+        elif status == "DROPPED_OUT":
+            until = start + shown
+            if end is not None and end < until:
+                until = end
+            intervals.append(_Interval(start, until, Reason.DROPPED_OUT))
+    return intervals
 
-    if not wishes:
-        return intervals
+
+def _step_intervals(
+    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules
+) -> list[_Interval]:
+    """WISH_NOT_HANDLED and HANDLED_NOT_REGISTERED, outside the periods of a contract or a
+    completion."""
     safe = [(s.start, s.end) for s in segments if s.status in _SAFE]
+    intervals: list[_Interval] = []
+    ordered = sorted(steps, key=_STEP_ORDER)
+    days = [step[_DAY] for step in ordered]
     after = timedelta(days=rules.wish_not_handled_days)
-    days = sorted([step[_DAY] for step in steps])
     for wish in wishes:
+        if not wish.consented:
+            continue
         first = next((day for day in days if day >= wish.submitted_on), None)
         start, end = wish.submitted_on + after, first
-        if end is not None and end <= start:
-            continue  # handled in time
-        for piece_start, piece_end in _minus(start, end, safe):
-            intervals.append(_Interval(piece_start, piece_end, Reason.WISH_NOT_HANDLED))
+        if end is None or start < end:
+            intervals.extend(_Interval(a, b, Reason.WISH_NOT_HANDLED) for a, b in _minus(start, end, safe))
+    handled = timedelta(days=rules.handled_not_registered_days)
+    status_days = {step[_DAY] for step in ordered if step[_STEP] not in FIRST_STEPS}
+    for index, step in enumerate(ordered):
+        if step[_STEP] not in FIRST_STEPS or step[_DAY] in status_days:
+            continue  # a status the same day: not a youth only handled
+        later = next((day for day in days[index + 1:] if day > step[_DAY]), None)  # the next step, a later day
+        start, end = step[_DAY] + handled, later
+        if end is None or start < end:
+            intervals.extend(_Interval(a, b, Reason.HANDLED_NOT_REGISTERED) for a, b in _minus(start, end, safe))
     return intervals
 
 
@@ -136,49 +166,59 @@ def _minus(start: date, end: date | None, holes: Sequence[tuple[date, date | Non
 
 
 def risk_spans(
-    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules
+    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules,
+    residences: Sequence[Residence] = (),
 ) -> list[RiskSpan]:
     """Every span of risk of a youth, in date order (none when the youth is never at risk)."""
-    intervals = _reason_intervals(segments, steps, wishes, rules)
+    intervals = _status_intervals(segments, rules) + _step_intervals(segments, steps, wishes, rules)
     if not intervals:
         return []
     ordered_steps = sorted(steps, key=_STEP_ORDER)
     ordered_wishes = sorted(wishes)
+    given = sorted(residences)
     first = min([i.start for i in intervals])
     bounds = {i.start for i in intervals}
     bounds.update([i.end for i in intervals if i.end is not None])
     bounds.update([s[_DAY] for s in ordered_steps if s[_DAY] > first])
     bounds.update([w.submitted_on for w in ordered_wishes if w.submitted_on > first])
+    bounds.update([r.given_on for r in given if r.given_on > first])
     cuts = sorted(bounds)
     spans: list[RiskSpan] = []
     since: date | None = None
-    step_index = -1  # the last step on the current cut (steps and cuts both go forward)
-    count = len(ordered_steps)
     for index, start in enumerate(cuts):
         end = cuts[index + 1] if index + 1 < len(cuts) else None
-        active = [i.reason for i in intervals if i.start <= start and (i.end is None or i.end > start)]
+        active = {i.reason for i in intervals if i.start <= start and (i.end is None or i.end > start)}
         if not active:
             since = None
             continue
-        while step_index + 1 < count and ordered_steps[step_index + 1][_DAY] <= start:
-            step_index += 1
         if since is None or not spans or spans[-1].end != start:
             since = start
-        if step_index >= 0:
-            uai = ordered_steps[step_index][_UAI]
+        uai = _territory(ordered_steps, ordered_wishes, segments, start)
+        department = _residence(given, start)
+        reasons = tuple(sorted(active, key=REASON_ORDER.__getitem__))
+        last = spans[-1] if spans else None
+        if last is not None and last.end == start and (last.reasons, last.uai, last.since, last.department) == (
+                reasons, uai, since, department):
+            spans[-1] = last._replace(end=end)
         else:
-            uai = _territory(ordered_steps, ordered_wishes, start)
-        reasons = tuple(sorted(set(active), key=REASON_ORDER.__getitem__)) if len(active) > 1 else (active[0],)
-        if spans and spans[-1].end == start and spans[-1].reasons == reasons and spans[-1].uai == uai and spans[-1].since == since:
-            spans[-1] = spans[-1]._replace(end=end)
-        else:
-            spans.append(RiskSpan(start, end, reasons, since, uai))
+            spans.append(RiskSpan(start, end, reasons, since, uai, department))
     return spans
 
 
-def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], day: date) -> str:
-    """The CFA of the last step on ``day``, else of the latest wish submitted by then (else the
-    first wish: a reason needs a step or a wish, so one of them exists)."""
+def _residence(given: Sequence[Residence], day: date) -> str | None:
+    """The latest department of residence given by ``day`` (None: none given yet)."""
+    department = None
+    for residence in given:
+        if residence.given_on > day:
+            break
+        department = residence.department
+    return department
+
+
+def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], segments: Sequence[Segment], day: date) -> str:
+    """The CFA of the last step effective by ``day``; else of the status on ``day`` (a step dated
+    later may set it earlier: a contract's start, a rupture at its contract's end); else of the
+    latest wish submitted by then (a reason needs a step, a status or a wish by then)."""
     last = None
     for step in steps:
         if step[_DAY] > day:
@@ -186,10 +226,11 @@ def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], day: date)
         last = step
     if last is not None:
         return last[_UAI]
-    wished = [w for w in wishes if w.submitted_on <= day] or list(wishes) or []
-    if wished:
-        return wished[-1].uai
-    return steps[0][_UAI]
+    current = status_on(segments, day)
+    if current is not None:
+        return current.uai
+    wished = [w for w in wishes if w.submitted_on <= day] or list(wishes)
+    return wished[-1].uai
 
 
 def risk_on(spans: Sequence[RiskSpan], day: date) -> RiskSpan | None:

@@ -56,10 +56,10 @@ class YouthRisk(SQLModel, table=True):
     youth_id: int = Field(primary_key=True, sa_type=BigInteger)
     valid_from: date = Field(primary_key=True)
     valid_to: date | None = None  # exclusive; NULL: open
-    reasons: list[str] = Field(sa_type=ARRAY(String(20)))
+    reasons: list[str] = Field(sa_type=ARRAY(String(24)))
     since: date
-    uai: str = Field(max_length=8)  # the territory's CFA: the last step's, else the latest wish's
-    department_code: str = Field(max_length=3)
+    uai: str = Field(max_length=8)  # the last step's CFA, else the latest wish's
+    department_code: str = Field(max_length=3)  # the territory: the residence, else the CFA's department
     rule_version: str = Field(max_length=20)
 
 
@@ -169,3 +169,17 @@ class DerivationFailure(SQLModel, table=True):
     error: str = Field(max_length=300)
     failed_at: datetime = created_at_field()
     attempts: int = 1
+
+
+class RecomputeProgress(SQLModel, table=True):
+    """Where ``hub recompute`` stands for a set of rules (their version and thresholds): the last
+    youth of the last chunk committed, so that an interrupted run resumes there. Removed once the
+    run is over."""
+
+    __tablename__ = "recompute_progress"
+
+    rules: str = Field(primary_key=True, max_length=200)
+    last_youth_id: int = Field(sa_type=BigInteger)
+    done: int = Field(sa_type=BigInteger)
+    started_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

@@ -30,10 +30,11 @@ class StepEvent(SQLModel, table=True):
         CheckConstraint("portal IS NULL OR portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
         # A path is read in effective-date order, ties broken by arrival.
         Index("ix_step_event_youth_id_effective_date", "youth_id", "effective_date", "id"),
-        # The contracts whose completion depends on an offer's session end (recomputed when it moves).
+        # The contracts whose end or completion depends on an offer's session end (recomputed when
+        # it moves): those that do not carry their own training end.
         Index(
             "ix_step_event_contracts_uai_certification_code", "uai", "certification_code",
-            postgresql_where="contract_end IS NOT NULL",
+            postgresql_where="training_end IS NULL AND step IN ('APPRENTICE', 'CONTRACT_BROKEN')",
         ),
         Index(
             "ix_step_event_portal_portal_wish_id",
@@ -60,6 +61,9 @@ class StepEvent(SQLModel, table=True):
     portal_wish_id: str | None = Field(default=None, max_length=100)
     contract_start: date | None = None
     contract_end: date | None = None
+    training_start: date | None = None
+    training_end: date | None = None
+    residence_department: str | None = Field(default=None, max_length=3)  # the advisers' territory
     # Hash of the record's content, to tell an idempotent replay from a correction.
     content_hash: bytes = Field(sa_type=LargeBinary)
     received_at: datetime = created_at_field()

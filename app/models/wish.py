@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
 
-STAGES = "('NO_NEWS', 'HANDLED', 'REGISTERED', 'APPRENTICE', 'LEFT')"
+STAGES = "('NO_NEWS', 'HANDLED', 'REGISTERED', 'APPRENTICE', 'LEFT', 'CONTRACT_BROKEN')"
 MATCHES = "('AS_WISHED', 'OTHER_TRAINING', 'OTHER_CFA')"
 
 
@@ -24,6 +24,8 @@ class Wish(SQLModel, table=True):
         # a portal's incremental synchronisation: what changed after an instant, in id order
         Index("ix_wish_portal_outcome_changed_at_id", "portal", "outcome_changed_at", "id"),
         Index("ix_wish_portal_outcome_stage_id", "portal", "outcome_stage", "id"),
+        # the daily sweep: outcomes a rule changes on a day, without any new step
+        Index("ix_wish_outcome_next_on", "outcome_next_on", postgresql_where=text("outcome_next_on IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
@@ -45,6 +47,9 @@ class Wish(SQLModel, table=True):
     outcome_since: date | None = None
     outcome_uai: str | None = Field(default=None, max_length=8)
     outcome_certification: str | None = Field(default=None, max_length=12)
+    outcome_handled_by_wished_cfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    outcome_next_on: date | None = None  # the next day a rule may change the outcome by itself
     outcome_changed_at: datetime = created_at_field()
+    residence_department: str | None = Field(default=None, max_length=3)  # the advisers' territory
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -98,6 +98,13 @@ class CfaRepository(Repository):
         )
         return (await self.db.execute(statement)).first()
 
+    async def youths_who_wished(self, uai: str) -> list[int]:
+        """The youths with a wish to this CFA, in id order."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT youth_id FROM wish WHERE uai = $1 AND youth_id IS NOT NULL ORDER BY youth_id", uai
+        )
+        return [row[0] for row in rows]
+
     async def replace_vendors(self, uai: str, vendor_ids: Sequence[uuid.UUID]) -> None:
         await self.db.execute(delete(vendor_t).where(vendor_t.c.uai == uai))
         if vendor_ids:

@@ -146,3 +146,35 @@ class DerivationFailures(Repository):
     async def youths(self) -> list[int]:
         """Every youth set aside (they stay so until a derivation of theirs succeeds)."""
         return [row[0] for row in await self.db.fetch("SELECT youth_id FROM derivation_failure ORDER BY youth_id")]
+
+
+class RecomputeProgress(Repository):
+    """Where ``hub recompute`` stands (``recompute_progress``), and the youths it goes through."""
+
+    async def resume_point(self, rules: str) -> tuple[int, int] | None:
+        """(last youth id committed, youths done) of an interrupted run with these rules."""
+        rows = await self.db.fetch("SELECT last_youth_id, done FROM recompute_progress WHERE rules = $1", rules)
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def forget(self) -> None:
+        """Every run's progress (a run with other rules starts afresh)."""
+        await self.db.run("DELETE FROM recompute_progress")
+
+    async def advance(self, rules: str, last_youth_id: int, done: int) -> None:
+        await self.db.run(
+            "INSERT INTO recompute_progress (rules, last_youth_id, done) VALUES ($1, $2, $3)"
+            " ON CONFLICT (rules) DO UPDATE SET last_youth_id = excluded.last_youth_id, done = excluded.done,"
+            " updated_at = now()",
+            rules, last_youth_id, done,
+        )
+
+    async def youths_after(self, after: int, limit: int) -> list[int]:
+        """The next youths in id order, locked as derivers lock them (they skip these youths until
+        the chunk commits)."""
+        rows = await self.db.fetch(
+            "SELECT id FROM youth WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE", after, limit
+        )
+        return [row[0] for row in rows]
+
+    async def youths(self) -> int:
+        return (await self.db.fetch("SELECT count(*) FROM youth"))[0][0]

@@ -91,11 +91,12 @@ class OfferRepository(Repository):
         )
 
     async def youths_with_contracts_at(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
-        """The youths with an apprenticeship contract (an end date) at these CFAs and
-        certifications: their completion depends on the offers' session end."""
+        """The youths with a contract or a rupture at these CFAs and certifications that does not
+        carry its own training end: its end and its completion depend on the offers' sessions."""
         rows = await self.db.fetch(
             "SELECT DISTINCT e.youth_id FROM unnest($1::text[], $2::text[]) AS p(uai, certification)"
-            " JOIN step_event e ON e.uai = p.uai AND e.certification_code = p.certification AND e.contract_end IS NOT NULL",
+            " JOIN step_event e ON e.uai = p.uai AND e.certification_code = p.certification"
+            " AND e.training_end IS NULL AND e.step IN ('APPRENTICE', 'CONTRACT_BROKEN')",
             [p[0] for p in pairs], [p[1] for p in pairs],
         )
         return [row[0] for row in rows]

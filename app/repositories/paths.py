@@ -25,13 +25,18 @@ class PathRepository(Repository):
             old = await self.db.fetch(
                 "WITH old AS (SELECT o.youth_id, o.starts, o.statuses, o.uais, o.certifications"
                 " FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN youth_path o ON o.youth_id = i.youth_id),"
-                " written AS (INSERT INTO youth_path (youth_id, starts, statuses, uais, certifications, causes, rule_version)"
+                " written AS (INSERT INTO youth_path AS p (youth_id, starts, statuses, uais, certifications, causes,"
+                " rule_version)"
                 " SELECT youth_id, starts::date[], statuses::text[], uais::text[], certifications::text[],"
                 " causes::text[], $7 FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::text[]) AS p(youth_id, starts, statuses, uais, certifications, causes)"
                 " ON CONFLICT (youth_id) DO UPDATE SET starts = excluded.starts, statuses = excluded.statuses,"
                 " uais = excluded.uais, certifications = excluded.certifications, causes = excluded.causes,"
-                " rule_version = excluded.rule_version, computed_at = now())"
+                " rule_version = excluded.rule_version, computed_at = now()"
+                # a path computed again as it was is left alone: no new row version, no WAL
+                " WHERE (p.starts, p.statuses, p.uais, p.certifications, p.causes, p.rule_version) IS DISTINCT FROM"
+                " (excluded.starts, excluded.statuses, excluded.uais, excluded.certifications, excluded.causes,"
+                " excluded.rule_version))"
                 " SELECT * FROM old",
                 arrays.ints(paths[0]), *paths[1:], rule_version,
             )
@@ -72,7 +77,7 @@ class PathRepository(Repository):
 
     async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:
         """Replace the spans of risk of these youths by ``spans`` ((youth_id, RiskSpan) pairs);
-        the department is the territory CFA's. The last statement of a youth's recomputation: by
+        the department is the residence, else the department of the span's CFA. The last statement of a youth's recomputation: by
         the same statement, a youth set aside after a failed derivation is taken off (its
         derivation succeeded now)."""
         await self.db.run(
@@ -85,22 +90,15 @@ class PathRepository(Repository):
             return
         await self.db.run(
             "INSERT INTO youth_risk (youth_id, valid_from, valid_to, reasons, since, uai, department_code, rule_version)"
-            " SELECT s.youth_id, s.valid_from, s.valid_to, s.reasons::varchar(20)[], s.since, s.uai, c.department_code, $7"
-            " FROM unnest($1::text::bigint[], $2::text::date[], $3::text::date[], $4::text[], $5::text::date[], $6::text[])"
-            " AS s(youth_id, valid_from, valid_to, reasons, since, uai) JOIN cfa c ON c.uai = s.uai",
+            " SELECT s.youth_id, s.valid_from, s.valid_to, s.reasons::varchar(24)[], s.since, s.uai,"
+            " coalesce(s.residence, c.department_code), $8"
+            " FROM unnest($1::text::bigint[], $2::text::date[], $3::text::date[], $4::text[], $5::text::date[], $6::text[],"
+            " $7::text[]) AS s(youth_id, valid_from, valid_to, reasons, since, uai, residence) JOIN cfa c ON c.uai = s.uai",
             arrays.ints(y for y, _ in spans), arrays.dates(span.start for _, span in spans),
             arrays.dates(span.end for _, span in spans), ["{" + ",".join(span.reasons) + "}" for _, span in spans],
-            arrays.dates(span.since for _, span in spans), [span.uai for _, span in spans], rule_version,
+            arrays.dates(span.since for _, span in spans), [span.uai for _, span in spans],
+            [span.department for _, span in spans], rule_version,
         )
-
-    async def with_wishes_or_risk(self, youth_ids: Sequence[int]) -> list[int]:
-        """Those of these youths who have a wish or a span of risk."""
-        rows = await self.db.fetch(
-            "SELECT i.id FROM unnest($1::text::bigint[]) AS i(id) WHERE EXISTS (SELECT FROM wish w WHERE w.youth_id = i.id)"
-            " OR EXISTS (SELECT FROM youth_risk r WHERE r.youth_id = i.id)",
-            arrays.ints(youth_ids),
-        )
-        return [row[0] for row in rows]
 
     async def delete(self, youth_ids: Sequence[int]) -> list[Any]:
         """Remove these youths' paths; return them (youth_id, starts, statuses, uais, certifications)."""

@@ -32,7 +32,7 @@ class RiskQuery:
         if self.departments is not None:
             conditions.append(f"r.department_code = ANY({arg(sorted(self.departments))}::text[])")
         if self.reasons is not None:
-            conditions.append(f"r.reasons && {arg(list(self.reasons))}::varchar(20)[]")
+            conditions.append(f"r.reasons && {arg(list(self.reasons))}::varchar(24)[]")
         return " AND ".join(conditions)
 
 

@@ -26,7 +26,8 @@ from app.repositories.base import Repository
 
 COPY_COLUMNS = (
     "id", "vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step", "effective_date", "portal",
-    "portal_wish_id", "contract_start", "contract_end", "content_hash",
+    "portal_wish_id", "contract_start", "contract_end", "training_start", "training_end", "residence_department",
+    "content_hash",
 )
 
 
@@ -65,23 +66,28 @@ class StepRepository(Repository):
         """Insert new events and replace changed ones (same vendor and eventId); return (id,
         event_id, youth_id) of the rows written. Identical content is left alone. ``columns``:
         event_id, youth_id, uai, certification, step, effective_date, portal, portal_wish_id,
-        contract_start, contract_end, content_hash."""
+        contract_start, contract_end, training_start, training_end, residence_department,
+        content_hash."""
         return await self.db.fetch(
             "INSERT INTO step_event (vendor_client_id, event_id, youth_id, uai, certification_code, step,"
-            " effective_date, portal, portal_wish_id, contract_start, contract_end, content_hash)"
+            " effective_date, portal, portal_wish_id, contract_start, contract_end, training_start, training_end,"
+            " residence_department, content_hash)"
             " SELECT $1, * FROM unnest($2::text::text[], $3::text::bigint[], $4::text::text[], $5::text::text[],"
             " $6::text::text[], $7::text::date[], $8::text::text[], $9::text::text[], $10::text::date[], $11::text::date[],"
-            " $12::text::bytea[])"
+            " $12::text::date[], $13::text::date[], $14::text::text[], $15::text::bytea[])"
             " ON CONFLICT (vendor_client_id, event_id) DO UPDATE SET youth_id = excluded.youth_id,"
             " uai = excluded.uai, certification_code = excluded.certification_code, step = excluded.step,"
             " effective_date = excluded.effective_date, portal = excluded.portal,"
             " portal_wish_id = excluded.portal_wish_id, contract_start = excluded.contract_start,"
-            " contract_end = excluded.contract_end, content_hash = excluded.content_hash, received_at = now()"
+            " contract_end = excluded.contract_end, training_start = excluded.training_start,"
+            " training_end = excluded.training_end, residence_department = excluded.residence_department,"
+            " content_hash = excluded.content_hash, received_at = now()"
             " WHERE step_event.content_hash <> excluded.content_hash"
             " RETURNING id, event_id, youth_id",
             vendor_id, arrays.texts(columns[0]), arrays.ints(columns[1]), arrays.codes(columns[2]), arrays.codes(columns[3]),
             arrays.codes(columns[4]), arrays.dates(columns[5]), arrays.codes(columns[6]), arrays.texts(columns[7]),
-            arrays.dates(columns[8]), arrays.dates(columns[9]), arrays.byteas(columns[10]),
+            arrays.dates(columns[8]), arrays.dates(columns[9]), arrays.dates(columns[10]), arrays.dates(columns[11]),
+            arrays.codes(columns[12]), arrays.byteas(columns[13]),
         )
 
     async def copy_new(self, vendor_id: uuid.UUID, columns: Sequence[Sequence[Any]], *, ids: bool = True) -> list[Any]:
@@ -122,12 +128,13 @@ class StepRepository(Repository):
 
     async def histories(self, youth_ids: Sequence[int]) -> list[Any]:
         """Every step of these youths, one row each: youth_id, then StepFact's fields (step,
-        effective date, id, uai, certification, contract start and end). Plain rows cost the
-        database less than aggregating them per youth; unordered: the timeline puts them in path
-        order."""
+        effective date, id, uai, certification, contract start and end, training end, residence).
+        Plain rows cost the database less than aggregating them per youth; unordered: the timeline
+        puts them in path order."""
         return await self.db.fetch(
             "SELECT e.youth_id, e.step, e.effective_date, e.id, e.uai, e.certification_code, e.contract_start,"
-            " e.contract_end FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN step_event e ON e.youth_id = i.youth_id",
+            " e.contract_end, e.training_end, e.residence_department"
+            " FROM unnest($1::text::bigint[]) AS i(youth_id) JOIN step_event e ON e.youth_id = i.youth_id",
             arrays.ints(youth_ids),
         )
 
@@ -139,11 +146,11 @@ class StepRepository(Repository):
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def training_ends(self, uais: Sequence[str]) -> list[Any]:
-        """The latest session end of the offers of these CFAs, per certification."""
+    async def sessions(self, uais: Sequence[str]) -> list[Any]:
+        """The sessions of the offers of these CFAs that have an end: uai, certification_code,
+        session_start (may be None), session_end."""
         return await self.db.fetch(
-            "SELECT o.uai, o.certification_code, max(o.session_end) AS session_end"
-            " FROM unnest($1::text[]) AS u(uai) JOIN offer o ON o.uai = u.uai"
-            " WHERE o.session_end IS NOT NULL GROUP BY o.uai, o.certification_code",
+            "SELECT o.uai, o.certification_code, o.session_start, o.session_end"
+            " FROM unnest($1::text[]) AS u(uai) JOIN offer o ON o.uai = u.uai WHERE o.session_end IS NOT NULL",
             list(uais),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.repositories import arrays
@@ -17,7 +17,8 @@ from app.repositories.base import Repository
 SUBMITTED_ON = "(w.submitted_at AT TIME ZONE 'Europe/Paris')::date"
 WISH_COLUMNS = (
     "w.id, w.portal, w.portal_wish_id, w.submitted_at, w.uai, w.certification_code, w.offer_id, w.youth_id,"
-    " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification, w.outcome_changed_at"
+    " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification, w.outcome_changed_at,"
+    " w.outcome_handled_by_wished_cfa"
 )
 
 
@@ -71,10 +72,11 @@ class WishRepository(Repository):
         )
 
     async def of_youths(self, youth_ids: Sequence[int]) -> list[Any]:
-        """(youth_id, submission day, uai) of these youths' wishes."""
+        """(youth_id, submission day, uai, whether that CFA consented, residence department) of
+        these youths' wishes."""
         return await self.db.fetch(
-            f"SELECT w.youth_id, {SUBMITTED_ON}, w.uai FROM unnest($1::text::bigint[]) AS i(id)"
-            " JOIN wish w ON w.youth_id = i.id",
+            f"SELECT w.youth_id, {SUBMITTED_ON}, w.uai, c.consent_given, w.residence_department"
+            " FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.youth_id = i.id JOIN cfa c ON c.uai = w.uai",
             arrays.ints(youth_ids),
         )
 
@@ -91,20 +93,22 @@ class WishRepository(Repository):
     async def upsert(self, portal: str, columns: Sequence[list[Any]]) -> list[Any]:
         """Insert new wishes and replace changed ones (same portal and portalWishId); return
         (id, portal_wish_id). ``columns``: portal_wish_id, youth_id, uai, certification, offer_id,
-        submitted_at, content_hash. A new wish starts as NO_NEWS, changed now (it appears in the
-        portal's next synchronisation)."""
-        wish_ids, youth_ids, uais, certifications, offer_ids, submitted, hashes = columns
+        submitted_at, residence_department, content_hash. A new wish starts as NO_NEWS, changed
+        now (it appears in the portal's next synchronisation)."""
+        wish_ids, youth_ids, uais, certifications, offer_ids, submitted, residences, hashes = columns
         return await self.db.fetch(
             "INSERT INTO wish (portal, portal_wish_id, youth_id, uai, certification_code, offer_id, submitted_at,"
-            " content_hash, outcome_changed_at) SELECT $1, *, clock_timestamp() FROM unnest($2::text[],"
-            " $3::text::bigint[], $4::text[], $5::text[], $6::text::bigint[], $7::timestamptz[], $8::bytea[])"
+            " residence_department, content_hash, outcome_changed_at) SELECT $1, *, clock_timestamp() FROM unnest($2::text[],"
+            " $3::text::bigint[], $4::text[], $5::text[], $6::text::bigint[], $7::timestamptz[], $8::text[], $9::bytea[])"
             " ON CONFLICT (portal, portal_wish_id) DO UPDATE SET youth_id = excluded.youth_id, uai = excluded.uai,"
             " certification_code = excluded.certification_code, offer_id = excluded.offer_id,"
-            " submitted_at = excluded.submitted_at, content_hash = excluded.content_hash, updated_at = now()"
+            " submitted_at = excluded.submitted_at, residence_department = excluded.residence_department,"
+            " content_hash = excluded.content_hash, updated_at = now()"
             " WHERE wish.content_hash IS DISTINCT FROM excluded.content_hash"
             " RETURNING id, portal_wish_id",
             portal, wish_ids, "{" + ",".join("NULL" if y is None else str(y) for y in youth_ids) + "}", uais,
-            certifications, "{" + ",".join("NULL" if o is None else str(o) for o in offer_ids) + "}", submitted, hashes,
+            certifications, "{" + ",".join("NULL" if o is None else str(o) for o in offer_ids) + "}", submitted,
+            residences, hashes,
         )
 
     async def outcome_targets(
@@ -113,10 +117,12 @@ class WishRepository(Repository):
         """The wishes whose outcome may change: of these youths, linked by these (portal,
         portalWishId), or these ids; locked in id order, so that a concurrent batch writing the
         same wishes' steps waits and then sees them. Rows: id, youth_id, portal, portal_wish_id,
-        uai, certification_code, submitted_on, then the stored outcome."""
+        uai, certification_code, submitted_on, then the stored outcome (stage, match, since, uai,
+        certification, handled by the wished CFA, next day)."""
         return await self.db.fetch(
             f"SELECT w.id, w.youth_id, w.portal, w.portal_wish_id, w.uai, w.certification_code, {SUBMITTED_ON},"
-            " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification"
+            " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification,"
+            " w.outcome_handled_by_wished_cfa, w.outcome_next_on"
             " FROM wish w WHERE w.id IN ("
             " SELECT k.id FROM unnest($1::text::bigint[]) AS y(id) JOIN wish k ON k.youth_id = y.id"
             " UNION ALL SELECT k.id FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
@@ -127,12 +133,21 @@ class WishRepository(Repository):
 
     async def outcome_steps(self, youth_ids: Sequence[int]) -> list[Any]:
         """The steps of these youths: youth_id, step, effective_date, id, uai,
-        certification_code, portal, portal_wish_id."""
+        certification_code, portal, portal_wish_id, contract_start, contract_end, training_end."""
         return await self.db.fetch(
-            "SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id"
+            "SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id,"
+            " s.contract_start, s.contract_end, s.training_end"
             " FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id",
             arrays.ints(youth_ids),
         )
+
+    async def due_for_sweep(self, today: date, limit: int) -> list[int]:
+        """Wishes whose outcome a rule changes by ``today``, that no other transaction holds."""
+        rows = await self.db.fetch(
+            "SELECT id FROM wish WHERE outcome_next_on <= $1 ORDER BY outcome_next_on, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+            today, limit,
+        )
+        return [row[0] for row in rows]
 
     async def mismatched_links(self, wish_ids: Sequence[int]) -> list[Any]:
         """Steps linked to these wishes that are another youth's (they arrived before the wish):
@@ -144,17 +159,22 @@ class WishRepository(Repository):
             arrays.ints(wish_ids),
         )
 
-    async def set_outcomes(self, rows: Sequence[tuple[int, str, str | None, Any, str | None, str | None]]) -> None:
-        """(id, stage, match, since, uai, certification): the outcomes that changed, at the
-        statement's clock time (not the transaction's start: a portal's next synchronisation
-        compares with it)."""
+    async def set_outcomes(self, rows: Sequence[tuple[Any, ...]], seen: Sequence[bool]) -> None:
+        """(id, stage, match, since, uai, certification, handled by the wished CFA, next day): the
+        outcomes to write; ``seen``: whether the portal's view of each changed, which stamps it
+        with the statement's clock time (not the transaction's start: a portal's next
+        synchronisation compares with it)."""
         await self.db.run(
             "UPDATE wish SET outcome_stage = o.stage, outcome_match = o.match, outcome_since = o.since,"
-            " outcome_uai = o.uai, outcome_certification = o.certification, outcome_changed_at = clock_timestamp()"
-            " FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text::date[], $5::text[], $6::text[])"
-            " AS o(id, stage, match, since, uai, certification) WHERE wish.id = o.id",
+            " outcome_uai = o.uai, outcome_certification = o.certification, outcome_handled_by_wished_cfa = o.handled,"
+            " outcome_next_on = o.next_on,"
+            " outcome_changed_at = CASE WHEN o.seen THEN clock_timestamp() ELSE wish.outcome_changed_at END"
+            " FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text::date[], $5::text[], $6::text[],"
+            " $7::text::boolean[], $8::text::date[], $9::text::boolean[])"
+            " AS o(id, stage, match, since, uai, certification, handled, next_on, seen) WHERE wish.id = o.id",
             arrays.ints(r[0] for r in rows), [r[1] for r in rows], [r[2] for r in rows],
             arrays.dates(r[3] for r in rows), [r[4] for r in rows], [r[5] for r in rows],
+            arrays.bools(r[6] for r in rows), arrays.dates(r[7] for r in rows), arrays.bools(seen),
         )
 
     async def page(self, query: WishQuery, after_id: int | None, limit: int) -> list[Any]:

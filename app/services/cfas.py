@@ -17,6 +17,7 @@ from app.repositories.cfas import CfaRepository
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
 from app.services.pagination import Page
+from app.settings import Settings
 
 CFA_CURSOR = "cfa"
 
@@ -68,8 +69,11 @@ async def set_consent(
     uai: str,
     given: bool,
     vendor_client_ids: Sequence[str] | None,
+    settings: Settings | None = None,
 ) -> Row[Any]:
-    """Record the CFA's consent; a list of vendors replaces the authorised ones, None keeps them."""
+    """Record the CFA's consent; a list of vendors replaces the authorised ones, None keeps them.
+    The youths who wished this CFA are derived again: a wish to a CFA that did not consent is
+    never WISH_NOT_HANDLED (nobody could have told)."""
     normalised_uai = valid_uai(uai)
     cfas = CfaRepository(db)
     vendor_ids: list[uuid.UUID] | None = None
@@ -106,7 +110,18 @@ async def set_consent(
     else:
         vendor_ids = await cfas.vendor_ids(normalised_uai)
     await cfas.record_consent_event(normalised_uai, given, vendor_ids, principal.client_id)
+    await _derive_wishers(db, settings or Settings(), normalised_uai)
     return cfa
+
+
+async def _derive_wishers(db: RequestSession, settings: Settings, uai: str) -> None:
+    from app.services.derivation import derive
+
+    youths = await CfaRepository(db).youths_who_wished(uai)
+    for offset in range(0, len(youths), 2000):
+        chunk = youths[offset:offset + 2000]
+        await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", chunk)
+        await derive(db, settings, chunk, ())
 
 
 async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:

@@ -244,7 +244,7 @@ async def load_demo(
     youth_ids = [first_id + i for i in range(len(youths))]
     for offset in range(0, len(youth_ids), 2000):
         await recompute(db, settings, youth_ids[offset:offset + 2000])
-        await outcomes.refresh(db, youth_ids=youth_ids[offset:offset + 2000])  # the wishes' outcomes
+        await outcomes.refresh(db, settings, youth_ids=youth_ids[offset:offset + 2000])  # the wishes' outcomes
     await db.execute(text("ANALYZE"))
     progress.finish()
     return {

@@ -37,6 +37,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 import asyncpg
@@ -44,8 +45,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.db import Database, RequestSession, is_unavailable
 from app.domain.timeline import StepFact
-from app.repositories.derivation import DerivationFailures, DerivationQueue
-from app.repositories.paths import PathRepository
+from app.repositories.derivation import DerivationFailures, DerivationQueue, RecomputeProgress
+from app.repositories.wishes import WishRepository
 from app.services import outcomes
 from app.services.paths import recompute
 from app.settings import Settings
@@ -92,14 +93,10 @@ async def derive_round(db: RequestSession, settings: Settings) -> Round:
     if not taken:
         return Round(0, 0)
     youth_ids = sorted(taken)
-    path_youths = {youth_id for youth_id, paths in taken.items() if paths}
-    # As inline: a step that leaves the status alone still hands a wish or moves the territory
-    # of a youth at risk.
-    others = [y for y in youth_ids if y not in path_youths]
-    if others:
-        path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
-    await derive(db, settings, path_youths, youth_ids)
-    return Round(len(youth_ids), len(path_youths))
+    # As inline: every step moves something derived (the risks at least), so every youth queued
+    # is recomputed (the queue's ``paths`` flags, from before rules 2027.1, are not read).
+    await derive(db, settings, youth_ids, youth_ids)
+    return Round(len(youth_ids), len(youth_ids))
 
 
 async def derive(
@@ -121,7 +118,7 @@ async def derive(
         chosen = paths if youths is None else [y for y in paths if y in youths]
         known = histories if histories is None or youths is None else {y: h for y, h in histories.items() if y in youths}
         await recompute(db, settings, chosen, histories=known)
-        await outcomes.refresh(db, youth_ids=outcome_ids if youths is None else [y for y in outcome_ids if y in youths],
+        await outcomes.refresh(db, settings, youth_ids=outcome_ids if youths is None else [y for y in outcome_ids if y in youths],
                                links=links if with_links else ())
 
     if await _attempt(db, lambda: work(None, True)) is None:
@@ -129,7 +126,7 @@ async def derive(
     failures: dict[int, BaseException] = {}
     await _halves(db, sorted(set(paths) | set(outcome_ids)), lambda youths: work(set(youths), False), failures)
     if links:  # the linked wishes' outcomes, which no youth of these names
-        error = await _attempt(db, lambda: outcomes.refresh(db, links=links))
+        error = await _attempt(db, lambda: outcomes.refresh(db, settings, links=links))
         if error is not None:
             raise error
     if failures:
@@ -175,6 +172,115 @@ async def _halves(
 def _sqlstate(error: BaseException) -> str | None:
     original = error.orig if isinstance(error, DBAPIError) else error
     return getattr(original, "sqlstate", None)
+
+
+def rules_key(settings: Settings) -> str:
+    """The rules a derivation applies: their version and every threshold."""
+    return "|".join(str(value) for value in (
+        settings.rule_version, settings.registered_dropout_days, settings.broken_dropout_days,
+        settings.completion_window_days, settings.no_contract_alert_days, settings.wish_not_handled_days,
+        settings.handled_not_registered_days, settings.dropped_out_shown_days,
+    ))
+
+
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    youths: int  # youths recomputed by this run
+    resumed_from: int  # youths an interrupted run had done before
+    total: int  # youths in the store
+
+
+async def recompute_everyone(
+    database: Database, settings: Settings, *, chunk: int = 2_000, restart: bool = False,
+    on_start: Callable[[int, int], None] | None = None, on_chunk: Callable[[int], None] | None = None,
+) -> Recomputed:
+    """Every youth's path, spans of risk, change points and wishes' outcomes again with the
+    current rules (``hub recompute``), a chunk of youths per transaction, each locked as the
+    derivers lock them so that the hub keeps running. An interrupted run resumes after the last
+    chunk it committed (unless ``restart``); a youth whose derivation fails is set aside."""
+    rules = rules_key(settings)
+
+    async def begin(db: RequestSession) -> tuple[tuple[int, int] | None, int]:
+        progress = RecomputeProgress(db)
+        point = None if restart else await progress.resume_point(rules)
+        if point is None:
+            await progress.forget()
+        return point, await progress.youths()
+
+    point, total = await _committed(database, begin) or (None, 0)
+    after, before = point or (0, 0)
+    if on_start is not None:
+        on_start(total, before)
+    done = 0
+    while True:
+        async def one_chunk(db: RequestSession) -> list[int]:
+            progress = RecomputeProgress(db)
+            youths = await progress.youths_after(after, chunk)
+            if youths:
+                await derive(db, settings, youths, youths)
+                await progress.advance(rules, youths[-1], before + done + len(youths))
+            return youths
+
+        youths = await _committed(database, one_chunk)
+        if youths is None:
+            continue  # a deadlock was rolled back: again
+        if not youths:
+            break
+        after, done = youths[-1], done + len(youths)
+        if on_chunk is not None:
+            on_chunk(len(youths))
+    await _committed(database, lambda db: RecomputeProgress(db).forget())
+    return Recomputed(done, before, total)
+
+
+async def sweep_outcomes(database: Database, settings: Settings, today: date | None = None, *, chunk: int = 2_000) -> int:
+    """Refresh the wishes' outcomes a rule changes by ``today`` (an abandon on the 91st day
+    without contract), a chunk per transaction; returns how many changed (``hub sweep``, and the
+    sweeper of every hub process)."""
+    day = today or date.today()
+    changed = 0
+    while True:
+        async def one_chunk(db: RequestSession) -> tuple[int, int]:
+            due = await WishRepository(db).due_for_sweep(day, chunk)
+            return len(due), (await outcomes.refresh(db, settings, wish_ids=due, today=day) if due else 0)
+
+        done = await _committed(database, one_chunk)
+        if done is None:
+            continue
+        changed += done[1]
+        if done[0] < chunk:
+            return changed
+
+
+class Sweeper:
+    """The outcome sweeper of one hub process: every ``outcome_sweep_s``, the outcomes whose day
+    has come (processes share the work: each chunk skips the wishes another holds)."""
+
+    def __init__(self, database: Database, settings: Settings):
+        self.database, self.settings = database, settings
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="hub-sweeper")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                changed = await sweep_outcomes(self.database, self.settings)
+                if changed:
+                    log.info("outcome sweep: %d outcomes changed by the rules", changed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the loop must outlive any failure
+                log.warning("outcome sweep failed: %s", "database unavailable" if is_unavailable(error) else type(error).__name__)
+            await asyncio.sleep(self.settings.outcome_sweep_s)
 
 
 async def retry_set_aside(database: Database, settings: Settings) -> int:

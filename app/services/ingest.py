@@ -23,11 +23,10 @@ import asyncpg
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
-from app.domain.identifiers import Certification, Invalid, check_ine, is_normal_ine
-from app.domain.timeline import CONTRACT_STEPS, STATUS_STEPS, Step, StepFact
+from app.domain.identifiers import Certification, Invalid, check_department_code, check_ine, is_normal_ine
+from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
-from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
@@ -73,6 +72,9 @@ class _Valid(NamedTuple):
     portal_wish_id: str | None
     contract_start: date | None
     contract_end: date | None
+    training_start: date | None
+    training_end: date | None
+    residence: str | None  # department of residence
     content_hash: bytes
 
 
@@ -81,7 +83,7 @@ _valid = _identity = tuple.__new__
 
 STEP_FIELDS = frozenset({
     "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
-    "contractStart", "contractEnd",
+    "contractStart", "contractEnd", "trainingStart", "trainingEnd", "residenceDepartment",
 })
 
 
@@ -122,6 +124,7 @@ def validate(
     sha256 = hashlib.sha256
     uais, ines, certifications, steps = checks.uais, checks.ines, checks.certifications, checks.steps
     effective_dates, starts, ends = checks.effective_dates, checks.starts, checks.ends
+    training_starts, training_ends, residences = checks.training_starts, checks.training_ends, checks.residences
     issuperset = STEP_FIELDS.issuperset
 
     for index, record in enumerate(records):
@@ -165,16 +168,36 @@ def validate(
                         (start, start_iso), (end, end_iso) = start_day, end_day
                         ok = not (start is not None and end is not None and end < start) and not (
                             step == Step.APPRENTICE and end is not None and end < effective[0])
+                raw_training_start, raw_training_end, raw_residence = (
+                    get("trainingStart"), get("trainingEnd"), get("residenceDepartment"))
+                training_start = training_end = residence = None
+                extra = ""
+                if ok and (raw_training_start is not None or raw_training_end is not None or raw_residence is not None):
+                    try:
+                        first_day = (training_starts.get(raw_training_start) or learn(training_starts, raw_training_start,
+                                     _training_start)) if raw_training_start is not None else (None, "")
+                        last_day = (training_ends.get(raw_training_end) or learn(training_ends, raw_training_end,
+                                    _training_end)) if raw_training_end is not None else (None, "")
+                        lives = (residences.get(raw_residence) or learn(residences, raw_residence, _residence)
+                                 if raw_residence is not None else "")
+                    except TypeError:
+                        first_day = None
+                    ok = type(first_day) is tuple and type(last_day) is tuple and type(lives) is str
+                    if ok:
+                        (training_start, first_iso), (training_end, last_iso) = first_day, last_day
+                        residence = lives or None
+                        ok = not (training_start is not None and training_end is not None and training_end < training_start)
+                        extra = f"|{first_iso}|{last_iso}|{lives}"
                 if ok:
                     seen.add(event_id)
                     identity, ine_hex = youth
                     content = (
                         f"{uai}|{ine_hex}||{certification.code}|{step}|{effective[1]}|{portal or ''}|{wish_id or ''}|"
-                        f"{start_iso}|{end_iso}"
+                        f"{start_iso}|{end_iso}{extra}"
                     )
                     valid.append(_valid(_Valid, (
                         index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
-                        portal, wish_id, start, end, sha256(content.encode()).digest(),
+                        portal, wish_id, start, end, training_start, training_end, residence, sha256(content.encode()).digest(),
                     )))
                     continue
         try:
@@ -198,6 +221,9 @@ class _StepChecks:
         self.effective_dates: dict[Any, Any] = {}  # -> (date, ISO text)
         self.starts: dict[Any, Any] = {}
         self.ends: dict[Any, Any] = {}
+        self.training_starts: dict[Any, Any] = {}
+        self.training_ends: dict[Any, Any] = {}
+        self.residences: dict[Any, Any] = {}  # -> department code
 
     def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
         """The record checked field by field, in the order of the report's precedence (the first
@@ -242,15 +268,24 @@ class _StepChecks:
             raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
         if step == Step.APPRENTICE and end is not None and end < effective:
             raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
+        training_start, first_iso = memo(self.training_starts, get("trainingStart"), _training_start) or (None, "")
+        training_end, last_iso = memo(self.training_ends, get("trainingEnd"), _training_end) or (None, "")
+        if training_start is not None and training_end is not None and training_end < training_start:
+            raise Reject("trainingEnd", "INVALID_DATE", "trainingEnd is before trainingStart")
+        raw_residence = get("residenceDepartment")
+        residence = memo(self.residences, raw_residence, _residence) if raw_residence is not None else None
         # The content hash tells an identical replay from a correction (the same since the first
-        # version: stored events compare with it).
+        # version: stored events compare with it; the fields of contract version 2 are added only
+        # when given, so that the hash of a record without them does not change).
+        extra = (f"|{first_iso}|{last_iso}|{residence or ''}"
+                 if training_start is not None or training_end is not None or residence is not None else "")
         content = (
             f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
-            f"{start_iso}|{end_iso}"
+            f"{start_iso}|{end_iso}{extra}"
         )
         return _Valid(
             index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
-            start, end, hashlib.sha256(content.encode()).digest(),
+            start, end, training_start, training_end, residence, hashlib.sha256(content.encode()).digest(),
         )
 
     def ine_alone(self, raw: Any) -> tuple[Identity, str]:
@@ -282,6 +317,25 @@ def _contract_start(raw: Any) -> tuple[date, str] | None:
 def _contract_end(raw: Any) -> tuple[date, str] | None:
     day = date_value(raw, "contractEnd")
     return None if day is None else (day, _iso(raw, day))
+
+
+def _training_start(raw: Any) -> tuple[date, str] | None:
+    day = date_value(raw, "trainingStart")
+    return None if day is None else (day, _iso(raw, day))
+
+
+def _training_end(raw: Any) -> tuple[date, str] | None:
+    day = date_value(raw, "trainingEnd")
+    return None if day is None else (day, _iso(raw, day))
+
+
+def _residence(raw: Any) -> str:
+    """``residenceDepartment``: a department code, normalised ("1" gives "01")."""
+    value = string_value(raw, "residenceDepartment", required=True)
+    checked = check_department_code(value)
+    if isinstance(checked, Invalid):
+        raise Reject("residenceDepartment", checked.code, checked.message)
+    return checked
 
 
 def _iso(raw: Any, day: date) -> str:
@@ -343,18 +397,15 @@ async def _record_steps(
             # Inline: resolve_youths locked every youth found (and the replaced events' youths);
             # the ones it created are invisible to other transactions until this one commits,
             # and their whole history is in this batch.
-            path_youths = set(written.path_youths) | {row[1] for row in replaced if row[2] in STATUS_STEPS}
+            # Every step moves something derived (a first step, the risks; a residence, the
+            # territory), and the replaced events' youths lose one.
+            path_youths = set(written.path_youths).union(replaced_youths)
             links = written.links + [(row[3], row[4]) for row in replaced if row[4] is not None]
             if settings.derivation == Derivation.DEFERRED:
                 # the deriver of the hub processes does the rest (app/services/derivation.py)
-                queued = sorted(path_youths.union(written.youths, replaced_youths))
-                await DerivationQueue(db).add(queued, [y in path_youths for y in queued], links)
+                queued = sorted(path_youths.union(written.youths))
+                await DerivationQueue(db).add(queued, [True] * len(queued), links)
             else:
-                # A step that leaves the status alone still hands a wish or moves the territory
-                # of a youth at risk: those youths are recomputed too.
-                others = [y for y in written.youths if y not in path_youths]
-                if others:
-                    path_youths.update(await PathRepository(db).with_wishes_or_risk(others))
                 # a youth whose derivation fails is set aside; the batch and the others go on
                 await derivation.derive(db, settings, path_youths, written.youths + replaced_youths,
                                         histories=written.fresh, links=links)
@@ -419,7 +470,7 @@ def _as_wish_youth(identity: Identity, wish: Any) -> Identity | None:
 
 @dataclass(slots=True)
 class _Written:
-    path_youths: list[int]  # youths whose path may have changed: a status step, or a merge
+    path_youths: list[int]  # youths whose derived rows may have changed: a step, or a merge
     fresh: dict[int, list[StepFact]]  # whole histories of the youths this batch created (among path_youths)
     youths: list[int]  # stored youths that received steps (or steps moved by a merge): their wishes
     links: list[tuple[str, str]]  # (portal, portalWishId) the written steps name
@@ -476,10 +527,10 @@ async def _store(
         order = sorted(range(new), key=youth_ids.__getitem__) + list(range(new, len(records)))
         records, youth_ids = [records[i] for i in order], [youth_ids[i] for i in order]
     (_, event_ids, uais, _, certifications_, _, steps_, effective_dates, portals, wish_ids, starts, ends,
-     content_hashes) = zip(*records)
+     training_starts, training_ends, residences, content_hashes) = zip(*records)
     columns = [
         event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
-        content_hashes,
+        training_starts, training_ends, residences, content_hashes,
     ]
     # (id, event_id, youth_id) of the rows written: new events by COPY when optimistic (row ids
     # from the sequence only for inline derivation, which keeps fresh youths' histories), the
@@ -515,15 +566,15 @@ def _written(
     # Inline derivation reads the whole history of the youths this batch created from here.
     fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in created} if settings.derivation == Derivation.INLINE else {}
     for r, (row_id, _, youth_id) in rows:
-        if r.step in STATUS_STEPS:
-            changed.add(youth_id)
+        changed.add(youth_id)  # any step moves the risks (a first step: HANDLED_NOT_REGISTERED)
         if r.portal_wish_id is not None:
             links.append((r.portal, r.portal_wish_id))
         if youth_id not in created:
             youths.add(youth_id)  # a stored youth: it may have wishes
         elif fresh:
             fresh[youth_id].append(
-                StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end)
+                StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end,
+                         r.training_end, r.residence)
             )
     return _Written(
         list(changed), {youth_id: facts for youth_id, facts in fresh.items() if youth_id in changed}, list(youths), links

@@ -170,13 +170,15 @@ async def upsert_offers(
 
 
 async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs: Sequence[tuple[str, str]]) -> None:
-    from app.services.paths import recompute
+    """The paths, spans of risk and wishes' outcomes of the youths whose contracts end with these
+    sessions."""
+    from app.services.derivation import derive
 
     youths = await OfferRepository(db).youths_with_contracts_at(pairs)
     for offset in range(0, len(youths), 2000):
         chunk = youths[offset:offset + 2000]
         await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", chunk)
-        await recompute(db, settings, chunk)
+        await derive(db, settings, chunk, chunk)
 
 
 async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:

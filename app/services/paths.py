@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from app.db import RequestSession
-from app.domain.risk import RiskRules, RiskSpan, WishFact, risk_spans
-from app.domain.timeline import Rules, Segment, StepFact, timeline
+from app.domain.risk import Residence, RiskRules, RiskSpan, WishFact, risk_spans
+from app.domain.sessions import Session, training_end_on
+from app.domain.timeline import CONTRACT_STEPS, Rules, Segment, StepFact, TrainingEnd, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.wishes import WishRepository
@@ -25,7 +26,25 @@ def rules_of(settings: Settings) -> Rules:
 
 
 def risk_rules_of(settings: Settings) -> RiskRules:
-    return RiskRules(wish_not_handled_days=settings.wish_not_handled_days, no_contract_days=settings.no_contract_alert_days)
+    return RiskRules(
+        wish_not_handled_days=settings.wish_not_handled_days, no_contract_days=settings.no_contract_alert_days,
+        handled_not_registered_days=settings.handled_not_registered_days,
+        dropped_out_shown_days=settings.dropped_out_shown_days,
+    )
+
+
+async def training_ends(db: RequestSession, facts: Iterable[Sequence[Any]]) -> TrainingEnd | None:
+    """The training end the offers give to the contracts and ruptures among ``facts`` (StepFact
+    tuples) that do not carry their own (app/domain/sessions.py); None when no offer has one."""
+    uais = sorted({f[3] for f in facts if f[0] in CONTRACT_STEPS and (len(f) < 8 or f[7] is None)})
+    if not uais:
+        return None
+    sessions: dict[tuple[str, str], list[Session]] = {}
+    for uai, certification, start, end in await StepRepository(db).sessions(uais):
+        sessions.setdefault((uai, certification), []).append(Session(start, end))
+    if not sessions:
+        return None
+    return lambda uai, certification, day: training_end_on(sessions.get((uai, certification), ()), day)
 
 
 async def recompute(
@@ -51,6 +70,7 @@ async def recompute(
     facts_of: dict[int, list[Sequence[Any]]] = {youth_id: list(facts) for youth_id, facts in known.items()}
     stored = [y for y in youth_ids if y not in known]
     wishes_of: dict[int, list[WishFact]] = {}
+    residences_of: dict[int, list[Residence]] = {}
     if stored:
         # one row per step: youth_id, then StepFact's fields
         for row in await steps.histories(stored):
@@ -58,14 +78,16 @@ async def recompute(
             if facts is None:
                 facts_of[row[0]] = facts = []
             facts.append(row[1:])
-        for youth_id, submitted_on, uai in await WishRepository(db).of_youths(stored):
-            wishes_of.setdefault(youth_id, []).append(WishFact(submitted_on, uai))
-    contract_uais = {f[3] for facts in facts_of.values() for f in facts if f[6] is not None}
-    ends: dict[tuple[str, str], date] = {}
-    if contract_uais:
-        ends = {(uai, certification): end for uai, certification, end in await steps.training_ends(sorted(contract_uais))}
+        for youth_id, submitted_on, uai, consented, residence in await WishRepository(db).of_youths(stored):
+            wishes_of.setdefault(youth_id, []).append(WishFact(submitted_on, uai, consented))
+            if residence is not None:
+                residences_of.setdefault(youth_id, []).append(Residence(submitted_on, residence))
+    for youth_id, facts in facts_of.items():
+        given = [Residence(f[1], f[8]) for f in facts if len(f) > 8 and f[8] is not None]
+        if given:
+            residences_of.setdefault(youth_id, []).extend(given)
     rules, risk_rules = rules_of(settings), risk_rules_of(settings)
-    training_end = (lambda uai, certification: ends.get((uai, certification))) if ends else None
+    training_end = await training_ends(db, (f for facts in facts_of.values() for f in facts))
     # One array literal per youth and column: codes, UAIs and dates never hold a comma, a
     # brace, a quote or a space, so they need no quoting.
     ids: list[int] = []
@@ -81,8 +103,9 @@ async def recompute(
         facts = facts_of.get(youth_id, ())
         segments = timeline(facts, rules, training_end) if facts else []
         wishes = wishes_of.get(youth_id, ())
-        if segments or wishes:
-            risks.extend((youth_id, span) for span in risk_spans(segments, facts, wishes, risk_rules))
+        if facts or wishes:
+            spans = risk_spans(segments, facts, wishes, risk_rules, residences_of.get(youth_id, ()))
+            risks.extend((youth_id, span) for span in spans)
         if not segments:
             continue
         ids.append(youth_id)

@@ -26,7 +26,8 @@ from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult, RecordError
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
-from app.domain.identifiers import Invalid, check_uai, stored_id
+from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
+from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
@@ -53,7 +54,7 @@ STEPS_OPERATION = "recordSteps"
 MAX_ID_LENGTH = 100
 # Clocks differ: a wish dated a few minutes ahead of the hub's clock is not in the future.
 CLOCK_SKEW = timedelta(minutes=5)
-WISH_FIELDS = frozenset({"portalWishId", "ine", "nir", "uai", "certification", "offerId", "submittedAt"})
+WISH_FIELDS = frozenset({"portalWishId", "ine", "nir", "uai", "certification", "offerId", "submittedAt", "residenceDepartment"})
 CURSOR = "wish"
 
 
@@ -67,6 +68,7 @@ class _Valid:
     certification_kind: str
     offer_id: int | None
     submitted_at: datetime
+    residence: str | None
     content_hash: bytes
 
 
@@ -108,6 +110,12 @@ async def submit_wishes(
             if submitted > latest or submitted < earliest:
                 raise Reject("submittedAt", "INVALID_DATE", f"submittedAt is at most {settings.wish_max_age_days} days"
                              " before now, and not in the future")
+            residence = string_field(record, "residenceDepartment")
+            if residence is not None:
+                checked = check_department_code(residence)
+                if isinstance(checked, Invalid):
+                    raise Reject("residenceDepartment", checked.code, checked.message)
+                residence = checked
         except Reject as problem:
             result.reject(index, wish_id, problem.field, problem.code, problem.message)
             continue
@@ -116,10 +124,10 @@ async def submit_wishes(
         content = "|".join((
             uai, ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else "", certification.code,
             str(offer_id or ""), submitted.astimezone(UTC).isoformat(),
-        ))
+        )) + (f"|{residence}" if residence is not None else "")  # unchanged for a wish without it
         valid.append(_Valid(
             index, wish_id, uai, Identity(ine, ine_hash, nir_hash, nir is not None), certification.code,
-            certification.kind.value, offer_id, submitted, hashlib.sha256(content.encode()).digest(),
+            certification.kind.value, offer_id, submitted, residence, hashlib.sha256(content.encode()).digest(),
         ))
 
     if valid:
@@ -140,7 +148,7 @@ async def submit_wishes(
             written = await repository.upsert(portal, [
                 [v.wish_id for v in to_write], resolution.youth_ids, [v.uai for v in to_write],
                 [v.certification for v in to_write], [v.offer_id for v in to_write], [v.submitted_at for v in to_write],
-                [v.content_hash for v in to_write],
+                [v.residence for v in to_write], [v.content_hash for v in to_write],
             ])
             result.accepted = len(written)
             result.unchanged += len(to_write) - len(written)  # identical resends sent concurrently
@@ -150,7 +158,7 @@ async def submit_wishes(
             written_ids = {row[1] for row in written}
             now = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
             await recompute(db, settings, [*merged_into, *before, *now])
-            await outcomes.refresh(db, wish_ids=[row[0] for row in written], youth_ids=merged_into)
+            await outcomes.refresh(db, settings, wish_ids=[row[0] for row in written], youth_ids=merged_into)
             await _report_mismatched_links(db, [row[0] for row in written])
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
@@ -271,7 +279,7 @@ async def summary(db: RequestSession, principal: Principal, values: WishFilterVa
     return sorted(((row[0], row[1], row[2]) for row in rows), key=_summary_order)
 
 
-_STAGE_ORDER = {stage: i for i, stage in enumerate(("NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"))}
+_STAGE_ORDER = {stage: i for i, stage in enumerate(Stage)}  # the contract's order
 _MATCH_ORDER = {None: 0, "AS_WISHED": 1, "OTHER_TRAINING": 2, "OTHER_CFA": 3}
 
 

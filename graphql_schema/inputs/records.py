@@ -15,17 +15,37 @@ class StepInput:
         description="The vendor's id for this report; the same eventId sent again changes nothing (idempotent)."
     )
     uai: str = strawberry.field(description="UAI of the CFA reporting the step.")
-    ine: str | None = strawberry.field(default=None, description="INE of the youth; at least one of ine and nir.")
+    ine: str | None = strawberry.field(
+        default=None, description="INE of the youth; at least one of ine and nir, unless the step is linked to a wish "
+        "(it is then the wish's youth's)."
+    )
     nir: str | None = strawberry.field(
         default=None, description="NIR of the youth; never stored in clear, never returned."
     )
     certification: str = strawberry.field(description="CFD or RNCP code.")
     step: Step = strawberry.field(description="What happened.")
-    effective_date: date = strawberry.field(description="When it happened.")
-    portal: Portal | None = strawberry.field(default=None, description="With portalWishId, links the step to that wish.")
+    effective_date: date = strawberry.field(description="When it happened: from 2000-01-01 to tomorrow.")
+    portal: Portal | None = strawberry.field(
+        default=None, description="With portalWishId, links the step to that wish; a wish of another youth is "
+        "WISH_YOUTH_MISMATCH."
+    )
     portal_wish_id: str | None = strawberry.field(default=None, description="The portal's id of the wish.")
-    contract_start: date | None = strawberry.field(default=None, description="APPRENTICE / CONTRACT_BROKEN only.")
-    contract_end: date | None = strawberry.field(default=None, description="APPRENTICE / CONTRACT_BROKEN only.")
+    contract_start: date | None = strawberry.field(
+        default=None, description="APPRENTICE / CONTRACT_BROKEN only: the status APPRENTICE starts here when given."
+    )
+    contract_end: date | None = strawberry.field(
+        default=None, description="APPRENTICE / CONTRACT_BROKEN only: the contract's end, planned or actual when it "
+        "ended early (status rules 2027.1: it ends the contract, a completion or a rupture by the training end)."
+    )
+    training_start: date | None = strawberry.field(default=None, description="Date de début de formation.")
+    training_end: date | None = strawberry.field(
+        default=None, description="Date de fin de formation prévue: a contract ends with it when it has no end of its "
+        "own, and one ending 60 days or less before it is a completion; not before trainingStart (INVALID_DATE)."
+    )
+    residence_department: str | None = strawberry.field(
+        default=None, description="The youth's department of residence (the advisers' territory), e.g. 75, 2A, 971 "
+        "(INVALID_DEPARTMENT otherwise)."
+    )
 
 
 @strawberry.input(description="A wish transmitted by a portal to a CFA (PORTAL).")
@@ -38,7 +58,14 @@ class WishInput:
     uai: str = strawberry.field(description="UAI of the CFA wished.")
     certification: str = strawberry.field(description="CFD or RNCP code wished.")
     offer_id: strawberry.ID | None = strawberry.field(default=None, description="The hub's offer id, when known.")
-    submitted_at: datetime = strawberry.field(description="When the portal transmitted the wish.")
+    submitted_at: datetime = strawberry.field(
+        description="When the portal transmitted the wish: not more than 400 days before the hub receives it, not in "
+        "the future (INVALID_DATE)."
+    )
+    residence_department: str | None = strawberry.field(
+        default=None, description="The youth's department of residence (the advisers' territory), e.g. 75, 2A, 971 "
+        "(INVALID_DEPARTMENT otherwise)."
+    )
 
 
 @strawberry.input(description="A certification of the referential (ADMIN).")

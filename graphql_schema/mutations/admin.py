@@ -50,6 +50,7 @@ async def set_cfa_consent(
         uai=uai,
         given=given,
         vendor_client_ids=vendor_client_ids,
+        settings=info.context.settings,
     )
     return Cfa.from_row(row)
 

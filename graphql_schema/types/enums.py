@@ -70,7 +70,14 @@ class OutcomeStage(Enum):
     APPRENTICE = strawberry.enum_value(
         "APPRENTICE", description="Apprentice with a contract (COMPLETED counts here)."
     )
-    LEFT = strawberry.enum_value("LEFT", description="DROPPED_OUT, or CONTRACT_BROKEN with no later contract.")
+    LEFT = strawberry.enum_value(
+        "LEFT", description="DROPPED_OUT reported, or counted as abandon by the status rules (registered too long, "
+        "rupturant too long)."
+    )
+    CONTRACT_BROKEN = strawberry.enum_value(
+        "CONTRACT_BROKEN", description="Rupturant: the contract was broken (or ended early) and the youth is still in "
+        "training, looking for an employer."
+    )
 
 
 @strawberry.enum(description="Where the outcome happened, compared with what the wish targeted.")
@@ -84,17 +91,24 @@ class OutcomeMatch(Enum):
 class RiskReason(Enum):
     WISH_NOT_HANDLED = strawberry.enum_value(
         "WISH_NOT_HANDLED",
-        description="A wish older than the configured delay (default 30 days) and no step reported anywhere.",
+        description="A wish to a CFA that consented, older than the configured delay (default 30 days), and no step "
+        "reported anywhere.",
     )
     NO_CONTRACT = strawberry.enum_value(
         "NO_CONTRACT",
         description="REGISTERED without contract for 60 days or more (legal limit: 3 months, Code du travail L6222-12-1).",
     )
     CONTRACT_BROKEN = strawberry.enum_value(
-        "CONTRACT_BROKEN", description="Contract broken and no later APPRENTICE step."
+        "CONTRACT_BROKEN", description="Rupturant and no later contract; not for a rupture within the completion "
+        "window of the training end, and shown until the youth counts as abandon."
     )
     DROPPED_OUT = strawberry.enum_value(
-        "DROPPED_OUT", description="Dropped out and no later REGISTERED or APPRENTICE step anywhere."
+        "DROPPED_OUT", description="Left the path (reported or by the rules) and no later REGISTERED or APPRENTICE step "
+        "anywhere; shown for the configured window after it (default 180 days), then no longer."
+    )
+    HANDLED_NOT_REGISTERED = strawberry.enum_value(
+        "HANDLED_NOT_REGISTERED", description="MEETING, INFO_SESSION or PRE_REGISTERED as last step for the configured "
+        "delay (default 45 days), never registered since."
     )
 
 

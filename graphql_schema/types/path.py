@@ -24,7 +24,7 @@ class StatusEvent:
     )
     received_at: datetime = strawberry.field(description="When the hub received it.")
     contract_start: date | None = strawberry.field(description="Start of the apprenticeship contract.")
-    contract_end: date | None = strawberry.field(description="Planned end of the apprenticeship contract.")
+    contract_end: date | None = strawberry.field(description="End of the apprenticeship contract: planned, or actual when it ended early.")
     uai: strawberry.Private[str]
     certification_code: strawberry.Private[str | None]
     preloaded_cfa: strawberry.Private[Any] = NOT_LOADED  # set by lists that load their steps' CFAs at once
@@ -62,8 +62,10 @@ class Situation:
     since: date = strawberry.field(description="First day of this status.")
     until: date | None = strawberry.field(description="First day of the next status, when one is already known.")
     cause: str = strawberry.field(
-        description="REPORTED (a step), or the rule that set it: REGISTERED_TOO_LONG, BROKEN_TOO_LONG, "
-        "CONTRACT_ENDED, CONTRACT_COMPLETED."
+        description="REPORTED (a step), or the rule that set it (status rules 2027.1): REGISTERED_TOO_LONG, "
+        "BROKEN_TOO_LONG, CONTRACT_ENDED (ended early: a rupturant), CONTRACT_COMPLETED, BROKEN_AT_COMPLETION (a "
+        "rupture within the completion window), BROKEN_BY_REGISTRATION (registered again after a contract there), "
+        "REGISTRATION_GOES_ON (the same registration at another certification of the CFA)."
     )
     rule_version: str = strawberry.field(description="The version of the status rules that produced it.")
     uai: strawberry.Private[str]
@@ -147,7 +149,8 @@ class AtRiskYouth:
     preloaded_department: strawberry.Private[Any] = NOT_LOADED
 
     @strawberry.field(
-        description="The territory that the youth is attached to (CFA of the last step, else the wished CFA).",
+        description="The territory that the youth is attached to: the youth's residence department when a portal or "
+        "CFA gave it (the latest given by the date asked), else the CFA of the last step, else the wished CFA.",
         metadata={PRELOADED: "preloaded_department"},
     )
     def department(self, info: Info) -> Department:

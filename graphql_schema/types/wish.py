@@ -34,11 +34,17 @@ _MATCHES = {member.value: member for member in OutcomeMatch}
 class WishOutcome:
     stage: OutcomeStage = strawberry.field(description="How far the wish went.")
     match: OutcomeMatch | None = strawberry.field(description="Null when stage is NO_NEWS.")
-    since: date | None = strawberry.field(description="Effective date of the step that set the stage.")
+    since: date | None = strawberry.field(
+        description="Effective date of the step that set the stage, or the day a status rule made it so (an abandon "
+        "after 90 days registered without contract, a contract's end)."
+    )
     # Plain values, resolved for the whole page before (Wish.preload): a field with a resolver
     # costs strawberry an Info and an argument pass per call, 400 times a page of 100.
     cfa: Cfa | None = strawberry.field(description="Where the outcome happened.")
     certification: Certification | None = strawberry.field(description="The certification of the step that set the stage.")
+    handled_by_wished_cfa: bool = strawberry.field(
+        description='The wished CFA itself reported a step of this youth on or after the wish ("vœu exploité" by that CFA).'
+    )
 
 
 @strawberry.type(description="A wish (vœu) a portal transmitted to a CFA. PORTAL: only its own.")
@@ -89,6 +95,7 @@ class Wish:
                 since=row["outcome_since"],
                 cfa=None if outcome_uai is None else cfas[outcome_uai],
                 certification=None if outcome_certification is None else certifications[outcome_certification],
+                handled_by_wished_cfa=row["outcome_handled_by_wished_cfa"],
             ),
             outcome_changed_at=row["outcome_changed_at"],
             wish_id=row["id"],
