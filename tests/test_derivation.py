@@ -5,8 +5,7 @@ outcomes) to exactly what inline derivation gives, under concurrency too."""
 from __future__ import annotations
 
 import asyncio
-import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -15,11 +14,12 @@ from sqlalchemy import text
 from app.auth import Portal, Role
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app
-from app.services.derivation import Deriver, drain
+from app.services.derivation import Deriver, drain, recompute_everyone
 from app.services.paths import rules_of
 from app.settings import Derivation
 from tests.factories import consenting_vendor, new_cfa, new_client
 from tests.helpers import STORED_CHANGE_POINTS, Gql, assert_change_points_match_paths
+from tests.population import CONSENTING, DEPARTMENT, NORD, Population, generate, youth_of
 
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
 SUBMIT = "mutation($input: [WishInput!]!) { submitWishes(input: $input) { accepted rejected { index code } } }"
@@ -28,53 +28,6 @@ CERTS = ["50022141", "32031210"]
 STEPS = ["MEETING", "INFO_SESSION", "PRE_REGISTERED", "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT",
          "COMPLETED"]
 TODAY = date.today()
-
-
-def scenario(seed: int) -> tuple[list[dict], list[list[dict]]]:
-    """Wishes, then batches of steps: 30 youths over two CFAs, out of order, with replays,
-    corrections (same eventId, other content) and steps linked to wishes."""
-    rng = random.Random(seed)
-    ines = [f"{i:09d}AB" for i in range(30)]
-    wishes = [
-        {"portalWishId": f"w{i}", "ine": ines[i], "uai": rng.choice([X, Z]), "certification": rng.choice(CERTS),
-         "submittedAt": datetime.combine(TODAY - timedelta(days=rng.randint(10, 390)), datetime.min.time(), UTC).isoformat()}
-        for i in range(0, 30, 2)
-    ]
-    sent: list[dict] = []
-    batches = []
-    serial = 0
-    for _ in range(6):
-        batch: list[dict] = []
-        used: set[str] = set()
-        for _ in range(40):
-            roll = rng.random()
-            if roll < 0.15 and sent:
-                record = dict(rng.choice(sent))
-                if roll < 0.07:  # a correction
-                    record["effectiveDate"] = (TODAY - timedelta(days=rng.randint(1, 500))).isoformat()
-            else:
-                serial += 1
-                youth = rng.randrange(30)
-                step = rng.choice(STEPS)
-                record = {
-                    "eventId": f"e{serial}", "uai": rng.choice([X, Z]), "ine": ines[youth],
-                    "certification": rng.choice(CERTS), "step": step,
-                    "effectiveDate": (TODAY - timedelta(days=rng.randint(1, 500))).isoformat(),
-                }
-                if step == "APPRENTICE":
-                    record["contractStart"] = record["effectiveDate"]
-                    record["contractEnd"] = (TODAY + timedelta(days=rng.randint(-100, 400))).isoformat()
-                    if record["contractEnd"] < record["effectiveDate"]:
-                        record["contractEnd"] = record["effectiveDate"]
-                if youth % 2 == 0 and rng.random() < 0.3:
-                    record["portal"], record["portalWishId"] = "PARCOURSUP", f"w{youth}"
-            if record["eventId"] in used:
-                continue
-            used.add(record["eventId"])
-            sent.append(record)
-            batch.append(record)
-        batches.append(batch)
-    return wishes, batches
 
 
 async def derived_state(connection) -> dict:
@@ -97,33 +50,42 @@ async def derived_state(connection) -> dict:
             " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
         ),
         "outcomes": await rows(
-            "SELECT portal_wish_id, outcome_stage, outcome_match, outcome_since, outcome_uai FROM wish ORDER BY 1"
+            "SELECT portal_wish_id, outcome_stage, outcome_match, outcome_since, outcome_uai, outcome_certification,"
+            " outcome_handled_by_wished_cfa, outcome_next_on FROM wish ORDER BY 1"
         ),
     }
 
 
-async def play(gql: Gql, keys: dict, wishes: list[dict], batches: list[list[dict]]) -> int:
-    assert not (await gql.data(SUBMIT, {"input": wishes}, key=keys["portal"]))["submitWishes"]["rejected"]
-    accepted = 0
-    for batch in batches:
+OFFERS = "mutation($input: [OfferInput!]!) { upsertOffers(input: $input) { accepted rejected { index code } } }"
+
+
+async def play(gql: Gql, keys: dict, population: Population) -> tuple[int, int]:
+    """The population as vendors and portals send it; (accepted, rejected) steps."""
+    assert not (await gql.data(OFFERS, {"input": population.offers}, key=keys["vendor"]))["upsertOffers"]["rejected"]
+    assert not (await gql.data(SUBMIT, {"input": population.wishes}, key=keys["portal"]))["submitWishes"]["rejected"]
+    accepted = rejected = 0
+    for batch in population.stream:
         result = (await gql.data(RECORD, {"input": batch}, key=keys["vendor"]))["recordSteps"]
-        assert not result["rejected"], result
-        accepted += result["accepted"]
-    return accepted
+        accepted, rejected = accepted + result["accepted"], rejected + len(result["rejected"])
+    return accepted, rejected
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_deferred_derivation_ends_where_inline_derivation_is(seed, settings, database, connection, admin):
+async def test_deferred_derivation_and_recompute_end_where_inline_derivation_is(seed, settings, database, connection, admin):
+    """The same rows whichever way they are derived: inline with each batch, deferred by the
+    deriver, or all again by ``hub recompute`` (status rules 2027.1: contracts and their ends,
+    offers' sessions, residences, wishes to CFAs with and without consent)."""
     vendor, vendor_key = await new_client(database, Role.VENDOR, name="vendor")
     _, portal_key = await new_client(database, Role.PORTAL, name="Parcoursup", portal=Portal.PARCOURSUP)
-    for uai in (X, Z):
-        await new_cfa(database, uai, department="75", consent=True, vendors=[vendor.id], admin=admin.principal)
+    for uai in CONSENTING:
+        await new_cfa(database, uai, department=DEPARTMENT[uai], consent=True, vendors=[vendor.id], admin=admin.principal)
+    await new_cfa(database, NORD, department=DEPARTMENT[NORD])
     keys = {"vendor": vendor_key, "portal": portal_key}
-    wishes, batches = scenario(seed)
+    population = generate(seed, 250, TODAY)
 
     savepoint = await connection.begin_nested()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://hub") as http:
-        inline_accepted = await play(Gql(http), keys, wishes, batches)
+        inline_counts = await play(Gql(http), keys, population)
     inline = await derived_state(connection)
     await savepoint.rollback()
 
@@ -131,7 +93,7 @@ async def test_deferred_derivation_ends_where_inline_derivation_is(seed, setting
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(deferred_settings, database)), base_url="http://hub"
     ) as http:
-        assert await play(Gql(http), keys, wishes, batches) == inline_accepted
+        assert await play(Gql(http), keys, population) == inline_counts
     queued = (await connection.execute(text("SELECT count(DISTINCT u.youth_id) FROM pending_derivation, unnest(youth_ids) AS u(youth_id)"))).scalar_one()
     assert queued > 0
     assert (await connection.execute(text("SELECT count(*) FROM youth_path"))).scalar_one() == 0  # nothing derived yet
@@ -140,10 +102,21 @@ async def test_deferred_derivation_ends_where_inline_derivation_is(seed, setting
     assert len(rounds) > 2  # 7 youths a round
     assert (await connection.execute(text("SELECT count(*) FROM pending_derivation"))).scalar_one() == 0
     deferred = await derived_state(connection)
-    assert inline["paths"] and inline["changes"] and inline["outcomes"]
-    assert any(row[1] != "NO_NEWS" for row in inline["outcomes"])
+    assert inline["paths"] and inline["changes"] and inline["outcomes"] and inline["risks"]
+    assert {row[1] for row in inline["outcomes"]} >= {"NO_NEWS", "HANDLED", "REGISTERED", "APPRENTICE", "LEFT"}
+    assert any(row[6] for row in inline["risks"])  # residences gave territories
     for part in inline:
         assert deferred[part] == inline[part], part
+
+    await connection.execute(text("TRUNCATE youth_path, youth_risk, status_change, department_status_change"))
+    await connection.execute(text("UPDATE wish SET outcome_stage = 'NO_NEWS', outcome_match = NULL, outcome_since = NULL,"
+                                  " outcome_uai = NULL, outcome_certification = NULL,"
+                                  " outcome_handled_by_wished_cfa = false, outcome_next_on = NULL"))
+    done = await recompute_everyone(database, settings, chunk=40)
+    assert done.youths == len({*youth_of(population).values(), *(w["ine"] for w in population.wishes)})
+    recomputed = await derived_state(connection)
+    for part in inline:
+        assert recomputed[part] == inline[part], part
 
 
 async def test_a_youth_queued_then_erased_leaves_the_queue(settings, database, connection, admin):
