@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from app.auth import Portal, Role
 from app.db import Database, RequestSession, make_engine, migration_engine, resolve_database_url
+from app.domain.dates import today as france_today
 from app.migrate import upgrade
 from app.settings import Settings, get_settings
 
@@ -358,7 +359,7 @@ def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Retention: youths with no step and no wish for ``--older-than`` days (HUB_RETENTION_DAYS)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from app.progress import Progress
     from app.services import youths
@@ -367,7 +368,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     if days < 30:
         print("error: --older-than is at least 30 days", file=sys.stderr)
         return 2
-    cutoff = date.today() - timedelta(days=days)
+    cutoff = france_today() - timedelta(days=days)
     url = _prepare(settings)
 
     async def run() -> int:

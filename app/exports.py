@@ -26,6 +26,7 @@ from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.dates import RANGE_TEXT, in_calendar
+from app.domain.dates import today as france_today
 from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.repositories.risks import RiskRepository
@@ -283,7 +284,7 @@ async def headcounts_csv(request: Request) -> Response:
         return [v.strip() for v in params.get(name, "").split(",") if v.strip()] or None
 
     try:
-        on = _day(request, "on") or date.today()
+        on = _day(request, "on") or france_today()
         group_by = params.get("groupBy", "REGION").upper()
         if group_by not in headcounts.DIMENSIONS:
             raise BadInput(f"groupBy is one of {', '.join(headcounts.DIMENSIONS)}", field="groupBy", reason="INVALID_GROUP")

@@ -21,7 +21,6 @@ import asyncio
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -37,6 +36,7 @@ from generate import generate  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.dates import today as france_today
 from app.repositories.risks import COLUMNS, RiskQuery  # noqa: E402
 from app.services import clients  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -65,7 +65,7 @@ async def advisers(url: str) -> dict[str, tuple[str, frozenset[str]]]:
 
 async def explain(url: str, departments: frozenset[str]) -> str:
     args: list = []
-    where = RiskQuery(on=date.today(), departments=departments).where(args)
+    where = RiskQuery(on=france_today(), departments=departments).where(args)
     connection = await asyncpg.connect(**asyncpg_args(url))
     try:
         rows = await connection.fetch(

@@ -36,6 +36,7 @@ from common import asyncpg_args  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.progress import Progress  # noqa: E402
@@ -84,7 +85,7 @@ async def generate(
     database = Database(make_engine(url, settings))
     vault = IdentityVault(settings.identity_hash_key.get_secret_value().encode(), settings.encryption_key_bytes)
     rng = random.Random(seed)
-    today = date.today()
+    today = france_today()
     try:
         await upgrade(database.engine)
         db = database.session()

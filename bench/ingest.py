@@ -36,6 +36,7 @@ from common import asyncpg_args, create_database, drop_database, percentile, pos
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.services import cfas, clients  # noqa: E402
@@ -134,7 +135,7 @@ def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: in
     its own CFA and training but one in twenty."""
     rng = random.Random(seed + vendor)
     youths = max(1, batches * size // steps_per_youth)
-    today = date.today()
+    today = france_today()
     sent: list[dict] = []
     out = []
     serial = 0
@@ -223,7 +224,7 @@ INVALID_UAI = "0751234A"  # make_batches' invalid records (a wrong check letter)
 def synthetic_rows(rows: int) -> list[list[tuple]]:
     """The floor earlier sessions measured: one vendor, youth ids in increasing order, one CFA,
     certification and step, no contract: the indexes take each row at their right-hand edge."""
-    vendor, today = uuid.uuid4(), date.today()
+    vendor, today = uuid.uuid4(), france_today()
     records = [
         (vendor, f"f{i}", i % 200_000 + 1, "0750000A", "50022141", "REGISTERED", today - timedelta(days=i % 700),
          None, None, None, None, hashlib.sha256(str(i).encode()).digest())

@@ -20,7 +20,6 @@ import asyncio
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -36,6 +35,7 @@ from generate import generate  # noqa: E402
 
 from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.dates import today as france_today
 from app.services import clients  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
@@ -44,7 +44,7 @@ QUERIES = {
     "headcounts by REGION": f"{{ headcounts(groupBy: REGION) {{ {ROW} }} }}",
     "headcounts by CFA": f"{{ headcounts(groupBy: CFA) {{ {ROW} }} }}",
     "headcountSeries MONTH by REGION, school year": (
-        f'{{ headcountSeries(from: "{date.today().year - (date.today().month < 8)}-08-01", to: "{date.today().isoformat()}",'
+        f'{{ headcountSeries(from: "{france_today().year - (france_today().month < 8)}-08-01", to: "{france_today().isoformat()}",'
         f" interval: MONTH, groupBy: REGION) {{ on rows {{ {ROW} }} }} }}"
     ),
 }
@@ -112,7 +112,7 @@ async def main() -> None:
         plain = []
         for _ in range(5):
             started = time.perf_counter()
-            await connection.fetch(PLAIN_SQL, date.today())
+            await connection.fetch(PLAIN_SQL, france_today())
             plain.append(time.perf_counter() - started)
         await connection.close()
 

@@ -57,6 +57,7 @@ from pilot import PLAIN_SQL  # noqa: E402
 
 from app.auth import Portal, Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.dates import today as france_today
 from app.repositories.risks import COLUMNS, RiskQuery  # noqa: E402
 from app.services import clients  # noqa: E402
 from app.services.headcounts import series_points  # noqa: E402
@@ -99,7 +100,7 @@ PILOT_QUERIES = {
     "headcounts by REGION": f"{{ headcounts(groupBy: REGION) {{ {ROW} }} }}",
     "headcounts by CFA": f"{{ headcounts(groupBy: CFA) {{ {ROW} }} }}",
     "headcountSeries MONTH by REGION": (
-        f'{{ headcountSeries(from: "{school_year_start(date.today()).isoformat()}", to: "{date.today().isoformat()}",'
+        f'{{ headcountSeries(from: "{school_year_start(france_today()).isoformat()}", to: "{france_today().isoformat()}",'
         f" interval: MONTH, groupBy: REGION) {{ on rows {{ {ROW} }} }} }}"
     ),
 }
@@ -344,7 +345,7 @@ async def adviser(url: str, keys: dict[str, str], workers: int, seconds: float) 
         }
         for label, row in zip(("adviser 75", "adviser 84"), rows):
             args: list = []
-            where = RiskQuery(on=date.today(), departments=departments[label]).where(args)
+            where = RiskQuery(on=france_today(), departments=departments[label]).where(args)
 
             async def fire(where: str = where, args: list = args) -> None:
                 await connection.fetch(f"SELECT {COLUMNS} FROM youth_risk r WHERE {where} ORDER BY r.since, r.youth_id LIMIT 101", *args)
@@ -368,7 +369,7 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
                              "rss_worker_mb": rss_mb(server.pid)[0]})
     finally:
         stop_hub(server)
-    today = date.today()
+    today = france_today()
     start = school_year_start(today)
     month_ends = series_points(start, today, "MONTH")
     connection = await asyncpg.connect(**asyncpg_args(url))
@@ -519,7 +520,7 @@ async def main() -> None:
     out = ROOT / ".hub"
     out.mkdir(exist_ok=True)
     (out / "bench-run.md").write_text(markdown)
-    (out / "bench-run.json").write_text(json.dumps({"date": date.today().isoformat(), "data": counts, "load_s": load_time,
+    (out / "bench-run.json").write_text(json.dumps({"date": france_today().isoformat(), "data": counts, "load_s": load_time,
                                                      "workloads": rows, "ingest": ingest_row, "id": uuid.uuid4().hex},
                                                     indent=2, default=str))
 

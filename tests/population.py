@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+from app.domain.dates import FRANCE
 
 X, Z, LYON, NORD = "0751234J", "0750654D", "0690001B", "0590001F"  # NORD never consents
 DEPARTMENT = {X: "75", Z: "75", LYON: "69", NORD: "59"}
@@ -76,7 +78,7 @@ def generate(seed: int, youths: int, today: date) -> Population:
             uai, certification = rng.choice(places)
             submitted = today - timedelta(days=rng.choice((0, 1, 29, 30, 31, 45, 60, 100, 200, 399)))
             wish = {"portalWishId": f"w{seed}-{i}-{w}", "ine": ine, "uai": uai, "certification": certification,
-                    "submittedAt": f"{submitted.isoformat()}T00:00:00Z"}
+                    "submittedAt": datetime.combine(submitted, time(0, 0, 1), FRANCE).isoformat()}
             if rng.random() < 0.2:
                 wish["residenceDepartment"] = rng.choice(RESIDENCES)
             wishes.append(wish)

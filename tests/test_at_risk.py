@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from tests.factories import new_cfa, new_client
 
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted rejected { index code } } }"
@@ -25,7 +26,7 @@ query($filter: AtRiskFilter, $on: Date, $first: Int, $after: String) {
 
 X, Z, LYON = "0751234J", "0750654D", "0690001B"  # two CFAs in 75, one in 69
 CAP = "50022141"
-TODAY = date.today()
+TODAY = france_today()
 INES = [f"{i:09d}AB" for i in range(20)]
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from app.db import Database, make_engine
+from app.domain.dates import today as france_today
 from app.domain.identifiers import check_ine, check_siret, check_uai
 from app.main import create_app
 from app.security import IdentityVault
@@ -215,7 +216,7 @@ async def test_clients_rotate_prints_a_new_key_and_keeps_the_old_one_working(fre
 
 
 async def test_purge_removes_youths_without_recent_steps_or_wishes_and_keeps_the_figures(fresh_database_url):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from app.migrate import upgrade
     from tests.factories import consenting_vendor
@@ -224,7 +225,7 @@ async def test_purge_removes_youths_without_recent_steps_or_wishes_and_keeps_the
     database = Database(make_engine(fresh_database_url, settings))
     await upgrade(database.engine)
     vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value())
-    old, recent = date.today() - timedelta(days=6 * 365), date.today() - timedelta(days=30)
+    old, recent = france_today() - timedelta(days=6 * 365), france_today() - timedelta(days=30)
     steps = [
         {"eventId": "o1", "uai": "0751234J", "ine": "123456789AB", "certification": "50022141", "step": "REGISTERED", "effectiveDate": old.isoformat()},
         {"eventId": "o2", "uai": "0751234J", "ine": "1234567890C", "certification": "50022141", "step": "REGISTERED", "effectiveDate": old.isoformat()},

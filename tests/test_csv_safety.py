@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from app.exports import spreadsheet_safe
 from tests.factories import new_cfa, new_client
 
@@ -62,7 +63,7 @@ async def test_names_and_titles_are_neutralised_in_the_headcounts_export(gql, ht
         uai = digits + uai_check_letter(digits)
         await gql.data(consent, {"u": uai, "v": [str(vendor_row.id)]}, key=admin.key)
         steps.append({"eventId": f"e{i}", "uai": uai, "ine": f"12345678{i}AB", "certification": f"5002214{i}",
-                      "step": "APPRENTICE", "effectiveDate": (date.today() - timedelta(days=5)).isoformat()})
+                      "step": "APPRENTICE", "effectiveDate": (france_today() - timedelta(days=5)).isoformat()})
     recorded = await gql.data("mutation($s: [StepInput!]!) { recordSteps(input: $s) { accepted } }", {"s": steps}, key=vendor)
     assert recorded["recordSteps"]["accepted"] == len(STORED)
     for group_by, expected in (("CFA", STORED), ("CERTIFICATION", STORED)):

@@ -5,13 +5,14 @@ outcomes) to exactly what inline derivation gives, under concurrency too."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app
 from app.services.derivation import Deriver, drain, recompute_everyone
@@ -27,7 +28,7 @@ X, Z = "0751234J", "0750654D"
 CERTS = ["50022141", "32031210"]
 STEPS = ["MEETING", "INFO_SESSION", "PRE_REGISTERED", "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT",
          "COMPLETED"]
-TODAY = date.today()
+TODAY = france_today()
 
 
 async def derived_state(connection) -> dict:

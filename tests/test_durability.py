@@ -11,13 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
 from app.db import Database, make_engine
+from app.domain.dates import today as france_today
 from app.migrate import upgrade
 from app.settings import Settings
 from tests.factories import consenting_vendor
@@ -48,7 +49,7 @@ def start(url: str, port: int) -> subprocess.Popen:
 
 
 def batch(number: int) -> list[dict]:
-    day = (date.today() - timedelta(days=10)).isoformat()
+    day = (france_today() - timedelta(days=10)).isoformat()
     return [{"eventId": f"b{number}-{i}", "uai": "0751234J", "ine": f"{number:03d}{i:06d}AB", "certification": "50022141",
              "step": "REGISTERED", "effectiveDate": day} for i in range(2000)]
 

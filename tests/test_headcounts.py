@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from tests.factories import new_cfa, new_client
 
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted rejected { index code } } }"
@@ -24,7 +25,7 @@ SERIES = """query($from: Date!, $to: Date!, $interval: Interval!, $by: Headcount
 X, Z, LYON = "0751234J", "0750654D", "0690001B"  # 75, 75, 69
 DEPARTMENT = {X: "75", Z: "75", LYON: "69"}
 CAP, BTS = "50022141", "32031210"
-TODAY = date.today()
+TODAY = france_today()
 
 
 @pytest.fixture

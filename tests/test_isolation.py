@@ -5,11 +5,12 @@ the caller's scope comes back."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from tests.factories import new_cfa, new_client
 
 CFAS = {"0751234J": "75", "0750654D": "75", "0690001B": "69", "0690002C": "69", "6200002H": "2A"}
@@ -38,7 +39,7 @@ async def world(gql, database, admin):
         "lyon": (await new_client(database, Role.ADVISER, departments=["69"]))[1],
         "pilot75": (await new_client(database, Role.PILOT, departments=["75"]))[1],
     }
-    day = (date.today() - timedelta(days=120)).isoformat()
+    day = (france_today() - timedelta(days=120)).isoformat()
     steps, wishes = [], {"parcoursup": [], "affelnet": []}
     for i, uai in enumerate(list(CFAS) * 4):
         ine = f"{i:09d}AB"

@@ -3,13 +3,14 @@ answers, when it starts afresh, and that an erased youth never receives a step t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from app.main import create_app
 from app.repositories.youths import YouthRepository
 from app.services.known_youths import KnownYouths
@@ -19,7 +20,7 @@ from tests.helpers import Gql
 
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
 X = "0751234J"
-TODAY = date.today()
+TODAY = france_today()
 
 
 @pytest.fixture

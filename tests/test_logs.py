@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from app.logs import JsonFormatter
 from app.security import hash_api_key
 from tests.factories import new_cfa, new_client
@@ -48,7 +49,7 @@ async def test_no_identifier_reaches_the_logs(gql, http, database, admin, captur
     _, adviser_key = await new_client(database, Role.ADVISER, departments=["75"])
     await new_cfa(database, "0751234J", department="75", consent=True, vendors=[vendor.id], admin=admin.principal)
     nirs = [synthetic_nir(i) for i in range(3)]
-    day = (date.today() - timedelta(days=100)).isoformat()
+    day = (france_today() - timedelta(days=100)).isoformat()
     steps = [{"eventId": f"e{i}", "uai": "0751234J", "ine": ine, "nir": nir, "certification": "50022141",
               "step": "REGISTERED", "effectiveDate": day} for i, (ine, nir) in enumerate(zip(INES, nirs))]
     steps.append({"eventId": "bad", "uai": "0751234J", "ine": "99BADINE99", "certification": "50022141",

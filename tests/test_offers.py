@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
 from tests.factories import new_cfa, new_client
 
@@ -29,7 +30,7 @@ REVISE = "mutation($id: ID!, $c: Int) { reviseCapacity(offerId: $id, capacity: $
 
 X, Z, LYON, CLOSED, OTHER = "0751234J", "0750654D", "0690001B", "6200002H", "0690002C"
 CAP, BTS = "50022141", "32031210"
-TODAY = date.today()
+TODAY = france_today()
 
 
 def offer(ref, uai=X, cert=CAP, department="75", **extra):

@@ -6,13 +6,14 @@ inline and deferred alike; ``/readyz`` counts it and ``hub derive --retry`` trie
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from app.main import create_app
 from app.services.derivation import drain
 from app.settings import Derivation
@@ -21,7 +22,7 @@ from tests.helpers import Gql
 
 X = "0751234J"
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted rejected { index field code } } }"
-TODAY = date.today()
+TODAY = france_today()
 
 
 def step(event_id: str, ine: str, kind: str = "APPRENTICE", **dates: str) -> dict:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from app.domain.outcome import OutcomeStep, Target, outcome
 from app.domain.risk import Residence, RiskRules, WishFact, risk_on, risk_spans
 from app.domain.sessions import Session, training_end_on
@@ -25,7 +26,7 @@ from tests.factories import new_cfa, new_client
 from tests.population import CONSENTING, DEPARTMENT, NORD, Population, generate, youth_of
 from tests.reference_rules import ONE, Reference, Reported
 
-TODAY = date.today()
+TODAY = france_today()
 
 
 def _day(value: str | None) -> date | None:

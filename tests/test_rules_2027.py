@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from app.services.derivation import sweep_outcomes
 from tests.factories import new_cfa, new_client
 
@@ -32,7 +33,7 @@ CONSENT = "mutation($uai: String!, $given: Boolean!) { setCfaConsent(uai: $uai, 
 
 X, Z, LYON = "0751234J", "0750654D", "0690001B"  # 75, 75, 69
 CAP, BTS = "50022141", "32031210"
-TODAY = date.today()
+TODAY = france_today()
 INE = "123456789AB"
 
 

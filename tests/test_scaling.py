@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import warnings
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,6 +26,7 @@ from sqlalchemy import make_url, text
 
 from app.auth import Portal, Role
 from app.db import Database, make_engine
+from app.domain.dates import today as france_today
 from app.main import create_app
 from app.migrate import upgrade
 from app.services import cfas, clients
@@ -37,7 +38,7 @@ SUBMIT = "mutation($input: [WishInput!]!) { submitWishes(input: $input) { accept
 WISHES = "query { wishes(first: 50) { totalCount edges { node { portalWishId outcome { stage } } } } }"
 OFFERS = "query { offers(first: 10) { totalCount } }"
 X = "0751234J"
-TODAY = date.today()
+TODAY = france_today()
 
 
 def free_port() -> int:

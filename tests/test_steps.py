@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from app.main import create_app
 from app.settings import NirMatching
 from tests.factories import new_cfa, new_client
@@ -36,7 +37,7 @@ query($first: Int, $after: String, $since: DateTime) {
 
 OPEN, CLOSED, OTHER = "0751234J", "0750654D", "6200002H"
 INE1, INE2, INE3 = "123456789AB", "1234567890C", "1234A12345D"
-TODAY = date.today()
+TODAY = france_today()
 
 
 def synthetic_nir(serial: int) -> str:

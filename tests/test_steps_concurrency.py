@@ -4,13 +4,14 @@ every batch succeeds and every stored path equals a recomputation from the store
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.auth import Principal, Role
+from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app
 from app.services import cfas, clients
@@ -40,7 +41,7 @@ async def test_concurrent_batches_on_the_same_youths_keep_paths_exact(live):
     await db.commit()
     await db.close()
 
-    today = date.today()
+    today = france_today()
     steps = ["REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "MEETING", "DROPPED_OUT"]
 
     def batch(vendor: int, round_: int) -> list[dict]:

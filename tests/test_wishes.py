@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from app.auth import Portal, Role
+from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
 from tests.factories import new_cfa, new_client
 
@@ -40,7 +41,7 @@ X, Z, CLOSED = "0751234J", "0750654D", "6200002H"  # wished CFA, another CFA (bo
 UNKNOWN = "0752222" + uai_check_letter("0752222")
 CAP, BTS = "50022141", "32031210"
 INE1, INE2 = "123456789AB", "1234567890C"
-TODAY = date.today()
+TODAY = france_today()
 SUBMITTED = datetime.combine(TODAY - timedelta(days=60), datetime.min.time(), UTC)
 
 

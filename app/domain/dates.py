@@ -8,7 +8,12 @@ per record (``INVALID_DATE``) or per argument (``BAD_USER_INPUT``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+# The day of every rule is the day in metropolitan France, whatever the server's zone: a rule
+# fires at midnight in Paris, and portals, CFAs and the law count days there (a wish's day is its
+# instant in Europe/Paris too: app/repositories/wishes.py).
+FRANCE = ZoneInfo("Europe/Paris")
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 12, 31)
 RANGE_TEXT = "from 1900-01-01 to 2100-12-31"
@@ -18,3 +23,8 @@ def in_calendar(value: date | datetime) -> bool:
     """Whether a date (or an instant's calendar date, in its own offset) is in the accepted range."""
     day = value.date() if isinstance(value, datetime) else value
     return EARLIEST <= day <= LATEST
+
+
+def today() -> date:
+    """Today in France (the hub's day: defaults of ``on``, the rules' sweep, date checks)."""
+    return datetime.now(FRANCE).date()

@@ -18,6 +18,7 @@ from stdnum import luhn
 
 from app.auth import Portal, Role
 from app.db import RequestSession
+from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
 from app.progress import Progress
 from app.repositories.clients import ClientRepository
@@ -120,7 +121,7 @@ async def load_demo(
 ) -> dict[str, int]:
     """Insert the demo data set with COPY; returns the row counts."""
     rng = random.Random(seed)
-    today = date.today()
+    today = france_today()
     pepper = settings.key_pepper.get_secret_value()
     progress = Progress("demo data", 7)
 

@@ -44,6 +44,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 
 from app.db import Database, RequestSession, is_unavailable
+from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact
 from app.repositories.derivation import DerivationFailures, DerivationQueue, RecomputeProgress
 from app.repositories.wishes import WishRepository
@@ -237,7 +238,7 @@ async def sweep_outcomes(database: Database, settings: Settings, today: date | N
     """Refresh the wishes' outcomes a rule changes by ``today`` (an abandon on the 91st day
     without contract), a chunk per transaction; returns how many changed (``hub sweep``, and the
     sweeper of every hub process)."""
-    day = today or date.today()
+    day = today or france_today()
     changed = 0
     while True:
         async def one_chunk(db: RequestSession) -> tuple[int, int]:

@@ -23,6 +23,7 @@ import asyncpg
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
+from app.domain.dates import today as france_today
 from app.domain.identifiers import Certification, Invalid, check_department_code, check_ine, is_normal_ine
 from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
@@ -363,7 +364,7 @@ async def _record_steps(
     known_youths: KnownYouths | None = None,
 ) -> BatchResult:
     nir_hmac = settings.nir_matching == NirMatching.HMAC
-    valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or date.today())
+    valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or france_today())
     steps = StepRepository(db)
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are

@@ -24,6 +24,7 @@ from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
@@ -195,7 +196,7 @@ async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | Non
 
 async def by_ids(db: RequestSession, ids: Sequence[int], *, on: date | None = None) -> list[Any | None]:
     """The offers with these ids (None where unknown), each with ``enrolled`` today, in key order."""
-    rows = {row["id"]: row for row in await OfferRepository(db).by_ids(ids, on or date.today())}
+    rows = {row["id"]: row for row in await OfferRepository(db).by_ids(ids, on or france_today())}
     return [rows.get(offer_id) for offer_id in ids]
 
 
@@ -238,7 +239,7 @@ async def page(
         except (CursorError, ValueError, TypeError):
             raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
     query = OfferQuery(
-        on=date.today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,
+        on=france_today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,
         uai=normalised_uai, with_vacancies_only=with_vacancies_only,
     )
     repository = OfferRepository(db)

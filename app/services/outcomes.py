@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from app.db import RequestSession
+from app.domain.dates import today as france_today
 from app.domain.outcome import OutcomeStep, Target, outcome
 from app.repositories.wishes import WishRepository
 from app.services.paths import rules_of, training_ends
@@ -44,7 +45,7 @@ async def refresh(
     if not targets:
         return 0
     rules = rules_of(settings or Settings())
-    day = today or date.today()
+    day = today or france_today()
     by_youth: dict[int, list[Any]] = {}
     # youth_id, step, effective_date, id, uai, certification_code, portal, portal_wish_id, contract
     # start and end, training end: the wish's youth's steps only (a step linked to the wish from

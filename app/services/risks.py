@@ -18,6 +18,7 @@ from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
+from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_department_code
 from app.domain.risk import Reason
 from app.errors import BadInput
@@ -47,7 +48,7 @@ def query_for(
         unknown = [r for r in reasons if r not in Reason.__members__]
         if unknown:
             raise BadInput("filter.reasons: unknown reason", field="filter.reasons", reason="INVALID_REASON")
-    return RiskQuery(on=on or date.today(), departments=wanted, reasons=tuple(reasons) if reasons is not None else None)
+    return RiskQuery(on=on or france_today(), departments=wanted, reasons=tuple(reasons) if reasons is not None else None)
 
 
 def decode_after(after: str | None) -> tuple[date, int] | None:

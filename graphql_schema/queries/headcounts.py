@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.domain.dates import today as france_today
 from app.services import headcounts as service
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import HeadcountFilter
@@ -30,7 +31,7 @@ async def headcounts(
 ) -> list[HeadcountRow]:
     context = info.context
     (rows,) = await service.series(
-        context.db, context.require_principal(), [on or date.today()], group_by.value, _filter(filter),
+        context.db, context.require_principal(), [on or france_today()], group_by.value, _filter(filter),
         context.settings.rule_version,
     )
     return [HeadcountRow.from_row(row) for row in rows]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth import Role
+from app.domain.dates import today as france_today
 from graphql_schema.context import Info
 from graphql_schema.execution import NOT_LOADED, PRELOADED
 from graphql_schema.types.cfa import Certification, Cfa, load_certification, load_cfa
@@ -123,7 +124,7 @@ class Youth:
     async def situation(
         self, info: Info, on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None
     ) -> Situation | None:
-        found = await info.context.loaders.situation_by_youth_day.load((self.youth_id, on or date.today()))
+        found = await info.context.loaders.situation_by_youth_day.load((self.youth_id, on or france_today()))
         if found is None:
             return None
         segment, rule_version = found
