@@ -296,7 +296,11 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     url = _prepare(settings)
     from app.services.derivation import sweep_outcomes
 
-    on = date_.fromisoformat(args.on) if args.on else None
+    try:
+        on = date_.fromisoformat(args.on) if args.on else None
+    except ValueError:
+        print("error: --on is an ISO date, e.g. 2027-01-31", file=sys.stderr)
+        return 2
 
     async def run() -> int:
         database = Database(make_engine(url, settings))

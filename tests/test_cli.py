@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -163,6 +164,28 @@ async def test_recompute_applies_changed_rules_to_every_youth(fresh_database_url
     assert "recomputed 200 youths" in restarted.stderr and (await counts("test.3"))[0] == all_paths
 
 
+async def test_sweep_writes_the_outcomes_the_rules_change_by_a_day(fresh_database_url):
+    assert hub(fresh_database_url, "demo", "--no-serve", "--youths", "200", "--cfas", "6").returncode == 0
+    later = france_today() + timedelta(days=200)
+    due = "SELECT count(*) FROM wish WHERE outcome_next_on <= :day"
+    engine = make_engine(fresh_database_url, Settings(database_url=fresh_database_url))
+    try:
+        async with engine.connect() as connection:
+            waiting = (await connection.execute(text(due), {"day": later})).scalar_one()
+        assert waiting > 0  # the demo's registrations and ruptures run out within 200 days
+        swept = hub(fresh_database_url, "sweep", "--on", later.isoformat())
+        assert swept.returncode == 0, swept.stderr
+        changed = int(swept.stderr.split()[0])
+        assert 0 < changed <= waiting, swept.stderr
+        async with engine.connect() as connection:
+            assert (await connection.execute(text(due), {"day": later})).scalar_one() == 0
+    finally:
+        await engine.dispose()
+    assert hub(fresh_database_url, "sweep", "--on", later.isoformat()).stderr.startswith("0 outcomes changed")
+    wrong = hub(fresh_database_url, "sweep", "--on", "tomorrow")
+    assert wrong.returncode == 2 and "--on is an ISO date" in wrong.stderr
+
+
 def test_schema_command_prints_the_committed_sdl():
     from pathlib import Path
 
@@ -216,7 +239,6 @@ async def test_clients_rotate_prints_a_new_key_and_keeps_the_old_one_working(fre
 
 
 async def test_purge_removes_youths_without_recent_steps_or_wishes_and_keeps_the_figures(fresh_database_url):
-    from datetime import timedelta
 
     from app.migrate import upgrade
     from tests.factories import consenting_vendor

@@ -226,6 +226,36 @@ async def test_the_hub_process_derives_in_the_background_and_reports_its_backlog
     assert statuses == ["REGISTERED", "DROPPED_OUT"]  # 90 days without a contract ahead
 
 
+async def test_the_hub_process_sweeps_the_outcomes_a_rule_changes_on_the_day(own_database):
+    """A wish whose outcome was computed yesterday (registered for 90 days then) is an abandon
+    today without any new step: the sweeper of the process (HUB_OUTCOME_SWEEP_S) writes it."""
+    settings, database = await own_database(outcome_sweep_s=0.05)
+    vendor = await consenting_vendor(database, settings.key_pepper.get_secret_value(), uai=X)
+    _, portal = await new_client(database, Role.PORTAL, name="Parcoursup", portal=Portal.PARCOURSUP)
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+        gql = Gql(http)
+        await gql.data(SUBMIT, {"input": [{"portalWishId": "w1", "ine": "123456789AB", "uai": X, "certification": CERTS[0],
+                                           "submittedAt": f"{(TODAY - timedelta(days=100)).isoformat()}T10:00:00Z"}]},
+                       key=portal)
+        await gql.data(RECORD, {"input": [{"eventId": "r", "uai": X, "ine": "123456789AB", "certification": CERTS[0],
+                                           "step": "REGISTERED", "effectiveDate": (TODAY - timedelta(days=91)).isoformat()}]},
+                       key=vendor.api_key)
+    yesterday = ("UPDATE wish SET outcome_stage = 'REGISTERED', outcome_since = :since, outcome_next_on = :today,"
+                 " outcome_changed_at = now() - interval '1 day'")
+    async with database.engine.begin() as connection:
+        await connection.execute(text(yesterday), {"since": TODAY - timedelta(days=91), "today": TODAY})
+    owner = create_app(settings)  # owns its database: its lifespan starts the sweeper
+    async with owner.router.lifespan_context(owner):
+        for _ in range(200):
+            async with database.engine.connect() as connection:
+                row = (await connection.execute(text("SELECT outcome_stage, outcome_since, outcome_next_on FROM wish"))).one()
+            if row.outcome_stage != "REGISTERED":
+                break
+            await asyncio.sleep(0.02)
+    assert tuple(row) == ("LEFT", TODAY, None)
+
+
 async def test_a_new_event_sent_twice_at_once_is_stored_once(live):
     """New events go in by COPY; when a concurrent batch of the same vendor brought one of them
     first, the batch falls back to the upsert and reports it unchanged."""
