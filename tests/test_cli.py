@@ -100,12 +100,22 @@ async def test_demo_loads_valid_synthetic_data_and_prints_a_key_per_role(fresh_d
                 "SELECT count(*) FROM wish w WHERE outcome_stage <> 'NO_NEWS' AND NOT EXISTS ("
                 "SELECT FROM step_event e WHERE e.youth_id = w.youth_id)"
             ))).scalar_one()
+            # the stories of the status rules 2027.1: rupturants re-sent as registered, contracts
+            # without end, ruptures at the end of training, youths stuck after a meeting, residences
+            stories = (await connection.execute(text(
+                "SELECT (SELECT count(*) FROM youth_path WHERE 'BROKEN_BY_REGISTRATION' = ANY(causes)),"
+                " (SELECT count(*) FROM step_event WHERE step = 'APPRENTICE' AND contract_end IS NULL),"
+                " (SELECT count(*) FROM youth_path WHERE 'BROKEN_AT_COMPLETION' = ANY(causes)),"
+                " (SELECT count(*) FROM youth_risk WHERE 'HANDLED_NOT_REGISTERED' = ANY(reasons)),"
+                " (SELECT count(*) FROM wish WHERE residence_department IS NOT NULL)"
+            ))).one()
     finally:
         await engine.dispose()
     assert len(cfas) == 12 and all(check_uai(u) == u and check_siret(s) == s for u, s in cfas)
     assert len(youths) == 300 and wishes == 300 and steps > 300
     assert paths == stepped > 0  # every youth with a status step has its derived path
     assert stages.get("NO_NEWS", 0) < 300 and len(stages) >= 3 and wrong == 0
+    assert all(count > 0 for count in stories), stories
     assert all(check_ine(vault.decrypt_ine(y.ine_encrypted)) == vault.decrypt_ine(y.ine_encrypted) for y in youths)
     assert all(y.nir_hash is None and y.nir_given is False for y in youths)  # the demo carries no NIR
 

@@ -86,30 +86,53 @@ def _ine(rng: random.Random, index: int) -> str:
     return f"{rng.randint(10**8, 10**9 - 1)}{letters[index % 23]}{letters[(index // 23) % 23]}"
 
 
-def _path(rng: random.Random, wish_day: date, today: date) -> list[tuple[str, date]]:
-    """A plausible path after a wish: some never handled, most meet the CFA, some sign."""
+Story = list[tuple[str, date, dict[str, date]]]  # (step, effective date, contract and training dates)
+
+
+def _path(rng: random.Random, wish_day: date, today: date, training_end: date) -> Story:
+    """A plausible path after a wish, with the stories the status rules 2027.1 are about: some
+    never handled; some stuck after a first meeting (HANDLED_NOT_REGISTERED after 45 days); most
+    register, many sign, a third of the contracts with no end date (they end with the training);
+    some contracts break, reported as CONTRACT_BROKEN or re-sent as REGISTERED at the same CFA (a
+    rupturant all the same, rule 4)."""
     roll = rng.random()
     if roll < 0.15:
         return []
     day = wish_day + timedelta(days=rng.randint(3, 25))
-    steps = [(rng.choice(["MEETING", "INFO_SESSION", "PRE_REGISTERED"]), day)]
+    steps: Story = [(rng.choice(["MEETING", "INFO_SESSION", "PRE_REGISTERED"]), day, {})]
     if roll < 0.30:
-        return steps
+        return steps  # stuck after a meeting
     day += timedelta(days=rng.randint(5, 40))
-    steps.append(("REGISTERED", day))
+    steps.append(("REGISTERED", day, {}))
     if roll < 0.45:
         return steps
     day += timedelta(days=rng.randint(5, 80))
-    steps.append(("APPRENTICE", day))
-    if roll < 0.85:
+    contract = {"contract_start": day, "training_end": training_end}
+    if rng.random() < 0.67:
+        contract["contract_end"] = min(day + timedelta(days=730), training_end)
+    steps.append(("APPRENTICE", day, contract))
+    if roll < 0.80:
         return steps
     day += timedelta(days=rng.randint(30, 200))
-    steps.append(("CONTRACT_BROKEN", day))
-    if roll < 0.93:
-        return steps
-    day += timedelta(days=rng.randint(10, 120))
-    steps.append(("DROPPED_OUT" if roll < 0.97 else "APPRENTICE", day))
-    return [(step, min(when, today)) for step, when in steps]
+    if roll < 0.88:
+        steps.append(("CONTRACT_BROKEN", day, {"contract_end": day - timedelta(days=1)}))
+    elif roll < 0.93:
+        steps.append(("REGISTERED", day, {}))  # the rupturant re-sent as "inscrit" by its CFA's software
+    else:
+        day += timedelta(days=rng.randint(10, 120))
+        steps.append(("DROPPED_OUT" if roll < 0.97 else "APPRENTICE", day, {}))
+    return [(step, when, dates) for step, when, dates in steps if when <= today]
+
+
+def _second_year(rng: random.Random) -> Story:
+    """An apprentice in the last year of a two-year training ending on 30 June: the contract has
+    no end date and ends with the training (a completion on 1 July), or breaks in the last weeks
+    of training (within the completion window: a completion too, never a rupturant to call)."""
+    training_end = date(2026, 6, 30)
+    steps: Story = [("APPRENTICE", date(2024, 9, 2), {"contract_start": date(2024, 9, 2), "training_end": training_end})]
+    if rng.random() < 0.5:
+        steps.append(("CONTRACT_BROKEN", training_end - timedelta(days=rng.randint(5, 55)), {"training_end": training_end}))
+    return steps
 
 
 async def demo_loaded(db: RequestSession) -> bool:
@@ -167,14 +190,15 @@ async def load_demo(
 
     offers: list[tuple[Any, ...]] = []
     cfa_certifications: dict[str, list[str]] = {}
+    session_end: dict[tuple[str, str], date] = {}
     for uai, _siret_, _name, department, _consent, _at in cfas:
         chosen = rng.sample(CERTIFICATIONS, rng.randint(3, 6))
         cfa_certifications[uai] = [code for code, _t, _l in chosen]
         for number, (code, _title, _level) in enumerate(chosen):
             start = SCHOOL_YEAR_START
+            session_end[(uai, code)] = start.replace(year=start.year + 2) - timedelta(days=62)
             offers.append((
-                uai, f"OF-{uai}-{number + 1}", code, department, start,
-                start.replace(year=start.year + 2) - timedelta(days=62),
+                uai, f"OF-{uai}-{number + 1}", code, department, start, session_end[(uai, code)],
                 rng.choice([12, 15, 16, 20, 24, 30]), vendor_id,
             ))
     async with db.lock:
@@ -212,7 +236,11 @@ async def load_demo(
         wish_day = date(2026, 3, 15) + timedelta(days=rng.randint(0, 200))
         wish_day = min(wish_day, today - timedelta(days=1))
         submitted = datetime.combine(wish_day, time(9, 0), tzinfo=UTC)
-        wishes.append((portal, f"{portal[0]}-{2026_000_000 + index}", youth_id, wished[0], certification, submitted, submitted))
+        # a fifth of the youths live in another department than their wished CFA's (the
+        # advisers' territory is where the youth lives)
+        residence = rng.choice(list(DEPARTMENTS)) if rng.random() < 0.2 else None
+        wishes.append((portal, f"{portal[0]}-{2026_000_000 + index}", youth_id, wished[0], certification, submitted,
+                       submitted, residence))
         # Most youths go where they wished; some elsewhere, in another training or CFA.
         where, what = wished[0], certification
         if rng.random() < 0.2:
@@ -220,25 +248,28 @@ async def load_demo(
             where, what = other[0], rng.choice(cfa_certifications[other[0]])
         if not any(c[0] == where and c[4] for c in consenting):
             continue  # no consent: the CFA's data does not flow
-        for number, (step, when) in enumerate(_path(rng, wish_day, today)):
-            contract = (when, when + timedelta(days=730)) if step == "APPRENTICE" else (None, None)
-            content = hashlib.sha256(f"{youth_id}|{step}|{when}".encode()).digest()
+        story = [(where, what, *step) for step in _path(rng, wish_day, today, session_end[(where, what)])]
+        if wish_day > date(2026, 7, 1) and rng.random() < 0.12:  # a first training finished at the CFA before
+            story = [(where, rng.choice(cfa_certifications[where]), *step) for step in _second_year(rng)] + story
+        for number, (uai, code, step, when, dates) in enumerate(story):
+            content = hashlib.sha256(f"{youth_id}|{uai}|{code}|{step}|{when}|{sorted(dates.items())}".encode()).digest()
             steps.append((
-                vendor_id, f"EV-{youth_id}-{number}", youth_id, where, what, step, when,
-                contract[0], contract[1], content,
+                vendor_id, f"EV-{youth_id}-{number}", youth_id, uai, code, step, when,
+                dates.get("contract_start"), dates.get("contract_end"), dates.get("training_end"), content,
                 datetime.combine(when, time(18, 0), tzinfo=UTC),
             ))
     async with db.lock:
         await driver.copy_records_to_table(
             "wish", records=wishes,
-            columns=["portal", "portal_wish_id", "youth_id", "uai", "certification_code", "submitted_at", "outcome_changed_at"],
+            columns=["portal", "portal_wish_id", "youth_id", "uai", "certification_code", "submitted_at", "outcome_changed_at",
+                     "residence_department"],
         )
     progress.advance()
     async with db.lock:
         await driver.copy_records_to_table(
             "step_event", records=steps,
             columns=["vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step",
-                     "effective_date", "contract_start", "contract_end", "content_hash", "received_at"],
+                     "effective_date", "contract_start", "contract_end", "training_end", "content_hash", "received_at"],
         )
     progress.advance()
     # The derived paths, as recordSteps would have left them (the youths were created here).
