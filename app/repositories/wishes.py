@@ -118,16 +118,24 @@ class WishRepository(Repository):
         portalWishId), or these ids; locked in id order, so that a concurrent batch writing the
         same wishes' steps waits and then sees them. Rows: id, youth_id, portal, portal_wish_id,
         uai, certification_code, submitted_on, then the stored outcome (stage, match, since, uai,
-        certification, handled by the wished CFA, next day)."""
+        certification, handled by the wished CFA, next day).
+
+        Every wish is reached by an index probe from the arrays (LATERAL ... OFFSET 0 / LIMIT 1
+        keep the planner from turning the join around), whatever the statistics say: a table
+        vacuumed while nearly empty reads as empty to the planner, which then scanned every wish
+        once per element of the arrays (tests/test_plans.py)."""
         return await self.db.fetch(
             f"SELECT w.id, w.youth_id, w.portal, w.portal_wish_id, w.uai, w.certification_code, {SUBMITTED_ON},"
             " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification,"
             " w.outcome_handled_by_wished_cfa, w.outcome_next_on"
-            " FROM wish w WHERE w.id IN ("
-            " SELECT k.id FROM unnest($1::text::bigint[]) AS y(id) JOIN wish k ON k.youth_id = y.id"
+            " FROM (SELECT DISTINCT t.id FROM ("
+            " SELECT k.id FROM unnest($1::text::bigint[]) AS y(id)"
+            " CROSS JOIN LATERAL (SELECT k.id FROM wish k WHERE k.youth_id = y.id OFFSET 0) AS k"
             " UNION ALL SELECT k.id FROM unnest($2::text[], $3::text[]) AS l(portal, wish_id)"
-            " JOIN wish k ON k.portal = l.portal AND k.portal_wish_id = l.wish_id"
-            " UNION ALL SELECT unnest($4::text::bigint[])) ORDER BY w.id FOR UPDATE OF w",
+            " CROSS JOIN LATERAL (SELECT k.id FROM wish k WHERE k.portal = l.portal AND k.portal_wish_id = l.wish_id"
+            " LIMIT 1) AS k"
+            " UNION ALL SELECT unnest($4::text::bigint[])) AS t(id) ORDER BY t.id) AS t"
+            " CROSS JOIN LATERAL (SELECT * FROM wish w WHERE w.id = t.id LIMIT 1 FOR UPDATE) AS w ORDER BY w.id",
             arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links], arrays.ints(wish_ids),
         )
 

@@ -54,12 +54,16 @@ class YouthRepository(Repository):
     ) -> list[Any]:
         """(id, ine_hash, nir_hash, nir_given) of the youths with these hashes (and ids), locked for
         this transaction in id order, so that concurrent batches touching the same youths queue
-        instead of overwriting."""
+        instead of overwriting. Each youth is reached by an index probe from the arrays, whatever
+        the statistics say (as :meth:`WishRepository.outcome_targets`)."""
         return await self.db.fetch(
-            "SELECT id, ine_hash, nir_hash, nir_given FROM youth WHERE id IN ("
-            "SELECT y.id FROM unnest($1::text::bytea[]) AS h(hash) JOIN youth y ON y.ine_hash = h.hash"
-            " UNION ALL SELECT y.id FROM unnest($2::text::bytea[]) AS h(hash) JOIN youth y ON y.nir_hash = h.hash"
-            " UNION ALL SELECT unnest($3::text::bigint[])) ORDER BY id FOR UPDATE",
+            "SELECT y.id, y.ine_hash, y.nir_hash, y.nir_given FROM (SELECT DISTINCT t.id FROM ("
+            "SELECT y.id FROM unnest($1::text::bytea[]) AS h(hash)"
+            " CROSS JOIN LATERAL (SELECT y.id FROM youth y WHERE y.ine_hash = h.hash LIMIT 1) AS y"
+            " UNION ALL SELECT y.id FROM unnest($2::text::bytea[]) AS h(hash)"
+            " CROSS JOIN LATERAL (SELECT y.id FROM youth y WHERE y.nir_hash = h.hash LIMIT 1) AS y"
+            " UNION ALL SELECT unnest($3::text::bigint[])) AS t(id) ORDER BY t.id) AS t"
+            " CROSS JOIN LATERAL (SELECT * FROM youth y WHERE y.id = t.id LIMIT 1 FOR UPDATE) AS y ORDER BY y.id",
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
         )
 
