@@ -68,7 +68,7 @@ class Reference:
         open_now = [(s, e) for s, e in self.sessions.get((uai, certification), ())
                     if (s is None or s - lead <= day) and day <= e]
         if open_now:
-            return max(open_now, key=lambda se: se[0] or date.min)[1]
+            return max(open_now, key=lambda se: (se[0] or date.min, se[1]))[1]
         later = [(s, e) for s, e in self.sessions.get((uai, certification), ()) if s is not None and s - lead > day]
         return min(later)[1] if later else None
 

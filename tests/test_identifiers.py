@@ -262,3 +262,31 @@ def test_stored_ids_are_ascii_digits_that_fit_a_bigint(raw, expected):
     from app.domain.identifiers import stored_id
 
     assert stored_id(raw) == expected
+
+
+INE_FORMATS = ("an INE is 9 digits + 2 letters (RNIE), 10 digits + 1 letter (BEA) "
+               "or 4 digits + A + 5 digits + 1 letter (apprentissage)")
+CERTIFICATION_FORMATS = ("a certification is a CFD code (8 characters, e.g. 50022141) or an RNCP code "
+                         "(RNCP followed by 3 to 5 digits)")
+
+
+@pytest.mark.parametrize(
+    ("check", "raw", "code", "message"),
+    [
+        (check_uai, "07512345J", "INVALID_UAI", "a UAI is 7 digits followed by a check letter, e.g. 0751234J"),
+        (check_uai, "0751234A", "INVALID_UAI", "the UAI check letter should be J"),
+        (check_siret, "7328293200007", "INVALID_SIRET", "a SIRET is 14 digits"),
+        (check_siret, "73282932000075", "INVALID_SIRET", "the SIRET check digit is wrong (Luhn)"),
+        (check_siren, "73282932", "INVALID_SIREN", "a SIREN is 9 digits"),
+        (check_siren, "732829321", "INVALID_SIREN", "the SIREN check digit is wrong (Luhn)"),
+        (check_ine, "12345678AB", "INVALID_INE", INE_FORMATS),
+        (check_nir, "19999751234", "INVALID_NIR", "a NIR is 13 characters followed by a 2-digit key"),
+        (check_nir, "1999X75123456AB", "INVALID_NIR", "a NIR is 13 characters followed by a 2-digit key"),
+        (check_nir, SYNTHETIC_NIR + "00", "INVALID_NIR", "the NIR key does not match"),
+        (check_certification, "RNCP123456", "INVALID_CERTIFICATION", CERTIFICATION_FORMATS),
+        (check_department_code, "20", "INVALID_DEPARTMENT", "a department code is like 01, 75, 2A or 971"),
+    ],
+)
+def test_every_refusal_says_exactly_what_is_wrong(check, raw, code, message):
+    # the code is what clients branch on, the message what a person reads: both are the contract
+    assert check(raw) == Invalid(code, message)

@@ -142,3 +142,19 @@ def test_every_stage_and_match_is_reachable():
             seen.add((result.stage, result.match))
     seen.add((outcome(WISH, [], RULES, FAR).stage, None))
     assert seen == {(Stage.NO_NEWS, None)} | {(stage, match) for stage in list(Stage)[1:] for match in Match}
+
+
+# What the mutation tests showed no test played (make mutation) ----------------------------------
+
+def test_a_step_of_the_day_it_is_read_on_counts():
+    assert outcome(WISH, [s("MEETING", 10)], RULES, day(10)) == o(Stage.HANDLED, Match.AS_WISHED, 10)
+    assert outcome(WISH, [s("MEETING", 10)], RULES, day(9)) == NO_NEWS._replace(next_on=day(10))
+
+
+def test_the_offers_session_gives_the_training_end_of_a_rupture():
+    def training_end(uai, certification, on):
+        return day(200) if (uai, certification) == (X, CAP) else None
+
+    steps = [s("APPRENTICE", 10), s("CONTRACT_BROKEN", 150)]  # 50 days before the session's end: a completion
+    assert outcome(WISH, steps, RULES, day(160), training_end).stage == Stage.APPRENTICE
+    assert outcome(WISH, steps, RULES, day(160)).stage == Stage.CONTRACT_BROKEN  # no session known: a rupture

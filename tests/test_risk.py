@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.domain.risk import REASON_ORDER, Reason, Residence, RiskRules, RiskSpan, WishFact, risk_on, risk_spans
+from app.domain.risk import REASON_ORDER, Reason, Residence, RiskRules, RiskSpan, WishFact, _minus, risk_on, risk_spans
 from app.domain.timeline import Rules, StepFact, timeline
 
 D = date(2026, 1, 5)
@@ -171,4 +171,53 @@ def test_spans_are_contiguous_pieces_with_constant_reasons():
     result = spans([st("REGISTERED", 0), st("MEETING", 70, uai=Z)], [(5, X)])
     assert all(isinstance(s, RiskSpan) for s in result)
     assert all(a.end is not None and a.end <= b.start for a, b in zip(result, result[1:]))
-    assert all(a != b for a, b in zip(result, result[1:]))
+    assert all(a.end != b.start or (a.reasons, a.uai, a.department) != (b.reasons, b.uai, b.department)
+               for a, b in zip(result, result[1:]))  # adjacent pieces that say the same are one
+
+
+# What the mutation tests showed no test played (make mutation) ----------------------------------
+
+def test_a_step_that_changes_nothing_does_not_cut_a_span():
+    assert spans([st("REGISTERED", 0), st("MEETING", 70)]) == [
+        RiskSpan(day(60), day(91), (N,), day(60), X, None),
+        RiskSpan(day(91), day(115), (O,), day(60), X, None),
+        RiskSpan(day(115), day(271), (O, H), day(60), X, None),
+        RiskSpan(day(271), None, (H,), day(60), X, None),
+    ]
+
+
+def test_the_first_step_since_a_wish_whatever_order_the_steps_come_in():
+    steps = [StepFact("APPRENTICE", day(40), 0, X, CAP), StepFact("MEETING", day(10), 1, X, CAP)]
+    assert at(steps, 35, [(0, X)]) is None  # the meeting on day 10 handled the wish
+
+
+def test_each_first_step_counts_until_the_next_step():
+    steps = [st("MEETING", 0), st("MEETING", 60), st("MEETING", 200)]
+    assert [at(steps, n) for n in (44, 45, 70, 105, 199, 200, 245)] == [
+        None, ({H}, 45, X), None, ({H}, 105, X), ({H}, 105, X), None, ({H}, 245, X)]
+    broken = [st("REGISTERED", 0), st("APPRENTICE", 10), st("CONTRACT_BROKEN", 20), st("MEETING", 100)]
+    assert at(broken, 150) == ({B, H}, 20, X)  # a meeting after a rupture, with no news since
+
+
+def test_the_territory_is_the_latest_wish_submitted_by_then():
+    assert at([], 39, [(0, X), (40, Z)]) == ({W}, 30, X)
+    assert at([], 40, [(0, X), (40, Z)]) == ({W}, 30, Z)
+
+
+def test_minus_removes_every_hole_from_an_interval():
+    """[start, end) minus sorted disjoint holes, against the days counted one by one."""
+    import itertools
+
+    def days_of(a, b, limit=12):
+        return set(range(a, limit if b is None else b))
+
+    bounds = [0, 2, 4, 6, 8, None]
+    holes_choices = [[]] + [[(a, b)] for a in range(0, 10, 2) for b in [*range(a + 1, 11, 3), None]] + [
+        [(1, 3), (5, 7)], [(0, 2), (6, None)], [(3, 4), (4, 9)], [(2, 3), (9, 10)]]
+    for start, end, holes in itertools.product(range(0, 9, 2), bounds, holes_choices):
+        got = _minus(day(start), None if end is None else day(end), [(day(a), None if b is None else day(b)) for a, b in holes])
+        expected = days_of(start, end) - set().union(*(days_of(a, b) for a, b in holes))
+        covered = set().union(*(days_of((a - D).days, None if b is None else (b - D).days) for a, b in got))
+        assert covered == expected, (start, end, holes, got)
+        assert all(b is None or a < b for a, b in got)  # no empty piece
+        assert all(b is not None and b < c for (_, b), (c, _) in zip(got, got[1:]))  # apart and in order

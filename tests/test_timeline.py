@@ -305,8 +305,75 @@ def test_a_path_of_many_steps():
                             days(681)]) == [None, R, R, P, P, K, K, P, P, C]
 
 
-def test_steps_given_as_plain_tuples_of_seven_fields():
-    assert timeline([("REGISTERED", D, 1, A, CAP, None, None)], RULES) == timeline([fact("REGISTERED", D, 1)], RULES)
+def test_steps_given_as_plain_tuples_of_eight_fields():
+    plain = [("REGISTERED", D, 1, A, CAP, None, None, None), ("APPRENTICE", days(10), 2, A, CAP, None, None, days(100))]
+    assert timeline(plain, RULES) == timeline([fact("REGISTERED", D, 1), fact("APPRENTICE", days(10), 2, training_end=days(100))],
+                                              RULES)
+    assert status_on(timeline(plain, RULES), days(101)).status == C
+
+
+# What the mutation tests showed no test played (make mutation) ----------------------------------
+
+def test_a_rupture_carrying_a_contract_end_on_or_after_its_date_is_on_its_date():
+    for end in (D, days(1), days(10)):  # the contract's end as planned, or the day of the rupture
+        segments = timeline([fact("APPRENTICE", days(-100)), fact("CONTRACT_BROKEN", D, 1, end=end)], RULES)
+        assert [(s.start, s.status) for s in segments][:2] == [(days(-100), P), (D, K)], end
+
+
+def test_a_step_on_the_day_a_rule_would_fire_comes_first():
+    # the contract ends on day 100; the break is reported on day 101, the day the end would fire
+    segments = timeline([fact("APPRENTICE", D, 1, end=days(100), training_end=days(400)),
+                         fact("CONTRACT_BROKEN", days(101), 2)], RULES)
+    assert segments[-2][:6] == (days(101), days(282), K, A, CAP, Cause.REPORTED)
+
+
+def test_rules_keep_the_place_of_the_contract_or_registration():
+    ended = timeline([fact("APPRENTICE", D, 1, uai=B, cert=BTS, end=days(100))], RULES)
+    assert ended[-1][2:] == (C, B, BTS, Cause.CONTRACT_COMPLETED)
+    near = timeline([fact("APPRENTICE", D, 1, uai=B, cert=BTS, training_end=days(200)),
+                     fact("REGISTERED", days(150), 2, uai=B, cert=BTS)], RULES)
+    assert near[-1][2:] == (C, B, BTS, Cause.BROKEN_AT_COMPLETION)
+
+
+def test_reported_statuses_say_so():
+    for step, status_ in (("CONTRACT_BROKEN", K), ("DROPPED_OUT", O), ("COMPLETED", C)):
+        assert timeline([fact("APPRENTICE", D), fact(step, days(10), 1)], RULES)[1][2:] == (status_, A, CAP, Cause.REPORTED)
+
+
+def test_a_contract_of_one_day_ends_the_next_day():
+    assert statuses([fact("APPRENTICE", D, end=D, training_end=days(400))], [D, days(1)]) == [P, K]
+    assert statuses([fact("APPRENTICE", D, end=D, training_end=days(30))], [D, days(1)]) == [P, C]
+
+
+def test_a_break_reported_after_the_rules_abandon_stays_an_abandon():
+    steps = [fact("APPRENTICE", days(-10)), fact("CONTRACT_BROKEN", D, 1), fact("CONTRACT_BROKEN", days(200), 2)]
+    assert statuses(steps, [days(180), days(181), days(200), days(400)]) == [K, O, O, O]
+    elsewhere = steps[:2] + [fact("CONTRACT_BROKEN", days(200), 2, uai=B)]  # another CFA: a new rupture
+    assert statuses(elsewhere, [days(200)]) == [K]
+
+
+def test_the_offer_lookup_is_asked_for_the_place_and_day_of_the_rupture():
+    asked = []
+
+    def training_end(uai, certification, day):
+        asked.append((uai, certification, day))
+        return days(300) if (uai, certification) == (B, BTS) and day >= days(100) else None
+
+    assert status(([fact("CONTRACT_BROKEN", days(250), uai=B, cert=BTS)]), days(250), training_end) == C
+    assert asked == [(B, BTS, days(250))]
+    assert status([fact("CONTRACT_BROKEN", days(250), uai=A, cert=BTS)], days(250), training_end) == K
+    assert status([fact("CONTRACT_BROKEN", days(250), uai=B, cert=CAP)], days(250), training_end) == K
+    assert status([fact("CONTRACT_BROKEN", days(50), uai=B, cert=BTS)], days(50), training_end) == K
+
+
+def test_a_completion_on_the_day_a_contract_starts_is_its_training_end():
+    steps = [fact("COMPLETED", D, 1), fact("APPRENTICE", D, 2)]
+    assert statuses(steps, [D, days(1), days(1000)]) == [P, C, C]
+
+
+def test_a_renewed_contract_at_the_same_place_goes_on_then_breaks():
+    steps = [fact("APPRENTICE", D, 1), fact("APPRENTICE", days(100), 2), fact("CONTRACT_BROKEN", days(200), 3)]
+    assert [(s.start, s.status) for s in timeline(steps, RULES)] == [(D, P), (days(200), K), (days(381), O)]
 
 
 def test_every_step_kind_against_every_following_step_kind_elsewhere():
@@ -331,3 +398,9 @@ def test_stored_columns_unpack_to_the_same_segments():
     columns = [list(column) for column in zip(*[(s.start, s.status, s.uai, s.certification, s.cause) for s in segments])]
     assert unpack(*columns) == segments
     assert unpack([], [], [], [], []) == []
+
+
+def test_steps_of_one_day_and_one_arrival_keep_the_order_given():
+    # arrival breaks ties; equal arrivals (plain tuples built by a caller) keep the caller's order
+    assert status([fact("REGISTERED", D, 0), fact("APPRENTICE", D, 0)], D) == P
+    assert status([fact("APPRENTICE", D, 0), fact("REGISTERED", D, 0)], D) == K  # rule 4

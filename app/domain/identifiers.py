@@ -72,11 +72,6 @@ def check_uai(value: str) -> str | Invalid:
     return uai
 
 
-def uai_department_prefix(uai: str) -> str:
-    """The department part of a valid UAI, on 3 positions ("075", "620" for 2A, "971")."""
-    return uai[:3]
-
-
 def check_siret(value: str) -> str | Invalid:
     """SIRET: 14 digits, Luhn over all 14 (La Poste, 356000000…: digit sum divisible by 5)."""
     siret = _compact(value)

@@ -95,27 +95,24 @@ _SAFE = frozenset({"APPRENTICE", "COMPLETED"})
 
 
 def _status_intervals(segments: Sequence[Segment], rules: RiskRules) -> list[_Interval]:
+    """NO_CONTRACT, CONTRACT_BROKEN and DROPPED_OUT from the path. A run of registration is a
+    REGISTERED segment and those that go on with it (REGISTRATION_GOES_ON); the NO_CONTRACT
+    interval of a run shorter than the threshold is empty (never active)."""
     intervals: list[_Interval] = []
     no_contract = timedelta(days=rules.no_contract_days)
     shown = timedelta(days=rules.dropped_out_shown_days)
-    run: tuple[date, str] | None = None  # (first day, UAI) of the current run of REGISTERED
-    for index, segment in enumerate(segments):
+    run_start = date.min  # a path's first REGISTERED segment starts a run: set before it is read
+    for segment in segments:
         status, start, end = segment.status, segment.start, segment.end
-        following = segments[index + 1] if index + 1 < len(segments) else None
-        if status == "REGISTERED":
-            if run is None or segment.cause != Cause.REGISTRATION_GOES_ON:
-                run = (start, segment.uai)
-            if following is None or following.cause != Cause.REGISTRATION_GOES_ON:
-                if end is None or run[0] + no_contract < end:
-                    intervals.append(_Interval(run[0] + no_contract, end, Reason.NO_CONTRACT))
-                run = None
+        if status == "REGISTERED":  # the run's segments are contiguous: their intervals join up
+            if segment.cause != Cause.REGISTRATION_GOES_ON:
+                run_start = start
+            intervals.append(_Interval(run_start + no_contract, end, Reason.NO_CONTRACT))
         elif status == "CONTRACT_BROKEN":
             intervals.append(_Interval(start, end, Reason.CONTRACT_BROKEN))
         elif status == "DROPPED_OUT":
             until = start + shown
-            if end is not None and end < until:
-                until = end
-            intervals.append(_Interval(start, until, Reason.DROPPED_OUT))
+            intervals.append(_Interval(start, until if end is None else min(end, until), Reason.DROPPED_OUT))
     return intervals
 
 
@@ -123,28 +120,23 @@ def _step_intervals(
     segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules
 ) -> list[_Interval]:
     """WISH_NOT_HANDLED and HANDLED_NOT_REGISTERED, outside the periods of a contract or a
-    completion."""
+    completion (an interval that ends before it starts is empty: never active)."""
     safe = [(s.start, s.end) for s in segments if s.status in _SAFE]
     intervals: list[_Interval] = []
-    ordered = sorted(steps, key=_STEP_ORDER)
-    days = [step[_DAY] for step in ordered]
+    days = [step[_DAY] for step in steps]
     after = timedelta(days=rules.wish_not_handled_days)
     for wish in wishes:
-        if not wish.consented:
-            continue
-        first = next((day for day in days if day >= wish.submitted_on), None)
-        start, end = wish.submitted_on + after, first
-        if end is None or start < end:
-            intervals.extend(_Interval(a, b, Reason.WISH_NOT_HANDLED) for a, b in _minus(start, end, safe))
+        if wish.consented:
+            handled_on = min((day for day in days if day >= wish.submitted_on), default=None)  # the first step since
+            intervals.extend(_Interval(a, b, Reason.WISH_NOT_HANDLED)
+                             for a, b in _minus(wish.submitted_on + after, handled_on, safe))
     handled = timedelta(days=rules.handled_not_registered_days)
-    status_days = {step[_DAY] for step in ordered if step[_STEP] not in FIRST_STEPS}
-    for index, step in enumerate(ordered):
-        if step[_STEP] not in FIRST_STEPS or step[_DAY] in status_days:
-            continue  # a status the same day: not a youth only handled
-        later = next((day for day in days[index + 1:] if day > step[_DAY]), None)  # the next step, a later day
-        start, end = step[_DAY] + handled, later
-        if end is None or start < end:
-            intervals.extend(_Interval(a, b, Reason.HANDLED_NOT_REGISTERED) for a, b in _minus(start, end, safe))
+    status_days = {step[_DAY] for step in steps if step[_STEP] not in FIRST_STEPS}
+    for step in steps:
+        if step[_STEP] in FIRST_STEPS and step[_DAY] not in status_days:  # a status the same day: more than handled
+            later = min((day for day in days if day > step[_DAY]), default=None)  # the next step, a later day
+            intervals.extend(_Interval(a, b, Reason.HANDLED_NOT_REGISTERED)
+                             for a, b in _minus(step[_DAY] + handled, later, safe))
     return intervals
 
 
@@ -176,32 +168,27 @@ def risk_spans(
     ordered_steps = sorted(steps, key=_STEP_ORDER)
     ordered_wishes = sorted(wishes)
     given = sorted(residences)
-    first = min([i.start for i in intervals])
+    # the days anything may change: a reason starts or ends, a step, a wish or a residence arrives
     bounds = {i.start for i in intervals}
-    bounds.update([i.end for i in intervals if i.end is not None])
-    bounds.update([s[_DAY] for s in ordered_steps if s[_DAY] > first])
-    bounds.update([w.submitted_on for w in ordered_wishes if w.submitted_on > first])
-    bounds.update([r.given_on for r in given if r.given_on > first])
+    bounds.update(i.end for i in intervals if i.end is not None)
+    bounds.update(s[_DAY] for s in ordered_steps)
+    bounds.update(w.submitted_on for w in ordered_wishes)
+    bounds.update(r.given_on for r in given)
     cuts = sorted(bounds)
     spans: list[RiskSpan] = []
-    since: date | None = None
-    for index, start in enumerate(cuts):
-        end = cuts[index + 1] if index + 1 < len(cuts) else None
+    for start, end in zip(cuts, [*cuts[1:], None]):
         active = {i.reason for i in intervals if i.start <= start and (i.end is None or i.end > start)}
         if not active:
-            since = None
             continue
-        if since is None or not spans or spans[-1].end != start:
-            since = start
+        last = spans[-1] if spans else None
+        going_on = last is not None and last.end == start
         uai = _territory(ordered_steps, ordered_wishes, segments, start)
         department = _residence(given, start)
         reasons = tuple(sorted(active, key=REASON_ORDER.__getitem__))
-        last = spans[-1] if spans else None
-        if last is not None and last.end == start and (last.reasons, last.uai, last.since, last.department) == (
-                reasons, uai, since, department):
-            spans[-1] = last._replace(end=end)
+        if going_on and (last.reasons, last.uai, last.department) == (reasons, uai, department):  # type: ignore[union-attr]
+            spans[-1] = last._replace(end=end)  # type: ignore[union-attr]
         else:
-            spans.append(RiskSpan(start, end, reasons, since, uai, department))
+            spans.append(RiskSpan(start, end, reasons, last.since if going_on else start, uai, department))  # type: ignore[union-attr]
     return spans
 
 
@@ -229,8 +216,7 @@ def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], segments: 
     current = status_on(segments, day)
     if current is not None:
         return current.uai
-    wished = [w for w in wishes if w.submitted_on <= day] or list(wishes)
-    return wished[-1].uai
+    return [w for w in wishes if w.submitted_on <= day][-1].uai
 
 
 def risk_on(spans: Sequence[RiskSpan], day: date) -> RiskSpan | None:

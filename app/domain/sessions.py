@@ -21,15 +21,11 @@ class Session(NamedTuple):
 
 
 def training_end_on(sessions: Sequence[Session], day: date) -> date | None:
-    """The end of the session a youth entering on ``day`` belongs to (None when none)."""
-    taking: Session | None = None
-    upcoming: Session | None = None
-    for session in sessions:
-        opens = None if session.start is None else session.start - _LEAD
-        if (opens is None or opens <= day) and day <= session.end:
-            if taking is None or (session.start or date.min) > (taking.start or date.min):
-                taking = session
-        elif opens is not None and opens > day and (upcoming is None or opens < (upcoming.start or date.min) - _LEAD):
-            upcoming = session
-    chosen = taking or upcoming
-    return None if chosen is None else chosen.end
+    """The end of the session a youth entering on ``day`` belongs to (None when none): of the
+    sessions taking in youths that day, the one started last; else the next one to open (two
+    sessions starting the same day: the one ending last, then the one ending first)."""
+    taking = [s for s in sessions if (s.start is None or s.start - _LEAD <= day) and day <= s.end]
+    if taking:
+        return max(taking, key=lambda s: (s.start or date.min, s.end)).end
+    upcoming = [s for s in sessions if s.start is not None and s.start - _LEAD > day]
+    return min(upcoming).end if upcoming else None  # by start, then end

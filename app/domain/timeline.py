@@ -115,9 +115,6 @@ class Segment(NamedTuple):
     certification: str
     cause: str  # a Cause value
 
-    def covers(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day < self.end)
-
 
 # The end of the training of (uai, certification) for a contract starting on a day, from the
 # offers' sessions; None when unknown.
@@ -131,12 +128,8 @@ _ONE_DAY = timedelta(days=1)
 _REGISTERED, _APPRENTICE, _BROKEN, _DROPPED_OUT, _COMPLETED = (
     "REGISTERED", "APPRENTICE", "CONTRACT_BROKEN", "DROPPED_OUT", "COMPLETED")
 _REPORTED = "REPORTED"
-_PATH_ORDER = itemgetter(1, 2)  # StepFact: effective_date, then arrival
-
-
-def ordered(steps: Iterable[StepFact]) -> list[StepFact]:
-    """The reporting order: effective date, then arrival."""
-    return sorted(steps, key=_PATH_ORDER)
+# The rules a path waits for (its ``pending`` rule).
+_CONTRACT_END, _REGISTERED_TOO_LONG, _BROKEN_TOO_LONG = "contract end", "registered too long", "broken too long"
 
 
 def status_day(fact: Sequence) -> date:
@@ -144,8 +137,8 @@ def status_day(fact: Sequence) -> date:
     step, day = fact[0], fact[1]
     if step == _APPRENTICE and fact[5] is not None:
         return fact[5]
-    if step == _BROKEN and fact[6] is not None and fact[6] + _ONE_DAY < day:
-        return fact[6] + _ONE_DAY
+    if step == _BROKEN and fact[6] is not None:
+        return min(day, fact[6] + _ONE_DAY)
     return day
 
 
@@ -161,8 +154,11 @@ class _Path:
         self.changes: list[tuple[date, str, str, str, str]] = []  # (day, status, uai, certification, cause)
         self.status: str | None = None
         self.place: tuple[str, str] | None = None
-        self.registered_at: str | None = None  # the UAI of the run of REGISTERED reports (rule 5)
-        self.abandoned_from: tuple[str, str, str] | None = None  # ("REGISTERED", uai, "") or ("BROKEN", uai, cert)
+        # Read only while the status is REGISTERED, set when a run starts: the UAI of the run (rule 5).
+        self.registered_at: str | None = None
+        # Read only while the status is DROPPED_OUT, set when it starts: what the abandon came from,
+        # ("REGISTERED", uai, "") or ("BROKEN", uai, cert) when the rules made it, None when reported.
+        self.abandoned_from: tuple[str, str, str] | None = None
         self.contract: tuple[str, str, date | None] | None = None  # (uai, cert, training end) of the last contract
         self.pending: tuple[date, str] | None = None  # the next rule to fire: (day, which)
 
@@ -179,25 +175,23 @@ class _Path:
             day, rule = self.pending
             self.pending = None
             uai, certification = self.place  # type: ignore[misc]
-            if rule == "contract end":
+            if rule == _CONTRACT_END:  # pending only while its contract runs
                 end = day - _ONE_DAY
-                training_end = self.contract[2] if self.contract else None
+                training_end = self.contract[2]  # type: ignore[index]
                 if training_end is None or (training_end - end).days <= self.window:
                     self.change(day, _COMPLETED, uai, certification, Cause.CONTRACT_COMPLETED)
                 else:
                     self.rupture(day, uai, certification, Cause.CONTRACT_ENDED)
-            elif rule == "registered too long":
+            elif rule == _REGISTERED_TOO_LONG:
                 self.change(day, _DROPPED_OUT, uai, certification, Cause.REGISTERED_TOO_LONG)
-                self.abandoned_from = (_REGISTERED, self.registered_at or uai, "")
-                self.registered_at = None
+                self.abandoned_from = (_REGISTERED, uai, "")
             else:  # broken too long
                 self.change(day, _DROPPED_OUT, uai, certification, Cause.BROKEN_TOO_LONG)
                 self.abandoned_from = (_BROKEN, uai, certification)
 
     def rupture(self, day: date, uai: str, certification: str, cause: str) -> None:
         self.change(day, _BROKEN, uai, certification, cause)
-        self.registered_at = None
-        self.pending = (day + self.broken_after, "broken too long")
+        self.pending = (day + self.broken_after, _BROKEN_TOO_LONG)
 
     def completion_near(self, day: date, training_end: date | None) -> bool:
         """Whether a rupture on ``day`` falls within the completion window before the training
@@ -221,9 +215,8 @@ class _Path:
             training_end = self.contract_training_end(fact, day)
             self.change(day, _APPRENTICE, uai, certification, _REPORTED)
             self.contract = (uai, certification, training_end)
-            self.registered_at = self.abandoned_from = None
             end = fact[6] if fact[6] is not None else training_end
-            self.pending = None if end is None or end < day else (end + _ONE_DAY, "contract end")
+            self.pending = None if end is None or end < day else (end + _ONE_DAY, _CONTRACT_END)
         elif step == _BROKEN:
             if self.status == _BROKEN and self.place == place:
                 return  # rule 5: the rupture goes on
@@ -234,25 +227,24 @@ class _Path:
                 training_end = self.contract[2]
             if training_end is None and self.training_end is not None:
                 training_end = self.training_end(uai, certification, day)
-            self.abandoned_from = None
             if self.completion_near(day, training_end):
                 self.change(day, _COMPLETED, uai, certification, Cause.BROKEN_AT_COMPLETION)
-                self.registered_at, self.pending = None, None
+                self.pending = None
             else:
                 self.rupture(day, uai, certification, _REPORTED)
             self.contract = None
         elif step == _DROPPED_OUT:
             self.change(day, _DROPPED_OUT, uai, certification, _REPORTED)
-            self.registered_at = self.abandoned_from = self.contract = self.pending = None
+            self.abandoned_from = self.contract = self.pending = None
         else:  # COMPLETED
             self.change(day, _COMPLETED, uai, certification, _REPORTED)
-            self.registered_at = self.abandoned_from = self.contract = self.pending = None
+            self.contract = self.pending = None
 
     def registered(self, day: date, uai: str, certification: str, place: tuple[str, str]) -> None:
         if self.status == _APPRENTICE and self.contract is not None and self.contract[:2] == place:
             # rule 4: a rupture of the running contract (the completion window as in rule 3)
             training_end = self.contract[2]
-            self.abandoned_from = self.contract = None
+            self.contract = None
             if self.completion_near(day, training_end):
                 self.change(day, _COMPLETED, uai, certification, Cause.BROKEN_AT_COMPLETION)
                 self.pending = None
@@ -268,14 +260,14 @@ class _Path:
                 self.change(day, _REGISTERED, uai, certification, Cause.REGISTRATION_GOES_ON)
             return
         self.change(day, _REGISTERED, uai, certification, _REPORTED)
-        self.registered_at, self.abandoned_from, self.contract = uai, None, None
-        self.pending = (day + self.registered_after, "registered too long")
+        self.registered_at, self.contract = uai, None
+        self.pending = (day + self.registered_after, _REGISTERED_TOO_LONG)
 
 
 def timeline(steps: Iterable[Sequence], rules: Rules, training_end: TrainingEnd | None = None) -> list[Segment]:
     """The segments of a path. ``steps`` may be StepFacts or plain tuples in StepFact's field
-    order (a missing training end counts as None)."""
-    facts = [fact if len(fact) >= 8 else (*fact, *(None,) * (8 - len(fact))) for fact in steps if fact[0] in STATUS_STEPS]
+    order, with its first eight fields at least (the residence is not read)."""
+    facts = [fact for fact in steps if fact[0] in STATUS_STEPS]
     if not facts:
         return []
     events = sorted(((status_day(fact), fact[2], fact) for fact in facts), key=itemgetter(0, 1))
@@ -308,8 +300,9 @@ def unpack(
 
 
 def status_on(segments: Sequence[Segment], day: date) -> Segment | None:
-    """The segment covering ``day``; None before the first status step."""
+    """The segment covering ``day``; None before the first status step. The segments are
+    contiguous and the last one is open (as :func:`timeline` and :func:`unpack` make them)."""
     for segment in reversed(segments):
         if segment.start <= day:
-            return segment if segment.covers(day) else None
+            return segment
     return None
