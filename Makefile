@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test serve migrate schema bench clean
+.PHONY: run test mutation serve migrate schema bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)  ## lint, then the whole test suite (pytest's "no tests" exit 5 f
 	$(BIN)/ruff check app graphql_schema tests bench migrations
 	$(BIN)/pytest
 
+mutation: $(STAMP)  ## mutation tests of the rule modules (about a minute; not part of `make test`)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.8,<4'
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python tests/mutation/check.py
+
 serve: $(STAMP)
 	$(BIN)/hub serve
 
@@ -30,4 +36,4 @@ schema: $(STAMP)  ## regenerate the committed SDL
 	$(BIN)/hub schema > graphql_schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .hub .pytest_cache
+	rm -rf $(VENV) .hub .pytest_cache mutants
