@@ -5,26 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from app import ratelimit
 from app.db import RequestSession
+from app.domain.actors import Portal, Role
 from app.repositories.clients import ClientRepository
 from app.security import hash_api_key, keys_match, looks_like_api_key
 from app.settings import Settings
-
-
-class Role(StrEnum):
-    VENDOR = "VENDOR"
-    PORTAL = "PORTAL"
-    ADVISER = "ADVISER"
-    PILOT = "PILOT"
-    ADMIN = "ADMIN"
-
-
-class Portal(StrEnum):
-    PARCOURSUP = "PARCOURSUP"
-    AFFELNET = "AFFELNET"
 
 
 @dataclass(frozen=True, slots=True)

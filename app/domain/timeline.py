@@ -74,6 +74,10 @@ class Status(StrEnum):
     COMPLETED = "COMPLETED"  # fin de formation
 
 
+# The statuses that hold a place in a training (an offer's enrolled count, its vacancies).
+ENROLLED = (Status.REGISTERED, Status.APPRENTICE, Status.CONTRACT_BROKEN)
+
+
 class Cause(StrEnum):
     """Why a segment starts: a reported step, or a rule applied to one."""
 

@@ -6,7 +6,9 @@ compares like with like.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, func
 from sqlmodel import Field, SQLModel
@@ -18,6 +20,12 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(values: Iterable[StrEnum]) -> str:
+    """The SQL list of an enum's values, for a check constraint: ``('A', 'B')``. The domain's
+    enums are the one source of these lists (tests/test_enums.py reads the constraints back)."""
+    return "(" + ", ".join(f"'{value.value}'" for value in values) + ")"
 
 metadata = SQLModel.metadata
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, SmallInteger, false
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.domain.identifiers import CertificationKind
+from app.models.base import created_at_field, one_of
 
 
 class Certification(SQLModel, table=True):
     __tablename__ = "certification"
     __table_args__ = (
-        CheckConstraint("kind IN ('CFD', 'RNCP')", name="kind"),
+        CheckConstraint(f"kind IN {one_of(CertificationKind)}", name="kind"),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 8", name="level"),
     )
 

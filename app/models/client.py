@@ -8,18 +8,16 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, DateTime, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field, timestamp_field
-
-ROLES = ("VENDOR", "PORTAL", "ADVISER", "PILOT", "ADMIN")
-PORTALS = ("PARCOURSUP", "AFFELNET")
+from app.domain.actors import Portal, Role
+from app.models.base import created_at_field, one_of, timestamp_field
 
 
 class ApiClient(SQLModel, table=True):
     __tablename__ = "api_client"
     __table_args__ = (
-        CheckConstraint(f"role IN {ROLES}", name="role"),
-        CheckConstraint(f"portal IS NULL OR portal IN {PORTALS}", name="portal"),
-        CheckConstraint("(role = 'PORTAL') = (portal IS NOT NULL)", name="portal_iff_role"),
+        CheckConstraint(f"role IN {one_of(Role)}", name="role"),
+        CheckConstraint(f"portal IS NULL OR portal IN {one_of(Portal)}", name="portal"),
+        CheckConstraint(f"(role = '{Role.PORTAL}') = (portal IS NOT NULL)", name="portal_iff_role"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

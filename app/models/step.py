@@ -8,26 +8,17 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
-
-STEPS = (
-    "MEETING",
-    "INFO_SESSION",
-    "PRE_REGISTERED",
-    "REGISTERED",
-    "APPRENTICE",
-    "CONTRACT_BROKEN",
-    "DROPPED_OUT",
-    "COMPLETED",
-)
+from app.domain.actors import Portal
+from app.domain.timeline import Step
+from app.models.base import created_at_field, one_of
 
 
 class StepEvent(SQLModel, table=True):
     __tablename__ = "step_event"
     __table_args__ = (
         UniqueConstraint("vendor_client_id", "event_id"),
-        CheckConstraint(f"step IN {STEPS}", name="step"),
-        CheckConstraint("portal IS NULL OR portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
+        CheckConstraint(f"step IN {one_of(Step)}", name="step"),
+        CheckConstraint(f"portal IS NULL OR portal IN {one_of(Portal)}", name="portal"),
         # A path is read in effective-date order, ties broken by arrival.
         Index("ix_step_event_youth_id_effective_date", "youth_id", "effective_date", "id"),
         # The contracts whose end or completion depends on an offer's session end (recomputed when

@@ -7,19 +7,18 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
-
-STAGES = "('NO_NEWS', 'HANDLED', 'REGISTERED', 'APPRENTICE', 'LEFT', 'CONTRACT_BROKEN')"
-MATCHES = "('AS_WISHED', 'OTHER_TRAINING', 'OTHER_CFA')"
+from app.domain.actors import Portal
+from app.domain.outcome import Match, Stage
+from app.models.base import created_at_field, one_of
 
 
 class Wish(SQLModel, table=True):
     __tablename__ = "wish"
     __table_args__ = (
         UniqueConstraint("portal", "portal_wish_id"),
-        CheckConstraint("portal IN ('PARCOURSUP', 'AFFELNET')", name="portal"),
-        CheckConstraint(f"outcome_stage IN {STAGES}", name="outcome_stage"),
-        CheckConstraint(f"outcome_match IS NULL OR outcome_match IN {MATCHES}", name="outcome_match"),
+        CheckConstraint(f"portal IN {one_of(Portal)}", name="portal"),
+        CheckConstraint(f"outcome_stage IN {one_of(Stage)}", name="outcome_stage"),
+        CheckConstraint(f"outcome_match IS NULL OR outcome_match IN {one_of(Match)}", name="outcome_match"),
         Index("ix_wish_portal_submitted_at_id", "portal", "submitted_at", "id"),
         # a portal's incremental synchronisation: what changed after an instant, in id order
         Index("ix_wish_portal_outcome_changed_at_id", "portal", "outcome_changed_at", "id"),

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.domain import timeline
 from app.repositories import arrays
 from app.repositories.base import Repository
 
-ENROLLED_STATUSES = ["REGISTERED", "APPRENTICE", "CONTRACT_BROKEN"]
 ENROLLED = (
     "(SELECT coalesce(sum(c.entries - c.exits), 0)::int FROM status_change c WHERE c.uai = o.uai"
-    " AND c.certification_code = o.certification_code AND c.status = ANY('{REGISTERED,APPRENTICE,CONTRACT_BROKEN}')"
-    " AND c.day <= {day})"
+    " AND c.certification_code = o.certification_code"
+    f" AND c.status = ANY('{{{','.join(timeline.ENROLLED)}}}') AND c.day <= {{day}})"
 )
 COLUMNS = (
     "o.id, o.uai, o.offer_ref, o.title, o.siret, o.certification_code, o.department_code, o.session_start,"

@@ -20,6 +20,7 @@ from app.auth import Portal, Role
 from app.db import RequestSession
 from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
+from app.domain.timeline import FIRST_STEPS, Step
 from app.progress import Progress
 from app.repositories.clients import ClientRepository
 from app.security import IdentityVault
@@ -99,7 +100,7 @@ def _path(rng: random.Random, wish_day: date, today: date, training_end: date) -
     if roll < 0.15:
         return []
     day = wish_day + timedelta(days=rng.randint(3, 25))
-    steps: Story = [(rng.choice(["MEETING", "INFO_SESSION", "PRE_REGISTERED"]), day, {})]
+    steps: Story = [(rng.choice([step.value for step in Step if step in FIRST_STEPS]), day, {})]
     if roll < 0.30:
         return steps  # stuck after a meeting
     day += timedelta(days=rng.randint(5, 40))

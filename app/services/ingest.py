@@ -22,6 +22,7 @@ import asyncpg
 
 from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Portal
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Certification, Invalid, check_department_code, check_ine, is_normal_ine
@@ -53,7 +54,7 @@ from app.settings import Derivation, NirMatching, Settings
 OPERATION = "recordSteps"
 EARLIEST = date(2000, 1, 1)
 MAX_ID_LENGTH = 100
-PORTALS = frozenset({"PARCOURSUP", "AFFELNET"})
+PORTALS = frozenset(Portal)
 STEP_NAMES = tuple(Step.__members__)
 STEP_SET = frozenset(STEP_NAMES)
 
