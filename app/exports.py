@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
+from app.domain import policy
 from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.dates import today as france_today
 from app.domain.outcome import Stage
@@ -77,8 +78,10 @@ def _day(request: Request, name: str) -> date | None:
     return value
 
 
-async def _principal(request: Request, roles: frozenset[Role]) -> Principal | Response:
-    """The caller (admitted by app/admission.py), or the error to answer."""
+async def _principal(request: Request, action: str) -> Principal | Response:
+    """The caller (admitted by app/admission.py) if the policy lets its role do ``action``
+    (app/domain/policy.py), or the error to answer."""
+    roles = policy.roles_for(action)
     principal: Principal | None = request.scope["state"].get("principal")
     if principal is None:
         return _error(401, "UNAUTHENTICATED", "missing or unknown API key: send Authorization: Bearer <key>")
@@ -132,7 +135,7 @@ WISH_VALUES: list[Callable[[Any], Any]] = [
 
 async def wishes_csv(request: Request) -> Response:
     """PORTAL: its wishes with their outcome, every one, for a full resynchronisation."""
-    found = await _principal(request, frozenset({Role.PORTAL}))
+    found = await _principal(request, "GET /exports/wishes.csv")
     if isinstance(found, Response):
         return found
     principal = found
@@ -180,7 +183,7 @@ AT_RISK_COLUMNS = [
 
 async def at_risk_csv(request: Request) -> Response:
     """ADVISER (its departments) and ADMIN: the youths at risk on a date, with their INE."""
-    found = await _principal(request, frozenset({Role.ADVISER, Role.ADMIN}))
+    found = await _principal(request, "GET /exports/at-risk.csv")
     if isinstance(found, Response):
         return found
     principal = found
@@ -240,7 +243,7 @@ async def offers_import(request: Request) -> Response:
     """VENDOR: a CFA's catalogue as CSV (a text/csv body, or a multipart form's ``file``), taken
     in as upsertOffers; the report lists each rejected line with its column and code. The body
     was read, within ``HUB_MAX_IMPORT_BYTES``, before the key was looked up (app/bodies.py)."""
-    found = await _principal(request, frozenset({Role.VENDOR}))
+    found = await _principal(request, "POST /imports/offers")
     if isinstance(found, Response):
         return found
     content_type = request.headers.get("content-type", "")
@@ -275,7 +278,7 @@ async def headcounts_csv(request: Request) -> Response:
     ``departments``, ``uais``, ``certifications`` (lists comma-separated)."""
     from app.services import headcounts
 
-    found = await _principal(request, frozenset({Role.PILOT, Role.ADMIN}))
+    found = await _principal(request, "GET /exports/headcounts.csv")
     if isinstance(found, Response):
         return found
     params = request.query_params

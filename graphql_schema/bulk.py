@@ -38,7 +38,7 @@ from strawberry.extensions import SchemaExtension
 
 from graphql_schema.arguments import batch_of
 from graphql_schema.context import HubContext
-from graphql_schema.permissions import RoleIn, roles_of
+from graphql_schema.permissions import Policed
 
 RawHandler = Callable[[HubContext, Sequence[Mapping[str, Any]]], Awaitable[Any]]
 # Deadlock and serialisation failures between concurrent batches on the same youths: the whole
@@ -110,15 +110,12 @@ def _records(info: GraphQLResolveInfo, coerced: list[Any]) -> list[Any]:
 
 
 def install(strawberry_schema: Any, handlers: Mapping[str, RawHandler]) -> None:
-    mutation = strawberry_schema.get_type_by_name("Mutation")
     graphql_fields = strawberry_schema._schema.mutation_type.fields
     for name, handler in handlers.items():
-        declared = next(f for f in mutation.fields if strawberry_schema.config.name_converter.from_field(f) == name)
-        roles = next(r for r in (roles_of(e) for e in declared.extensions) if r)
-        graphql_fields[name].resolve = _resolver(handler, RoleIn(roles))
+        graphql_fields[name].resolve = _resolver(handler, Policed())
 
 
-def _resolver(handler: RawHandler, permission: RoleIn) -> Callable[..., Awaitable[Any]]:
+def _resolver(handler: RawHandler, permission: Policed) -> Callable[..., Awaitable[Any]]:
     async def resolve(root: Any, info: GraphQLResolveInfo, input: list[Mapping[str, Any]]) -> Any:
         permission.has_permission(root, info)
         context: HubContext = info.context

@@ -1,7 +1,8 @@
-"""Coarse, role-level permissions on root fields (deny by default; rows are scoped in repositories).
+"""Role-level permissions on root fields, read from the one access policy (app/domain/policy.py;
+deny by default: a field missing from it is nobody's). Rows are scoped in repositories.
 
-``allow(Role.ADMIN)`` gives the field extension to put on a root field. A test walks the schema
-and fails on any root field that has none.
+``guard()`` gives the field extension every root field carries; a test fails on a root field
+without one, and on a root field the policy does not list.
 """
 
 from __future__ import annotations
@@ -10,36 +11,28 @@ from typing import Any
 
 from strawberry.permission import BasePermission, PermissionExtension
 
-from app.auth import Role
+from app.domain.policy import describe, roles_for
 from app.errors import Forbidden, Unauthenticated
 
-ANY_ROLE = tuple(Role)
 
-
-class RoleIn(BasePermission):
-    """Authenticated, and with one of the given roles."""
-
-    def __init__(self, roles: tuple[Role, ...]):
-        self.roles = roles
+class Policed(BasePermission):
+    """Authenticated, and with a role the policy gives this field ("Type.field")."""
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
             raise Unauthenticated("missing or unknown API key: send Authorization: Bearer <key>")
-        if principal.role in self.roles:
+        roles = roles_for(f"{info.path.typename}.{info.field_name}")
+        if principal.role in roles:
             return True
-        allowed = ", ".join(self.roles)
-        raise Forbidden(f"{info.field_name} is for {allowed}; this key's role is {principal.role}")
+        raise Forbidden(f"{info.field_name} is for {describe(roles) or 'no role'}; this key's role is {principal.role}")
 
 
-def allow(*roles: Role) -> PermissionExtension:
-    return PermissionExtension(permissions=[RoleIn(roles or ANY_ROLE)], use_directives=False)
+def guard() -> PermissionExtension:
+    return PermissionExtension(permissions=[Policed()], use_directives=False)
 
 
-def roles_of(extension: object) -> tuple[Role, ...] | None:
-    """The roles a root field allows, for the deny-by-default test; None if not ours."""
-    if isinstance(extension, PermissionExtension):
-        for permission in extension.permissions:
-            if isinstance(permission, RoleIn):
-                return permission.roles
-    return None
+def guarded(extension: object) -> bool:
+    """Whether a field extension is the policy's guard (for the deny-by-default test)."""
+    return isinstance(extension, PermissionExtension) and any(
+        isinstance(permission, Policed) for permission in extension.permissions)

@@ -1,7 +1,8 @@
 """The composition root of the GraphQL API: Query, Mutation, extensions, error logging.
 
-Permissions are written on every root field (``allow(...)``); a test fails on a root field
-without one. Descriptions state who may call and the limits.
+Every root field carries the policy's guard (``guard()``: the roles are in app/domain/policy.py);
+a test fails on a root field without one. Descriptions state who may call (as the policy says,
+tests/test_policy.py) and the limits.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, Parser
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from app.auth import Role
 from app.errors import HubError
 from app.settings import Settings
 from graphql_schema import bulk
@@ -27,7 +27,7 @@ from graphql_schema.mutations import admin
 from graphql_schema.mutations import offers as offer_mutations
 from graphql_schema.mutations import steps as step_mutations
 from graphql_schema.mutations import wishes as wish_mutations
-from graphql_schema.permissions import allow
+from graphql_schema.permissions import guard
 from graphql_schema.queries import cfas as cfa_queries
 from graphql_schema.queries import clients as client_queries
 from graphql_schema.queries import feedback as feedback_queries
@@ -38,67 +38,66 @@ from graphql_schema.queries import wishes as wish_queries
 from graphql_schema.queries import youths as youth_queries
 from graphql_schema.scalars import SCALARS
 
-A, V, P, D, L = Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT
 log = logging.getLogger("hub.graphql")
 
 
 @strawberry.type(description="Reads. Every request carries `Authorization: Bearer <api key>`.")
 class Query:
-    me = strawberry.field(resolver=client_queries.me, extensions=[allow()], description="The calling client. Any role.")
+    me = strawberry.field(resolver=client_queries.me, extensions=[guard()], description="The calling client. Any role.")
     cfa = strawberry.field(
-        resolver=cfa_queries.cfa, extensions=[allow()], description="A CFA by UAI; null when unknown or invalid. Any role."
+        resolver=cfa_queries.cfa, extensions=[guard()], description="A CFA by UAI; null when unknown or invalid. Any role."
     )
     cfas = strawberry.field(
-        resolver=cfa_queries.cfas, extensions=[allow()], description="Every CFA, in UAI order; `first` 1 to 500. Any role."
+        resolver=cfa_queries.cfas, extensions=[guard()], description="Every CFA, in UAI order; `first` 1 to 500. Any role."
     )
     certification = strawberry.field(
         resolver=cfa_queries.certification,
-        extensions=[allow()],
+        extensions=[guard()],
         description="A certification by CFD or RNCP code; null when unknown. Any role.",
     )
     youth = strawberry.field(
         resolver=youth_queries.youth,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: a youth by INE (or NIR, with NIR matching on), with its path; null when unknown. Audited.",
     )
     offers = strawberry.field(
         resolver=offer_queries.offers,
-        extensions=[allow()],
+        extensions=[guard()],
         description="Training offers with capacities and vacancies; `first` 1 to 500. Any role.",
     )
     wishes = strawberry.field(
         resolver=wish_queries.wishes_,
-        extensions=[allow(P)],
+        extensions=[guard()],
         description="PORTAL: only its own portal's wishes, with their outcome; `first` 1 to 500. Reads are audited.",
     )
     wish = strawberry.field(
         resolver=wish_queries.wish,
-        extensions=[allow(P)],
+        extensions=[guard()],
         description="PORTAL: one of its wishes; null for an unknown id and for another portal's wish alike.",
     )
     wish_outcome_summary = strawberry.field(
         resolver=wish_queries.wish_outcome_summary,
-        extensions=[allow(P, L)],
+        extensions=[guard()],
         description="Counts of wishes by stage and match. PORTAL (own wishes), PILOT (all, in scope).",
     )
     my_rejections = strawberry.field(
         resolver=feedback_queries.my_rejections,
-        extensions=[allow(V, P)],
+        extensions=[guard()],
         description="VENDOR and PORTAL: their own rejected records, newest first; `first` 1 to 500.",
     )
     at_risk_youths = strawberry.field(
         resolver=risk_queries.at_risk_youths,
-        extensions=[allow(D, A)],
+        extensions=[guard()],
         description="ADVISER: only youths of its departments (ADMIN: all); `first` 1 to 500. Reads are audited.",
     )
     headcounts = strawberry.field(
         resolver=headcount_queries.headcounts,
-        extensions=[allow(L, A)],
+        extensions=[guard()],
         description="PILOT (in scope), ADMIN: headcounts on a date against capacities. Never a person.",
     )
     headcount_series = strawberry.field(
         resolver=headcount_queries.headcount_series,
-        extensions=[allow(L, A)],
+        extensions=[guard()],
         description="PILOT, ADMIN: headcounts at each week or month end in [from, to]; at most 60 points.",
     )
 
@@ -107,54 +106,54 @@ class Query:
 class Mutation:
     record_steps = strawberry.field(
         resolver=step_mutations.record_steps,
-        extensions=[allow(V)],
+        extensions=[guard()],
         description="VENDOR: at most 2,000 records a call; only CFAs that consented and authorised this vendor.",
     )
     upsert_offers = strawberry.field(
         resolver=offer_mutations.upsert_offers,
-        extensions=[allow(V)],
+        extensions=[guard()],
         description="VENDOR: at most 2,000 records a call; same CFA rules as recordSteps.",
     )
     submit_wishes = strawberry.field(
         resolver=wish_mutations.submit_wishes,
-        extensions=[allow(P)],
+        extensions=[guard()],
         description="PORTAL: at most 2,000 records a call; stored under the caller's portal.",
     )
     revise_capacity = strawberry.field(
         resolver=offer_mutations.revise_capacity,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: the capacity revised by the authorities (e.g. sanitary rules); it overrides the CFA's "
         "capacity in vacancies and headcounts; null withdraws it.",
     )
     register_certifications = strawberry.field(
         resolver=admin.register_certifications,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: the certification referential, at most 2,000 records a call (a valid but "
         "unknown code in a step or wish is kept, as an unverified certification).",
     )
     register_cfa = strawberry.field(
         resolver=admin.register_cfa,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: registers a CFA, or updates its SIRET, name and department.",
     )
     set_cfa_consent = strawberry.field(
         resolver=admin.set_cfa_consent,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: consent and the vendors authorised to write for the CFA; every change is kept in its history.",
     )
     create_client = strawberry.field(
         resolver=admin.create_client,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: a new client and its key (shown once). Regions expand to their departments.",
     )
     revoke_client = strawberry.field(
         resolver=admin.revoke_client,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: the client's keys stop working at once (next request).",
     )
     erase_youth = strawberry.field(
         resolver=step_mutations.erase_youth,
-        extensions=[allow(A)],
+        extensions=[guard()],
         description="ADMIN: right to erasure; removes the youth, its wishes' personal link and its events.",
     )
 

@@ -12,7 +12,7 @@ import pytest
 from graphql import GraphQLNonNull
 
 from app.auth import Role
-from graphql_schema.permissions import roles_of
+from app.domain.policy import roles_for
 from graphql_schema.schema import schema
 from tests.factories import consenting_vendor, new_client
 
@@ -33,10 +33,7 @@ SELECTIONS = {
                        " { on rows { apprentices } }",
 }
 QUERY_FIELDS = dict(schema._schema.query_type.fields)
-ROLES_OF = {
-    schema.config.name_converter.from_field(field): next(r for r in map(roles_of, field.extensions) if r)
-    for field in schema.get_type_by_name("Query").fields
-}
+ROLES_OF = {name: roles_for(f"Query.{name}") for name in QUERY_FIELDS}
 
 
 def test_every_root_query_field_is_played():

@@ -19,16 +19,13 @@ from graphql import (
 )
 
 from app.auth import Portal, Role
-from graphql_schema.permissions import roles_of
+from app.domain.policy import roles_for
 from graphql_schema.schema import schema
 from tests.factories import new_cfa, new_client
 
 GRAPHQL = schema._schema
 ROLES_OF = {
-    type_name: {
-        schema.config.name_converter.from_field(field): next(r for r in map(roles_of, field.extensions) if r)
-        for field in schema.get_type_by_name(type_name).fields
-    }
+    type_name: {name: roles_for(f"{type_name}.{name}") for name in getattr(GRAPHQL, f"{type_name.lower()}_type").fields}
     for type_name in ("Query", "Mutation")
 }
 PREFERRED = (Role.ADMIN, Role.VENDOR, Role.PORTAL, Role.ADVISER, Role.PILOT)

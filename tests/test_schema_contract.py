@@ -6,7 +6,7 @@ from pathlib import Path
 
 from graphql import DangerousChangeType, build_schema, find_breaking_changes, find_dangerous_changes
 
-from graphql_schema.permissions import roles_of
+from graphql_schema.permissions import guarded
 from graphql_schema.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def test_every_root_field_states_its_roles():
     for type_name in ("Query", "Mutation"):
         definition = schema.get_type_by_name(type_name)
         for field in definition.fields:
-            if not any(roles_of(extension) for extension in field.extensions):
+            if not any(guarded(extension) for extension in field.extensions):
                 unguarded.append(f"{type_name}.{field.python_name}")
     assert unguarded == []
 
