@@ -413,24 +413,13 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     url = _prepare(settings)
 
     async def run(db: RequestSession) -> list[Any]:
-        conditions, params = ["true"], []
-        if args.client:
-            params.append(uuid.UUID(args.client))
-            conditions.append(f"a.client_id = ${len(params)}")
-        if args.youth is not None:
-            params.append(args.youth)
-            conditions.append(f"${len(params)} = ANY(a.youth_ids)")
-        if args.since:
-            from datetime import datetime
+        from datetime import datetime
 
-            params.append(datetime.fromisoformat(args.since))
-            conditions.append(f"a.at >= ${len(params)}")
-        params.append(args.limit)
-        return await db.fetch(
-            "SELECT a.at, c.name, c.role, a.operation, cardinality(a.youth_ids), cardinality(a.wish_ids), a.youth_ids,"
-            f" a.request_id FROM audit_log a JOIN api_client c ON c.id = a.client_id WHERE {' AND '.join(conditions)}"
-            f" ORDER BY a.at DESC, a.id DESC LIMIT ${len(params)}",
-            *params,
+        from app.repositories.feedback import FeedbackRepository
+
+        return await FeedbackRepository(db).audit_entries(
+            client_id=uuid.UUID(args.client) if args.client else None, youth_id=args.youth,
+            since=datetime.fromisoformat(args.since) if args.since else None, limit=args.limit,
         )
 
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import Row, text
 
 from app.domain.batch import RecordError
 from app.repositories import arrays
-from app.repositories.base import Repository
+from app.repositories.base import Params, Repository
 
 
 class FeedbackRepository(Repository):
@@ -58,4 +58,24 @@ class FeedbackRepository(Repository):
             "INSERT INTO audit_log (client_id, operation, youth_ids, wish_ids, request_id)"
             " VALUES ($1, $2, $3::text::bigint[], $4::text::bigint[], $5)",
             client_id, operation, arrays.ints(youth_ids), arrays.ints(wish_ids), request_id,
+        )
+
+    async def audit_entries(
+        self, *, client_id: uuid.UUID | None, youth_id: int | None, since: datetime | None, limit: int
+    ) -> list[Any]:
+        """The audit log, newest first: (at, client name, role, operation, youths, wishes, youth
+        ids, request id), narrowed to a client, a youth and a start when given."""
+        arg = Params()
+        conditions = ["true"]
+        if client_id is not None:
+            conditions.append(f"a.client_id = {arg(client_id)}")
+        if youth_id is not None:
+            conditions.append(f"{arg(youth_id)} = ANY(a.youth_ids)")
+        if since is not None:
+            conditions.append(f"a.at >= {arg(since)}")
+        return await self.db.fetch(
+            "SELECT a.at, c.name, c.role, a.operation, cardinality(a.youth_ids), cardinality(a.wish_ids), a.youth_ids,"
+            f" a.request_id FROM audit_log a JOIN api_client c ON c.id = a.client_id WHERE {' AND '.join(conditions)}"
+            f" ORDER BY a.at DESC, a.id DESC LIMIT {arg(limit)}",
+            *arg,
         )

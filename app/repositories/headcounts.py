@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from app.repositories.base import Repository
+from app.repositories.base import Params, Repository
 
 
 class HeadcountRepository(Repository):
@@ -23,7 +23,7 @@ class HeadcountRepository(Repository):
         """(bucket, group key, status, net, entries) for the change points up to the last cut;
         ``key``: "department", "uai" or "certification"."""
         thresholds = [cut + timedelta(days=1) for cut in cuts]
-        args: list[Any] = [thresholds, cuts[-1]]
+        args = Params([thresholds, cuts[-1]])
         if key == "department" and uais is None and certifications is None:
             filters = [] if departments is None else [("{t}.department_code", departments)]
             return await self._months_and_days(
@@ -46,7 +46,7 @@ class HeadcountRepository(Repository):
         )
 
     async def _months_and_days(
-        self, daily: str, monthly: str, key: str, join: str, args: list[Any], cuts: Sequence[date],
+        self, daily: str, monthly: str, key: str, join: str, args: Params, cuts: Sequence[date],
         filters: Sequence[tuple[str, Any]],
     ) -> list[Any]:
         """The sums of :meth:`sums` from a monthly rollup for whole months (bucketed by their last
@@ -57,9 +57,9 @@ class HeadcountRepository(Repository):
         monthly_conditions = ["(m.month + interval '1 month')::date <= $2::date + 1",
                               "m.month <> ALL(ARRAY(SELECT month FROM split))"]
         for column, values in filters:
-            args.append(sorted(values))
-            daily_conditions.append(f"{column.format(t='s')} = ANY(${len(args)}::text[])")
-            monthly_conditions.append(f"{column.format(t='m')} = ANY(${len(args)}::text[])")
+            placeholder = args(sorted(values))
+            daily_conditions.append(f"{column.format(t='s')} = ANY({placeholder}::text[])")
+            monthly_conditions.append(f"{column.format(t='m')} = ANY({placeholder}::text[])")
         return await self.db.fetch(
             "WITH split AS (SELECT DISTINCT date_trunc('month', c)::date AS month FROM unnest($3::date[]) AS c"
             " WHERE c <> (date_trunc('month', c) + interval '1 month - 1 day')::date)"
@@ -80,7 +80,7 @@ class HeadcountRepository(Repository):
         """(point, group key, capacity): the effective capacities (revised, else the CFA's) of the
         offers open on each point, by the group of their CFA."""
         column = {"department": "c.department_code", "uai": "o.uai", "certification": "o.certification_code"}[key]
-        args: list[Any] = [list(points)]
+        args = Params([list(points)])
         conditions = [
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
             "(o.session_start IS NULL OR o.session_start <= p.day)", "(o.session_end IS NULL OR o.session_end >= p.day)",
@@ -107,12 +107,11 @@ class HeadcountRepository(Repository):
 
 
 def _narrow(
-    args: list[Any], conditions: list[str], table: str, departments: frozenset[str] | None,
+    args: Params, conditions: list[str], table: str, departments: frozenset[str] | None,
     uais: Sequence[str] | None, certifications: Sequence[str] | None,
 ) -> None:
     """The scope and filter conditions on ``table`` (its uai, certification_code) and ``c`` (its CFA)."""
     for values, column in ((departments, "c.department_code"), (uais, f"{table}.uai"),
                            (certifications, f"{table}.certification_code")):
         if values is not None:
-            args.append(sorted(values))
-            conditions.append(f"{column} = ANY(${len(args)}::text[])")
+            conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.domain import timeline
 from app.repositories import arrays
-from app.repositories.base import Repository
+from app.repositories.base import Params, Repository
 
 ENROLLED = (
     "(SELECT coalesce(sum(c.entries - c.exits), 0)::int FROM status_change c WHERE c.uai = o.uai"
@@ -36,12 +36,8 @@ class OfferQuery:
     uai: str | None = None
     with_vacancies_only: bool = False
 
-    def where(self, args: list[Any], *, enrolled_needed: bool) -> tuple[str, str]:
+    def where(self, arg: Params, *, enrolled_needed: bool) -> tuple[str, str]:
         """(conditions on ``o``, the enrolled expression, when needed or filtered on)."""
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
 
         enrolled = ""
         if enrolled_needed or self.with_vacancies_only:
@@ -115,18 +111,16 @@ class OfferRepository(Repository):
         )
 
     async def page(self, query: OfferQuery, after_id: int | None, limit: int) -> list[Any]:
-        args: list[Any] = []
-        where, enrolled = query.where(args, enrolled_needed=True)
+        arg = Params()
+        where, enrolled = query.where(arg, enrolled_needed=True)
         if after_id is not None:
-            args.append(after_id)
-            where += f" AND o.id > ${len(args)}"
-        args.append(limit)
+            where += f" AND o.id > {arg(after_id)}"
         return await self.db.fetch(
-            f"SELECT {COLUMNS}, {enrolled} AS enrolled FROM offer o WHERE {where} ORDER BY o.id LIMIT ${len(args)}", *args
+            f"SELECT {COLUMNS}, {enrolled} AS enrolled FROM offer o WHERE {where} ORDER BY o.id LIMIT {arg(limit)}", *arg
         )
 
     async def count(self, query: OfferQuery) -> int:
-        args: list[Any] = []
-        where, _ = query.where(args, enrolled_needed=False)
-        rows = await self.db.fetch(f"SELECT count(*) FROM offer o WHERE {where}", *args)
+        arg = Params()
+        where, _ = query.where(arg, enrolled_needed=False)
+        rows = await self.db.fetch(f"SELECT count(*) FROM offer o WHERE {where}", *arg)
         return rows[0][0]

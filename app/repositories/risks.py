@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from app.repositories import arrays
-from app.repositories.base import Repository
+from app.repositories.base import Params, Repository
 
 COLUMNS = "r.youth_id, r.since, r.reasons, r.department_code"  # all in the covering index
 
@@ -22,11 +22,7 @@ class RiskQuery:
     departments: frozenset[str] | None = None
     reasons: tuple[str, ...] | None = None
 
-    def where(self, args: list[Any]) -> str:
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
+    def where(self, arg: Params) -> str:
         day = arg(self.on)
         conditions = [f"r.valid_from <= {day}", f"(r.valid_to IS NULL OR r.valid_to > {day})"]
         if self.departments is not None:
@@ -39,19 +35,17 @@ class RiskQuery:
 class RiskRepository(Repository):
     async def page(self, query: RiskQuery, after: tuple[date, int] | None, limit: int) -> list[Any]:
         """(youth_id, since, reasons, department_code, uai), by since then youth id."""
-        args: list[Any] = []
-        where = query.where(args)
+        arg = Params()
+        where = query.where(arg)
         if after is not None:
-            args.extend(after)
-            where += f" AND (r.since, r.youth_id) > (${len(args) - 1}, ${len(args)})"
-        args.append(limit)
+            where += f" AND (r.since, r.youth_id) > ({arg(after[0])}, {arg(after[1])})"
         return await self.db.fetch(
-            f"SELECT {COLUMNS} FROM youth_risk r WHERE {where} ORDER BY r.since, r.youth_id LIMIT ${len(args)}", *args
+            f"SELECT {COLUMNS} FROM youth_risk r WHERE {where} ORDER BY r.since, r.youth_id LIMIT {arg(limit)}", *arg
         )
 
     async def count(self, query: RiskQuery) -> int:
-        args: list[Any] = []
-        rows = await self.db.fetch(f"SELECT count(*) FROM youth_risk r WHERE {query.where(args)}", *args)
+        arg = Params()
+        rows = await self.db.fetch(f"SELECT count(*) FROM youth_risk r WHERE {query.where(arg)}", *arg)
         return rows[0][0]
 
     async def last_steps(self, youth_ids: Sequence[int], on: date) -> list[Any]:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.repositories import arrays
-from app.repositories.base import Repository
+from app.repositories.base import Params, Repository
 
 SUBMITTED_ON = "(w.submitted_at AT TIME ZONE 'Europe/Paris')::date"
 WISH_COLUMNS = (
@@ -35,14 +35,9 @@ class WishQuery:
     stage: str | None = None
     changed_since: datetime | None = None
 
-    def where(self, args: list[Any]) -> str:
+    def where(self, arg: Params) -> str:
         """SQL conditions on ``w`` (and ``c``, the wished CFA, when departments are given)."""
         conditions = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
         if self.portal is not None:
             conditions.append(f"w.portal = {arg(self.portal)}")
         if self.departments is not None:
@@ -186,17 +181,15 @@ class WishRepository(Repository):
         )
 
     async def page(self, query: WishQuery, after_id: int | None, limit: int) -> list[Any]:
-        args: list[Any] = []
-        where = query.where(args)
+        arg = Params()
+        where = query.where(arg)
         if after_id is not None:
-            args.append(after_id)
-            where += f" AND w.id > ${len(args)}"
-        args.append(limit)
-        return await self.db.fetch(f"SELECT {WISH_COLUMNS} FROM wish w WHERE {where} ORDER BY w.id LIMIT ${len(args)}", *args)
+            where += f" AND w.id > {arg(after_id)}"
+        return await self.db.fetch(f"SELECT {WISH_COLUMNS} FROM wish w WHERE {where} ORDER BY w.id LIMIT {arg(limit)}", *arg)
 
     async def count(self, query: WishQuery) -> int:
-        args: list[Any] = []
-        rows = await self.db.fetch(f"SELECT count(*) FROM wish w WHERE {query.where(args)}", *args)
+        arg = Params()
+        rows = await self.db.fetch(f"SELECT count(*) FROM wish w WHERE {query.where(arg)}", *arg)
         return rows[0][0]
 
     async def by_portal_id(self, portal: str, portal_wish_id: str) -> Any | None:
@@ -207,11 +200,11 @@ class WishRepository(Repository):
 
     async def summary(self, query: WishQuery) -> list[Any]:
         """(stage, match, count) over the wishes of the query."""
-        args: list[Any] = []
+        arg = Params()
         return await self.db.fetch(
-            f"SELECT w.outcome_stage, w.outcome_match, count(*) FROM wish w WHERE {query.where(args)}"
+            f"SELECT w.outcome_stage, w.outcome_match, count(*) FROM wish w WHERE {query.where(arg)}"
             " GROUP BY w.outcome_stage, w.outcome_match",
-            *args,
+            *arg,
         )
 
     async def histories(self, wish_ids: Sequence[int]) -> list[Any]:
