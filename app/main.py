@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
@@ -27,7 +26,7 @@ from app import exports
 from app.admission import Admission, Doorkeeper, Gate
 from app.bodies import BodyReader, refuse
 from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
-from app.migrate import head_revision, upgrade
+from app.migrate import current_revision, head_revision, upgrade
 from app.repositories.derivation import DerivationFailures, DerivationQueue
 from app.security import IdentityVault
 from app.services.known_youths import KnownYouths
@@ -95,7 +94,7 @@ async def readyz(request: Request) -> JSONResponse:
     expected = head_revision()
     try:
         async with database.sessionmaker() as session:
-            current = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            current = await current_revision(await session.connection())
     except Exception as exc:  # any failure means "not ready"; the reason is logged, not returned
         log.warning("readiness check failed: %s", type(exc).__name__)
         return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)

@@ -25,19 +25,6 @@ class RateLimited(Exception):
         self.client_id = client_id  # for the request log
 
 
-# The statement parts that take $4 tokens from the bucket of k.client_id (burst $2, refilled at
-# $3 a second), used by the key's look-up (ClientRepository.admit); a bucket may go a burst into
-# debt.
-TAKE_TOKENS = (
-    "INSERT INTO rate_bucket AS b (client_id, tokens, updated_at) SELECT k.client_id, $2::float8 - $4::float8,"
-    " clock_timestamp()"
-)
-REFILL = (
-    "tokens = greatest(-$2::float8, least($2::float8, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at)::float8"
-    " * $3::float8) - $4::float8), updated_at = clock_timestamp()"
-)
-
-
 def bucket(settings: Settings, cost: float = 1.0) -> tuple[float, float, float]:
     """(burst, rate per second, cost) of admitting one request: a token (and what earlier
     requests of the key left owing, less than a token)."""

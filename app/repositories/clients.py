@@ -10,8 +10,19 @@ from typing import Any
 from sqlalchemy import Row, func, insert, or_, select, update
 
 from app.models import ApiClient, ApiKey
-from app.ratelimit import REFILL, TAKE_TOKENS
 from app.repositories.base import Repository
+
+# The statement parts that take $4 tokens from the bucket of k.client_id (burst $2, refilled at
+# $3 a second), used by the key's look-up (ClientRepository.admit); a bucket may go a burst into
+# debt.
+TAKE_TOKENS = (
+    "INSERT INTO rate_bucket AS b (client_id, tokens, updated_at) SELECT k.client_id, $2::float8 - $4::float8,"
+    " clock_timestamp()"
+)
+REFILL = (
+    "tokens = greatest(-$2::float8, least($2::float8, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at)::float8"
+    " * $3::float8) - $4::float8), updated_at = clock_timestamp()"
+)
 
 client_t = ApiClient.__table__
 key_t = ApiKey.__table__

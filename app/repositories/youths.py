@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -33,6 +34,41 @@ class YouthRepository(Repository):
     async def _count_deletion(self) -> None:
         """Move the ``youth_deletions`` sequence before youths go away."""
         await self.db.run("SELECT nextval('youth_deletions')")
+
+    async def lock(self, youth_ids: Sequence[int]) -> None:
+        """Lock these youths (those that exist) until the transaction ends, in id order as every
+        writer does, so that derivers and batches touching them wait."""
+        await self.db.fetch(
+            "SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR UPDATE", arrays.ints(youth_ids)
+        )
+
+    async def purge_candidates(self, cutoff: date, after_id: int, limit: int) -> list[int]:
+        """Youths with no step effective and no wish submitted since ``cutoff``, after
+        ``after_id`` in id order."""
+        rows = await self.db.fetch(
+            "SELECT y.id FROM youth y WHERE y.id > $2"
+            " AND NOT EXISTS (SELECT FROM step_event e WHERE e.youth_id = y.id AND e.effective_date >= $1)"
+            " AND NOT EXISTS (SELECT FROM wish w WHERE w.youth_id = y.id"
+            " AND (w.submitted_at AT TIME ZONE 'Europe/Paris')::date >= $1)"
+            " ORDER BY y.id LIMIT $3",
+            cutoff, after_id, limit,
+        )
+        return [row[0] for row in rows]
+
+    async def purge(self, youth_ids: Sequence[int]) -> None:
+        """These youths, their steps, paths and spans of risk (locked first); their wishes stay."""
+        ids = arrays.ints(youth_ids)
+        await self.db.fetch("SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR UPDATE", ids)
+        await self.db.run("DELETE FROM step_event e USING unnest($1::text::bigint[]) AS i(id) WHERE e.youth_id = i.id", ids)
+        await self.db.run("DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(id) WHERE p.youth_id = i.id", ids)
+        await self.db.run("DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(id) WHERE r.youth_id = i.id", ids)
+        await self.db.run("DELETE FROM youth y USING unnest($1::text::bigint[]) AS i(id) WHERE y.id = i.id", ids)
+
+    async def reserve_ids(self, count: int) -> int:
+        """The first of ``count`` consecutive youth ids taken from the sequence (bulk loads)."""
+        first_id = await self.db.fetch("SELECT nextval(pg_get_serial_sequence('youth', 'id'))")
+        await self.db.fetch("SELECT setval(pg_get_serial_sequence('youth', 'id'), $1)", first_id[0][0] + count)
+        return first_id[0][0]
 
     async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[int, list[int | None], list[bool | None]]:
         """How many deletions of youths there have been (the ``youth_deletions`` sequence), then

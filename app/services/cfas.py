@@ -10,13 +10,13 @@ from sqlalchemy import Row
 
 from app.auth import Principal, Role
 from app.db import RequestSession
-from app.domain.cursors import CursorError, decode_cursor, encode_cursor
-from app.domain.identifiers import Invalid, check_department_code, check_siret, check_uai
+from app.domain.identifiers import Invalid, check_siret, check_uai
 from app.errors import BadInput
 from app.repositories.cfas import CfaRepository
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
-from app.services.pagination import Page
+from app.services.arguments import department_argument
+from app.services.pagination import Page, page_of, position
 from app.settings import Settings
 
 CFA_CURSOR = "cfa"
@@ -43,9 +43,7 @@ async def register_cfa(
     name = name.strip()
     if not name or len(name) > 300:
         raise BadInput("name: 1 to 300 characters", field="name", reason="INVALID_NAME")
-    department = check_department_code(department_code)
-    if isinstance(department, Invalid):
-        raise BadInput(f"departmentCode: {department.message}", field="departmentCode", reason=department.code)
+    department = department_argument(department_code, "departmentCode")
     if not await ReferenceRepository(db).departments_by_codes([department]):
         raise BadInput(
             f"departmentCode: unknown department code {department}",
@@ -115,28 +113,12 @@ async def set_consent(
 
 
 async def _derive_wishers(db: RequestSession, settings: Settings, uai: str) -> None:
-    from app.services.derivation import derive
+    from app.services.derivation import rederive
 
-    youths = await CfaRepository(db).youths_who_wished(uai)
-    for offset in range(0, len(youths), 2000):
-        chunk = youths[offset:offset + 2000]
-        await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", chunk)
-        await derive(db, settings, chunk, ())
+    await rederive(db, settings, await CfaRepository(db).youths_who_wished(uai), outcomes=False)
 
 
 async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:
-    after_uai = None
-    if after is not None:
-        try:
-            (after_uai,) = decode_cursor(CFA_CURSOR, after, 1)
-        except CursorError as exc:
-            raise BadInput(f"after: {exc}", field="after", reason="INVALID_CURSOR") from None
     repository = CfaRepository(db)
-    rows = await repository.page(after_uai, first + 1)
-    total = await repository.count()
-    return Page(
-        rows=rows[:first],
-        cursors=[encode_cursor(CFA_CURSOR, row.uai) for row in rows[:first]],
-        has_next=len(rows) > first,
-        total=total,
-    )
+    rows = await repository.page(position(CFA_CURSOR, after, str), first + 1)
+    return page_of(rows, first, CFA_CURSOR, lambda row: (row.uai,), await repository.count())

@@ -11,11 +11,11 @@ from sqlalchemy import Row
 
 from app.auth import Portal, Role
 from app.db import RequestSession
-from app.domain.identifiers import Invalid, check_department_code
 from app.errors import BadInput
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
 from app.security import hash_api_key, key_hint, new_api_key
+from app.services.arguments import departments_argument
 
 _TERRITORIAL = {Role.ADVISER, Role.PILOT}
 
@@ -33,12 +33,7 @@ async def _territory(
     if departments is None and regions is None:
         return None
     reference = ReferenceRepository(db)
-    codes: set[str] = set()
-    for raw in departments or []:
-        code = check_department_code(raw)
-        if isinstance(code, Invalid):
-            raise BadInput(f"departments: {code.message}", field="departments", reason=code.code)
-        codes.add(code)
+    codes = departments_argument(departments or [], "departments")
     known = {row.code for row in await reference.departments_by_codes(sorted(codes))}
     unknown = sorted(codes - known)
     if unknown:

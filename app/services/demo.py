@@ -23,6 +23,7 @@ from app.domain.identifiers import uai_check_letter
 from app.domain.timeline import FIRST_STEPS, Step
 from app.progress import Progress
 from app.repositories.clients import ClientRepository
+from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import clients as client_service
 from app.services import outcomes
@@ -214,11 +215,8 @@ async def load_demo(
     for index in range(size.youths):
         ine = _ine(rng, index)
         youths.append((vault.hash_ine(ine), vault.encrypt_ine(ine)))
+    first_id = await YouthRepository(db).reserve_ids(len(youths))
     async with db.lock:
-        first_id = (await driver.fetchval("SELECT nextval(pg_get_serial_sequence('youth', 'id'))"))
-        await driver.execute(
-            "SELECT setval(pg_get_serial_sequence('youth', 'id'), $1)", first_id + len(youths)
-        )
         await driver.copy_records_to_table(
             "youth",
             records=[(first_id + i, *youth) for i, youth in enumerate(youths)],

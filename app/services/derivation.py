@@ -48,6 +48,7 @@ from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact
 from app.repositories.derivation import DerivationFailures, DerivationQueue, RecomputeProgress
 from app.repositories.wishes import WishRepository
+from app.repositories.youths import YouthRepository
 from app.services import outcomes
 from app.services.paths import recompute
 from app.settings import Settings
@@ -55,6 +56,7 @@ from app.settings import Settings
 log = logging.getLogger("hub.derivation")
 T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+REDERIVE_CHUNK = 2000  # youths locked and derived together by rederive
 
 
 class Activity:
@@ -98,6 +100,17 @@ async def derive_round(db: RequestSession, settings: Settings) -> Round:
     # is recomputed (the queue's ``paths`` flags, from before rules 2027.1, are not read).
     await derive(db, settings, youth_ids, youth_ids)
     return Round(len(youth_ids), len(youth_ids))
+
+
+async def rederive(db: RequestSession, settings: Settings, youth_ids: Sequence[int], *, outcomes: bool) -> None:
+    """Derive these youths' paths and spans of risk again (and their wishes' outcomes with
+    ``outcomes``), in the caller's transaction: a chunk of REDERIVE_CHUNK youths at a time, each
+    locked first (a change of consent or of sessions touches youths no batch is holding)."""
+    repository = YouthRepository(db)
+    for offset in range(0, len(youth_ids), REDERIVE_CHUNK):
+        chunk = youth_ids[offset:offset + REDERIVE_CHUNK]
+        await repository.lock(chunk)
+        await derive(db, settings, chunk, chunk if outcomes else ())
 
 
 async def derive(

@@ -23,7 +23,6 @@ from typing import Any
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult
-from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id
 from app.errors import BadInput
@@ -31,7 +30,8 @@ from app.repositories.feedback import FeedbackRepository
 from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
-from app.services.pagination import Page
+from app.services.arguments import departments_argument
+from app.services.pagination import Page, page_of, position
 from app.services.records import Reject, date_field, reported_id, shape, string_field, vendor_may_write
 from app.settings import Settings
 
@@ -173,13 +173,9 @@ async def upsert_offers(
 async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs: Sequence[tuple[str, str]]) -> None:
     """The paths, spans of risk and wishes' outcomes of the youths whose contracts end with these
     sessions."""
-    from app.services.derivation import derive
+    from app.services.derivation import rederive
 
-    youths = await OfferRepository(db).youths_with_contracts_at(pairs)
-    for offset in range(0, len(youths), 2000):
-        chunk = youths[offset:offset + 2000]
-        await db.fetch("SELECT id FROM youth WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", chunk)
-        await derive(db, settings, chunk, chunk)
+    await rederive(db, settings, await OfferRepository(db).youths_with_contracts_at(pairs), outcomes=True)
 
 
 async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:
@@ -209,12 +205,7 @@ async def page(
     wanted: set[str] | None = None
     reference = ReferenceRepository(db)
     if departments is not None:
-        wanted = set()
-        for raw in departments:
-            checked = check_department_code(raw)
-            if isinstance(checked, Invalid):
-                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
-            wanted.add(checked)
+        wanted = departments_argument(departments, "filter.departments")
     if regions is not None:
         in_regions = set(await reference.department_codes_of_regions([r.strip() for r in regions]))
         wanted = in_regions if wanted is None else wanted & in_regions
@@ -231,22 +222,14 @@ async def page(
         if isinstance(checked_uai, Invalid):
             raise BadInput(f"filter.uai: {checked_uai.message}", field="filter.uai", reason=checked_uai.code)
         normalised_uai = checked_uai
-    after_id = None
-    if after is not None:
-        try:
-            (after_id,) = decode_cursor(CURSOR, after, 1)
-            after_id = int(after_id)
-        except (CursorError, ValueError, TypeError):
-            raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    after_id = position(CURSOR, after, int)
     query = OfferQuery(
         on=france_today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,
         uai=normalised_uai, with_vacancies_only=with_vacancies_only,
     )
     repository = OfferRepository(db)
     rows = await repository.page(query, after_id, first + 1)
-    rows, has_next = rows[:first], len(rows) > first
-    total = await repository.count(query)
-    return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)
+    return page_of(rows, first, CURSOR, lambda row: (row["id"],), await repository.count(query))
 
 
 def vendor_only(principal: Principal) -> None:

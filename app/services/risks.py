@@ -17,14 +17,13 @@ from typing import Any
 from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
-from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.domain.dates import today as france_today
-from app.domain.identifiers import Invalid, check_department_code
 from app.domain.risk import Reason
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.risks import RiskQuery, RiskRepository
-from app.services.pagination import Page
+from app.services.arguments import departments_argument
+from app.services.pagination import Page, page_of, position
 
 CURSOR = "at-risk"
 
@@ -37,12 +36,7 @@ def query_for(
         scope = frozenset()  # an adviser always has a territory; none would read nothing
     wanted = scope
     if departments is not None:
-        codes = set()
-        for raw in departments:
-            checked = check_department_code(raw)
-            if isinstance(checked, Invalid):
-                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
-            codes.add(checked)
+        codes = departments_argument(departments, "filter.departments")
         wanted = frozenset(codes) if scope is None else scope & codes
     if reasons is not None:
         unknown = [r for r in reasons if r not in Reason.__members__]
@@ -52,13 +46,7 @@ def query_for(
 
 
 def decode_after(after: str | None) -> tuple[date, int] | None:
-    if after is None:
-        return None
-    try:
-        since, youth_id = decode_cursor(CURSOR, after, 2)
-        return date.fromisoformat(since), int(youth_id)
-    except (CursorError, ValueError, TypeError):
-        raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    return position(CURSOR, after, lambda since, youth_id: (date.fromisoformat(since), int(youth_id)), 2)
 
 
 async def page(
@@ -73,12 +61,9 @@ async def page(
         async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
             rows = await repository.page(query, decode_after(after), first + 1)
             total = await repository.count(query) if with_total else None
-    rows, has_next = rows[:first], len(rows) > first
-    await audit(db, principal, "atRiskYouths", rows, request_id)
-    return Page(
-        rows=rows, cursors=[encode_cursor(CURSOR, row["since"].isoformat(), row["youth_id"]) for row in rows],
-        has_next=has_next, total=total,
-    )
+    page = page_of(rows, first, CURSOR, lambda row: (row["since"].isoformat(), row["youth_id"]), total)
+    await audit(db, principal, "atRiskYouths", page.rows, request_id)
+    return page
 
 
 async def last_steps(db: RequestSession, youth_ids: Sequence[int], on: date) -> dict[int, Any]:

@@ -25,7 +25,6 @@ from app import tenancy
 from app.auth import Principal, Role
 from app.db import RequestSession
 from app.domain.batch import BatchResult, RecordError
-from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
 from app.domain.outcome import Stage
 from app.errors import BadInput
@@ -35,7 +34,7 @@ from app.repositories.wishes import WishQuery, WishRepository
 from app.security import IdentityVault
 from app.services import outcomes
 from app.services.identity import Identity, resolve_youths
-from app.services.pagination import Page
+from app.services.pagination import Page, page_of, position
 from app.services.paths import recompute
 from app.services.records import (
     BatchChecks,
@@ -242,21 +241,15 @@ async def page(
 ) -> Page:
     """A page of the caller's wishes in id order (stable while outcomes change), with the
     total (None unless ``with_total``); audited."""
-    after_id = None
-    if after is not None:
-        try:
-            (after_id,) = decode_cursor(CURSOR, after, 1)
-            after_id = int(after_id)
-        except (CursorError, ValueError, TypeError):
-            raise BadInput("after: the cursor is not one this list gave", field="after", reason="INVALID_CURSOR") from None
+    after_id = position(CURSOR, after, int)
     query = query_for(principal, values)
     repository = WishRepository(db)
     async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
         rows = await repository.page(query, after_id, first + 1)
         total = await repository.count(query) if with_total else None
-    rows, has_next = rows[:first], len(rows) > first
-    await audit(db, principal, "wishes", rows, request_id)
-    return Page(rows=rows, cursors=[encode_cursor(CURSOR, row["id"]) for row in rows], has_next=has_next, total=total)
+    page = page_of(rows, first, CURSOR, lambda row: (row["id"],), total)
+    await audit(db, principal, "wishes", page.rows, request_id)
+    return page
 
 
 async def one(db: RequestSession, principal: Principal, portal_wish_id: str, request_id: str | None) -> Any | None:

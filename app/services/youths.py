@@ -117,17 +117,10 @@ async def purge_candidates(db: RequestSession, cutoff: date, after_id: int, limi
     """Youths with no step effective and no wish submitted since ``cutoff``, in id order. With
     ``lock``, the youth deletion lock is taken first (held until the transaction ends): no batch
     gives them a step between this look and their purge."""
+    repository = YouthRepository(db)
     if lock:
-        await YouthRepository(db).take_deletion_lock()
-    rows = await db.fetch(
-        "SELECT y.id FROM youth y WHERE y.id > $2"
-        " AND NOT EXISTS (SELECT FROM step_event e WHERE e.youth_id = y.id AND e.effective_date >= $1)"
-        " AND NOT EXISTS (SELECT FROM wish w WHERE w.youth_id = y.id"
-        " AND (w.submitted_at AT TIME ZONE 'Europe/Paris')::date >= $1)"
-        " ORDER BY y.id LIMIT $3",
-        cutoff, after_id, limit,
-    )
-    return [row[0] for row in rows]
+        await repository.take_deletion_lock()
+    return await repository.purge_candidates(cutoff, after_id, limit)
 
 
 async def purge(db: RequestSession, youth_ids: Sequence[int]) -> None:
@@ -135,11 +128,4 @@ async def purge(db: RequestSession, youth_ids: Sequence[int]) -> None:
     unlinked, with their outcomes. The headcounts' change points are kept: figures of past school
     years do not move when old data is purged (unlike an erasure on request, which takes the
     youth out of them too)."""
-    from app.repositories import arrays
-
-    ids = arrays.ints(youth_ids)
-    await db.fetch("SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR UPDATE", ids)
-    await db.run("DELETE FROM step_event e USING unnest($1::text::bigint[]) AS i(id) WHERE e.youth_id = i.id", ids)
-    await db.run("DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(id) WHERE p.youth_id = i.id", ids)
-    await db.run("DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(id) WHERE r.youth_id = i.id", ids)
-    await db.run("DELETE FROM youth y USING unnest($1::text::bigint[]) AS i(id) WHERE y.id = i.id", ids)
+    await YouthRepository(db).purge(youth_ids)
