@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start the hub with demo data on http://127.0.0.1:8000/graphql
 	$(BIN)/hub demo
 
-test: $(STAMP)  ## lint, then the whole test suite (pytest's "no tests" exit 5 fails the target)
+test: $(STAMP)  ## lint, type-check, then the whole test suite (pytest's "no tests" exit 5 fails the target)
 	$(BIN)/ruff check app graphql_schema tests bench migrations
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 mutation: $(STAMP)  ## mutation tests of the rule modules (about a minute; not part of `make test`)

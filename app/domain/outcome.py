@@ -119,10 +119,10 @@ def outcome(
         decider = ordered[-1]
         place = (decider.uai, decider.certification)
         since = decider.effective_date
-        for earlier in reversed(ordered[:-1]):
-            if (earlier.uai, earlier.certification) != place:
+        for before in reversed(ordered[:-1]):
+            if (before.uai, before.certification) != place:
                 break
-            since = earlier.effective_date
+            since = before.effective_date
     else:
         return NO_NEWS._replace(next_on=next_on)
     if place[0] != target.uai:

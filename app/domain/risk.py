@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from app.domain.timeline import FIRST_STEPS, Cause, Segment, StepFact, status_on
 
@@ -59,7 +59,10 @@ class RiskRules:
 
 # Steps are the timeline's StepFact tuples (step, effective_date, arrival, uai, certification,
 # contract_start, contract_end, training_end), read by position: a batch derives thousands.
-_STEP, _DAY, _ARRIVAL, _UAI = 0, 1, 2, 3
+_STEP: Final = 0
+_DAY: Final = 1
+_ARRIVAL: Final = 2
+_UAI: Final = 3
 _STEP_ORDER = itemgetter(_DAY, _ARRIVAL)
 
 
@@ -88,7 +91,7 @@ class RiskSpan(NamedTuple):
 class _Interval(NamedTuple):
     start: date
     end: date | None
-    reason: str
+    reason: Reason
 
 
 _SAFE = frozenset({"APPRENTICE", "COMPLETED"})
@@ -142,7 +145,7 @@ def _step_intervals(
 
 def _minus(start: date, end: date | None, holes: Sequence[tuple[date, date | None]]) -> list[tuple[date, date | None]]:
     """[start, end) without the holes (sorted, disjoint)."""
-    pieces = []
+    pieces: list[tuple[date, date | None]] = []
     cursor: date | None = start
     for hole_start, hole_end in holes:
         if cursor is None or (end is not None and hole_start >= end):

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Step(StrEnum):
@@ -136,13 +136,19 @@ _REPORTED = "REPORTED"
 _CONTRACT_END, _REGISTERED_TOO_LONG, _BROKEN_TOO_LONG = "contract end", "registered too long", "broken too long"
 
 
-def status_day(fact: Sequence) -> date:
+# A step as the rules read it: a StepFact, or a plain tuple in its field order (eight at least).
+Fact = Sequence[Any]
+
+
+def status_day(fact: Fact) -> date:
     """The day a status step sets its status (see the module's rules 2 and 3)."""
-    step, day = fact[0], fact[1]
-    if step == _APPRENTICE and fact[5] is not None:
-        return fact[5]
-    if step == _BROKEN and fact[6] is not None:
-        return min(day, fact[6] + _ONE_DAY)
+    day: date = fact[1]
+    contract_start: date | None = fact[5]
+    contract_end: date | None = fact[6]
+    if fact[0] == _APPRENTICE and contract_start is not None:
+        return contract_start
+    if fact[0] == _BROKEN and contract_end is not None:
+        return min(day, contract_end + _ONE_DAY)
     return day
 
 
@@ -202,15 +208,16 @@ class _Path:
         end (or after it)."""
         return training_end is not None and (training_end - day).days <= self.window
 
-    def contract_training_end(self, fact: Sequence, start: date) -> date | None:
-        if fact[7] is not None:
-            return fact[7]
+    def contract_training_end(self, fact: Fact, start: date) -> date | None:
+        reported: date | None = fact[7]
+        if reported is not None:
+            return reported
         for completed in self.completions.get((fact[3], fact[4]), ()):
             if completed >= start:
                 return completed
         return self.training_end(fact[3], fact[4], start) if self.training_end is not None else None
 
-    def apply(self, fact: Sequence, day: date) -> None:
+    def apply(self, fact: Fact, day: date) -> None:
         step, uai, certification = fact[0], fact[3], fact[4]
         place = (uai, certification)
         if step == _REGISTERED:
@@ -268,7 +275,7 @@ class _Path:
         self.pending = (day + self.registered_after, _REGISTERED_TOO_LONG)
 
 
-def timeline(steps: Iterable[Sequence], rules: Rules, training_end: TrainingEnd | None = None) -> list[Segment]:
+def timeline(steps: Iterable[Fact], rules: Rules, training_end: TrainingEnd | None = None) -> list[Segment]:
     """The segments of a path. ``steps`` may be StepFacts or plain tuples in StepFact's field
     order, with its first eight fields at least (the residence is not read)."""
     facts = [fact for fact in steps if fact[0] in STATUS_STEPS]
