@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from app.auth import Portal, Role
 from app.db import Database, RequestSession, make_engine, migration_engine, resolve_database_url
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.migrate import upgrade
 from app.settings import Settings, get_settings

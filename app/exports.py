@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from app import tenancy
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
 from app.domain import policy
+from app.domain.actors import Role
 from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.dates import today as france_today
 from app.domain.outcome import Stage

@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
 from ingest import MUTATION, make_batches, setup  # noqa: E402
 
-from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.actors import Role  # noqa: E402
 from app.services import clients  # noqa: E402
 from app.settings import Settings  # noqa: E402
 

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import asyncpg_args  # noqa: E402
 
-from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.actors import Role  # noqa: E402
 from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter  # noqa: E402
 from app.migrate import upgrade  # noqa: E402

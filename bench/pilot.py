@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import asyncpg_args, create_database, drop_database, percentile, server_url, start_hub, stop_hub  # noqa: E402
 from generate import generate  # noqa: E402
 
-from app.auth import Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.actors import Role  # noqa: E402
 from app.domain.dates import today as france_today
 from app.services import clients  # noqa: E402
 from app.settings import Settings  # noqa: E402

@@ -55,8 +55,8 @@ from common import asyncpg_args, create_database, drop_database, free_port, perc
 from generate import generate, sizes  # noqa: E402
 from pilot import PLAIN_SQL  # noqa: E402
 
-from app.auth import Portal, Role  # noqa: E402
 from app.db import Database, make_engine  # noqa: E402
+from app.domain.actors import Portal, Role  # noqa: E402
 from app.domain.dates import today as france_today
 from app.repositories.risks import COLUMNS, RiskQuery  # noqa: E402
 from app.services import clients  # noqa: E402

@@ -141,7 +141,8 @@ def gql(http: httpx.AsyncClient) -> Gql:
 
 @pytest.fixture
 async def admin(database: Database) -> AdminClient:
-    from app.auth import Principal, Role
+    from app.auth import Principal
+    from app.domain.actors import Role
     from tests.factories import new_client
 
     row, key = await new_client(database, Role.ADMIN, name="test admin")

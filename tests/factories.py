@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth import Portal, Principal, Role
+from app.auth import Principal
 from app.db import Database
+from app.domain.actors import Portal, Role
 from app.services import cfas, clients
 
 

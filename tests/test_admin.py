@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.auth import Role
+from app.domain.actors import Role
 from tests.factories import new_client
 
 REGISTER = """

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.main import create_app
 from app.services import clients
 from tests.factories import new_cfa, new_client

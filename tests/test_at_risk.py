@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from tests.factories import new_cfa, new_client
 

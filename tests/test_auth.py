@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.auth import Role, bearer_token
+from app.auth import bearer_token
+from app.domain.actors import Role
 from app.security import KEY_PREFIX, hash_api_key
 from tests.factories import new_client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.identifiers import uai_check_letter
 from tests.factories import new_cfa, new_client
 

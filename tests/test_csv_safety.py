@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.exports import spreadsheet_safe
 from tests.factories import new_cfa, new_client

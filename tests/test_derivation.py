@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app

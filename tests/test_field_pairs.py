@@ -11,7 +11,7 @@ import itertools
 import pytest
 from graphql import GraphQLNonNull
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.policy import roles_for
 from graphql_schema.schema import schema
 from tests.factories import consenting_vendor, new_client

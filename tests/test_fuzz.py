@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, queries
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from graphql_schema.schema import schema
 
 EXAMPLES = 150

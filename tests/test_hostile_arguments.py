@@ -18,7 +18,7 @@ from graphql import (
     get_named_type,
 )
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.policy import roles_for
 from graphql_schema.schema import schema
 from tests.factories import new_cfa, new_client

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.main import create_app
 from app.repositories.youths import YouthRepository

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.logs import JsonFormatter
 from app.security import hash_api_key

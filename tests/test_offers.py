@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
 from tests.factories import new_cfa, new_client

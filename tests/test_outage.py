@@ -7,8 +7,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.auth import Role
 from app.db import Database, make_engine
+from app.domain.actors import Role
 from app.main import create_app
 from app.migrate import upgrade
 from app.services import clients

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today
 from app.repositories.wishes import WishRepository
 from app.repositories.youths import YouthRepository

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.main import create_app
 from app.services.derivation import drain

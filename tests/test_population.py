@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.domain.outcome import OutcomeStep, Target, outcome
 from app.domain.risk import Residence, RiskRules, WishFact, risk_on, risk_spans

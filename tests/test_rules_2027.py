@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.services.derivation import sweep_outcomes
 from tests.factories import new_cfa, new_client

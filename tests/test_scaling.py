@@ -24,8 +24,8 @@ import httpx
 import pytest
 from sqlalchemy import make_url, text
 
-from app.auth import Portal, Role
 from app.db import Database, make_engine
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.main import create_app
 from app.migrate import upgrade

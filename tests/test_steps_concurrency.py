@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.auth import Principal, Role
+from app.auth import Principal
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact, timeline
 from app.main import create_app

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.auth import Portal, Role
+from app.domain.actors import Portal, Role
 from tests.factories import new_cfa, new_client
 from tests.test_wishes import CAP, INE1, INE2, SUBMIT, WISH, X, Z, step, wish
 

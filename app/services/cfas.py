@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Role
 from app.domain.identifiers import Invalid, check_siret, check_uai
 from app.errors import BadInput
 from app.repositories.cfas import CfaRepository

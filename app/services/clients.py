@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from app.auth import Portal, Role
 from app.db import RequestSession
+from app.domain.actors import Portal, Role
 from app.errors import BadInput
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from stdnum import luhn
 
-from app.auth import Portal, Role
 from app.db import RequestSession
+from app.domain.actors import Portal, Role
 from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter
 from app.domain.timeline import FIRST_STEPS, Step

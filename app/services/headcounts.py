@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Role
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_uai
 from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Role
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 from app.db import RequestSession
 from app.domain.batch import BatchResult
@@ -69,11 +69,19 @@ def _checked(raw: Any, check: Callable[[Any], Any]) -> Any:
         return Failure(problem.field, problem.code, problem.message)
 
 
+@overload
+def string_field(record: Mapping[str, Any], name: str, *, required: Literal[True]) -> str: ...
+@overload
+def string_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None: ...
 def string_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
     """A text field, stripped; enum members (coerced GraphQL input) give their name."""
     return string_value(record.get(name), name, required=required)
 
 
+@overload
+def string_value(raw: Any, name: str, *, required: Literal[True]) -> str: ...
+@overload
+def string_value(raw: Any, name: str, *, required: bool = False) -> str | None: ...
 def string_value(raw: Any, name: str, *, required: bool = False) -> str | None:
     """The value of a text field ``name``, stripped (see :func:`string_field`)."""
     if type(raw) is str:  # the common case first
@@ -160,13 +168,15 @@ def identity_fields(record: Mapping[str, Any], nir_hmac: bool, *, linked: bool =
         raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
     ine = nir = None
     if raw_ine is not None:
-        ine = check_ine(raw_ine)
-        if isinstance(ine, Invalid):
-            raise Reject("ine", ine.code, ine.message)
+        checked_ine = check_ine(raw_ine)
+        if isinstance(checked_ine, Invalid):
+            raise Reject("ine", checked_ine.code, checked_ine.message)
+        ine = checked_ine
     if raw_nir is not None:
-        nir = check_nir(raw_nir)
-        if isinstance(nir, Invalid):
-            raise Reject("nir", nir.code, nir.message)
+        checked_nir = check_nir(raw_nir)
+        if isinstance(checked_nir, Invalid):
+            raise Reject("nir", checked_nir.code, checked_nir.message)
+        nir = checked_nir
     if ine is None and not nir_hmac and not linked:
         raise Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
     return ine, nir
@@ -226,10 +236,12 @@ class BatchChecks:
         self._certifications: dict[Any, Any] = {}
 
     def uai(self, record: Mapping[str, Any]) -> str:
-        return memo(self._uais, record.get("uai"), uai_value)
+        uai: str = memo(self._uais, record.get("uai"), uai_value)
+        return uai
 
     def certification(self, record: Mapping[str, Any]) -> Certification:
-        return memo(self._certifications, record.get("certification"), certification_value)
+        certification: Certification = memo(self._certifications, record.get("certification"), certification_value)
+        return certification
 
 
 async def vendor_may_write(

@@ -15,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from app import tenancy
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.domain.risk import Reason
 from app.errors import BadInput

@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import tenancy
-from app.auth import Principal, Role
+from app.auth import Principal
 from app.db import RequestSession
+from app.domain.actors import Role
 from app.domain.batch import BatchResult, RecordError
 from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
 from app.domain.outcome import Stage

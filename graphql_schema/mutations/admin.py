@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from app.auth import Portal as DomainPortal
-from app.auth import Role as DomainRole
+from app.domain.actors import Portal as DomainPortal
+from app.domain.actors import Role as DomainRole
 from app.errors import BadInput
 from app.services import certifications as certification_service
 from app.services import cfas as cfa_service

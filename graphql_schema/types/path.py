@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.auth import Role
+from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from graphql_schema.context import Info
 from graphql_schema.execution import NOT_LOADED, PRELOADED
