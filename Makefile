@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test mutation serve migrate schema bench clean
+.PHONY: run test mutation docs serve migrate schema bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start the hub with demo data on http://127.0.0.1:8000/graphql
 	$(BIN)/hub demo
 
-test: $(STAMP)  ## lint, type-check, then the whole test suite (pytest's "no tests" exit 5 fails the target)
+test: $(STAMP)  ## lint, type-check, build the docs, then the whole test suite (pytest's "no tests" exit 5 fails the target)
 	$(BIN)/ruff check app graphql_schema tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict
 	$(BIN)/pytest
 
 mutation: $(STAMP)  ## mutation tests of the rule modules (about a minute; not part of `make test`)
@@ -26,6 +27,9 @@ mutation: $(STAMP)  ## mutation tests of the rule modules (about a minute; not p
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/python tests/mutation/check.py
+
+docs: $(STAMP)  ## the documentation as a site on http://127.0.0.1:8001 (mkdocs)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 serve: $(STAMP)
 	$(BIN)/hub serve

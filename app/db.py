@@ -76,7 +76,7 @@ def make_engine(url: str, settings: Settings, *, pgbouncer: bool | None = None) 
     """The hub's engine for ``url``. Through PgBouncer in transaction mode (``pgbouncer``,
     default ``HUB_DB_PGBOUNCER``) no named prepared statement may outlive a transaction and only
     ``application_name`` may be sent at startup: the statement timeout and ``jit = off`` are then
-    the database role's settings (README "Scaling out")."""
+    the database role's settings (docs/scaling.md)."""
     pgbouncer = settings.db_pgbouncer if pgbouncer is None else pgbouncer
     server_settings = {"application_name": "hub"}
     connect_args: dict[str, Any] = {"server_settings": server_settings}

@@ -105,7 +105,7 @@ async def readyz(request: Request) -> JSONResponse:
         )
     body: dict[str, object] = {"status": "ready", "revision": current}
     settings: Settings = request.app.state.settings
-    # how far the derived reads lag the facts (README "Derivation"), and the youths whose
+    # how far the derived reads lag the facts (docs/ingestion.md), and the youths whose
     # derivation failed and were set aside: informative, never 503 (the rest is served)
     db = database.session()
     try:

@@ -37,7 +37,7 @@ class Derivation(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Every setting of the hub; the README lists them with their defaults."""
+    """Every setting of the hub; docs/configuration.md lists them with their defaults."""
 
     model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
 
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL (postgresql+asyncpg://...). Unset: embedded PostgreSQL.",
     )
     # A streaming replica for read-only operations (queries); the caller's own writes are read
-    # from the primary until the replica has replayed them (README "Scaling out").
+    # from the primary until the replica has replayed them (docs/scaling.md).
     database_read_url: str | None = None
     # Direct to PostgreSQL for migrations, when HUB_DATABASE_URL goes through PgBouncer (the
     # migration lock is a session lock, which transaction pooling cannot hold).
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # Derived rows (paths, change points, spans of risk, outcomes): in recordSteps's transaction
     # (inline: reads are exact as soon as the batch is answered) or by the deriver of every hub
     # process (deferred: ingestion about 4x faster, derived reads lag the facts by the queue's
-    # age, at most about derivation_max_wait_s plus a round; README "How steps are taken in").
+    # age, at most about derivation_max_wait_s plus a round; docs/ingestion.md).
     derivation: Derivation = Derivation.INLINE
     derivation_batch: int = Field(default=4_000, ge=1)  # youths a deriver transaction takes
     derivation_idle_s: float = Field(default=0.25, gt=0)  # pause of an idle deriver between looks

@@ -54,7 +54,7 @@ class Wish:
     portal_wish_id: str = strawberry.field(description="The portal's own identifier, unique per portal.")
     submitted_at: datetime = strawberry.field(description="When the portal transmitted the wish.")
     outcome: WishOutcome = strawberry.field(
-        description="What became of the wish (kept up to date as steps arrive; see the README's outcome rules)."
+        description="What became of the wish (kept up to date as steps arrive; see docs/portals.md)."
     )
     outcome_changed_at: datetime = strawberry.field(
         description="When the outcome last changed (or the wish arrived): what `outcomeChangedSince` compares."
