@@ -35,7 +35,7 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Final, NamedTuple
 
-from app.domain.timeline import FIRST_STEPS, Cause, Segment, StepFact, status_on
+from app.domain.timeline import FIRST_STEPS, Cause, Fact, Segment, status_on
 
 
 class Reason(StrEnum):
@@ -57,8 +57,9 @@ class RiskRules:
     dropped_out_shown_days: int = 180
 
 
-# Steps are the timeline's StepFact tuples (step, effective_date, arrival, uai, certification,
-# contract_start, contract_end, training_end), read by position: a batch derives thousands.
+# Steps are the timeline's facts: StepFacts or plain tuples in their field order (step,
+# effective_date, arrival, uai, certification, contract_start, contract_end, training_end), read
+# by position: a batch derives thousands.
 _STEP: Final = 0
 _DAY: Final = 1
 _ARRIVAL: Final = 2
@@ -120,7 +121,7 @@ def _status_intervals(segments: Sequence[Segment], rules: RiskRules) -> list[_In
 
 
 def _step_intervals(
-    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules
+    segments: Sequence[Segment], steps: Sequence[Fact], wishes: Sequence[WishFact], rules: RiskRules
 ) -> list[_Interval]:
     """WISH_NOT_HANDLED and HANDLED_NOT_REGISTERED, outside the periods of a contract or a
     completion (an interval that ends before it starts is empty: never active)."""
@@ -161,7 +162,7 @@ def _minus(start: date, end: date | None, holes: Sequence[tuple[date, date | Non
 
 
 def risk_spans(
-    segments: Sequence[Segment], steps: Sequence[StepFact], wishes: Sequence[WishFact], rules: RiskRules,
+    segments: Sequence[Segment], steps: Sequence[Fact], wishes: Sequence[WishFact], rules: RiskRules,
     residences: Sequence[Residence] = (),
 ) -> list[RiskSpan]:
     """Every span of risk of a youth, in date order (none when the youth is never at risk)."""
@@ -205,7 +206,7 @@ def _residence(given: Sequence[Residence], day: date) -> str | None:
     return department
 
 
-def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], segments: Sequence[Segment], day: date) -> str:
+def _territory(steps: Sequence[Fact], wishes: Sequence[WishFact], segments: Sequence[Segment], day: date) -> str:
     """The CFA of the last step effective by ``day``; else of the status on ``day`` (a step dated
     later may set it earlier: a contract's start, a rupture at its contract's end); else of the
     latest wish submitted by then (a reason needs a step, a status or a wish by then)."""
@@ -215,7 +216,8 @@ def _territory(steps: Sequence[StepFact], wishes: Sequence[WishFact], segments: 
             break
         last = step
     if last is not None:
-        return last[_UAI]
+        uai: str = last[_UAI]
+        return uai
     current = status_on(segments, day)
     if current is not None:
         return current.uai

@@ -32,7 +32,7 @@ COPY_COLUMNS = (
 
 
 class StepRepository(Repository):
-    async def cfa_rights(self, uais: Sequence[str], vendor_id: uuid.UUID) -> list[Any]:
+    async def cfa_rights(self, uais: Sequence[str], vendor_id: uuid.UUID | None) -> list[Any]:
         """For each known UAI: its consent, and whether this vendor is authorised for it."""
         return await self.db.fetch(
             "SELECT c.uai, c.consent_given, (v.client_id IS NOT NULL) AS authorised"
@@ -62,7 +62,7 @@ class StepRepository(Repository):
             list(codes), list(kinds),
         )
 
-    async def upsert(self, vendor_id: uuid.UUID, columns: Sequence[list[Any]]) -> list[Any]:
+    async def upsert(self, vendor_id: uuid.UUID, columns: Sequence[Sequence[Any]]) -> list[Any]:
         """Insert new events and replace changed ones (same vendor and eventId); return (id,
         event_id, youth_id) of the rows written. Identical content is left alone. ``columns``:
         event_id, youth_id, uai, certification, step, effective_date, portal, portal_wish_id,

@@ -152,12 +152,13 @@ async def load_demo(
 
     vendor = await client_service.create_client(db, pepper, name=f"{DEMO_PREFIX}VENDOR (Ypareo-like)", role=Role.VENDOR)
     vendor_id = vendor.client.id
-    for role, extra in [
+    extras: list[tuple[Role, dict[str, Any]]] = [
         (Role.ADMIN, {}),
         (Role.PORTAL, {"portal": Portal.PARCOURSUP}),
         (Role.ADVISER, {"departments": ["75", "92", "93"]}),
         (Role.PILOT, {}),
-    ]:
+    ]
+    for role, extra in extras:
         await client_service.create_client(db, pepper, name=f"{DEMO_PREFIX}{role.value}", role=role, **extra)
     affelnet = await client_service.create_client(
         db, pepper, name=f"{DEMO_PREFIX}PORTAL Affelnet", role=Role.PORTAL, portal=Portal.AFFELNET

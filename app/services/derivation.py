@@ -151,7 +151,7 @@ async def derive(
     return len(failures)
 
 
-async def _attempt(db: RequestSession, work: Callable[[], Awaitable[None]]) -> BaseException | None:
+async def _attempt(db: RequestSession, work: Callable[[], Awaitable[object]]) -> BaseException | None:
     """``work`` inside a savepoint: None when it succeeded, else its error (rolled back to the
     savepoint). Errors that are no youth's fault are raised."""
     await db.run("SAVEPOINT derivation")

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -144,10 +144,10 @@ async def series(
     position = {cut: i for i, cut in enumerate(cuts)}
     sums = await repository.sums(cuts, key=key, departments=departments, uais=uais, certifications=certifications)
     capacities = await repository.capacities(points, key=key, departments=departments, uais=uais, certifications=certifications)
-    to_group = lambda code: code  # noqa: E731
+    to_group: Callable[[str], str] = lambda code: code  # noqa: E731
     if group_by in ("REGION", "NATIONAL"):
         region_of = await repository.regions_of_departments()
-        to_group = (lambda code: region_of[code]) if group_by == "REGION" else (lambda code: "FR")
+        to_group = region_of.__getitem__ if group_by == "REGION" else (lambda code: "FR")
     # net[bucket][(group, status)], dropped[bucket][group]
     net: list[dict[tuple[str, str], int]] = [{} for _ in cuts]
     dropped: list[dict[str, int]] = [{} for _ in cuts]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, cast
 
 from app.db import RequestSession
 from app.repositories.youths import YouthRepository
@@ -29,6 +29,17 @@ class Identity(NamedTuple):
     ine_hash: bytes | None
     nir_hash: bytes | None
     nir_given: bool
+
+
+class _ByIne(Protocol):
+    """An identity known by its INE (what :func:`_resolve_by_ine` is given)."""
+
+    @property
+    def ine(self) -> str: ...
+    @property
+    def ine_hash(self) -> bytes: ...
+    @property
+    def nir_given(self) -> bool: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -72,7 +83,8 @@ async def resolve_youths(
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     if not nir_hashes and all(i.ine_hash for i in identities):
         # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
-        return await _resolve_by_ine(repository, vault, identities, ine_hashes, also_lock, lock, optimistic, known)
+        by_ine_only = cast(Sequence[_ByIne], identities)  # every one has its INE and hash (checked above)
+        return await _resolve_by_ine(repository, vault, by_ine_only, ine_hashes, also_lock, lock, optimistic, known)
     if not lock:
         raise ValueError("youths matched by NIR are locked (they may be merged)")
     by_ine: dict[bytes, _Youth] = {}
@@ -95,7 +107,7 @@ async def resolve_youths(
         await forget(db, [d for d, _ in merged])
         await repository.merge([d for d, _ in merged], [k for _, k in merged])
 
-    learned = [y for y in roots if y.learned and y.id is not None]  # stored youths only
+    learned = [(y.id, y) for y in roots if y.learned and y.id is not None]  # stored youths only
     new = [y for y in roots if y.id is None]
     created: set[int] = set()
     if new:
@@ -118,17 +130,18 @@ async def resolve_youths(
                         break
     if learned:
         await repository.learn_identifiers(
-            [(y.id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in learned]
+            [(youth_id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given)
+             for youth_id, y in learned]
         )
     return Resolution(
-        youth_ids=[h.root().id for h in handles],
+        youth_ids=[_stored_id(h.root()) for h in handles],
         merged=merged,
         created=frozenset(created),
     )
 
 
 async def _resolve_by_ine(
-    repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
+    repository: YouthRepository, vault: IdentityVault, identities: Sequence[_ByIne], ine_hashes: set[bytes],
     also_lock: Sequence[int], lock: bool, optimistic: bool, known: KnownYouths | None,
 ) -> Resolution:
     """Matching when every identity has an INE hash and none a NIR hash: a dictionary look-up per
@@ -179,6 +192,13 @@ async def _resolve_by_ine(
     if learned:
         await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in learned])
     return Resolution(youth_ids=[youth_of[i.ine_hash] for i in identities], merged=[], created=created)
+
+
+def _stored_id(youth: _Youth) -> int:
+    """The id of a youth found or created by now."""
+    if youth.id is None:
+        raise RuntimeError("a matched youth was neither found nor created")
+    return youth.id
 
 
 def _match(identity: Identity, by_ine: dict[bytes, _Youth], by_nir: dict[bytes, _Youth]) -> _Youth:

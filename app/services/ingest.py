@@ -62,7 +62,7 @@ STEP_SET = frozenset(STEP_NAMES)
 class _Valid(NamedTuple):
     """A valid record, its values checked and normalised (built with ``_valid``: a tuple)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # its index in the batch (shadows tuple.index, never called)
     event_id: str
     uai: str
     identity: Identity
@@ -167,7 +167,8 @@ def validate(
                         start_day = None
                     ok = type(start_day) is tuple and type(end_day) is tuple and step in CONTRACT_STEPS
                     if ok:
-                        (start, start_iso), (end, end_iso) = start_day, end_day
+                        # tuples: ``ok`` checked their types (a check mypy does not carry through a bool)
+                        (start, start_iso), (end, end_iso) = start_day, end_day  # type: ignore[misc]
                         ok = not (start is not None and end is not None and end < start) and not (
                             step == Step.APPRENTICE and end is not None and end < effective[0])
                 raw_training_start, raw_training_end, raw_residence = (
@@ -186,7 +187,7 @@ def validate(
                         first_day = None
                     ok = type(first_day) is tuple and type(last_day) is tuple and type(lives) is str
                     if ok:
-                        (training_start, first_iso), (training_end, last_iso) = first_day, last_day
+                        (training_start, first_iso), (training_end, last_iso) = first_day, last_day  # type: ignore[misc]
                         residence = lives or None
                         ok = not (training_start is not None and training_end is not None and training_end < training_start)
                         extra = f"|{first_iso}|{last_iso}|{lives}"
@@ -298,9 +299,10 @@ class _StepChecks:
             ine = string_value(raw, "ine")
             if ine is None:
                 raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
-            checked = check_ine(ine)
-            if isinstance(checked, Invalid):
-                raise Reject("ine", checked.code, checked.message)
+            normalised = check_ine(ine)
+            if isinstance(normalised, Invalid):
+                raise Reject("ine", normalised.code, normalised.message)
+            checked = normalised
         ine_hash = self.vault.hash_ine(checked)
         return _identity(Identity, (checked, ine_hash, None, False)), ine_hash.hex()
 
@@ -423,7 +425,8 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
     about nobody known: refused."""
     wishes = {
         (row["portal"], row["portal_wish_id"]): row
-        for row in await StepRepository(db).linked_wishes(sorted({(v.portal, v.portal_wish_id) for v in valid if v.portal}))
+        for row in await StepRepository(db).linked_wishes(
+            sorted({(v.portal, v.portal_wish_id) for v in valid if v.portal and v.portal_wish_id}))
     }
     kept = []
     for record in valid:

@@ -123,9 +123,10 @@ async def upsert_offers(
                 raise Reject("title", "INVALID_TITLE", "title is at most 300 characters")
             siret = string_field(record, "siret")
             if siret is not None:
-                siret = check_siret(siret)
-                if isinstance(siret, Invalid):
-                    raise Reject("siret", siret.code, siret.message)
+                checked_siret = check_siret(siret)
+                if isinstance(checked_siret, Invalid):
+                    raise Reject("siret", checked_siret.code, checked_siret.message)
+                siret = checked_siret
         except Reject as problem:
             result.reject(index, ref, problem.field, problem.code, problem.message)
             continue

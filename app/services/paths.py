@@ -9,7 +9,7 @@ from typing import Any
 from app.db import RequestSession
 from app.domain.risk import Residence, RiskRules, RiskSpan, WishFact, risk_spans
 from app.domain.sessions import Session, training_end_on
-from app.domain.timeline import CONTRACT_STEPS, Rules, Segment, StepFact, TrainingEnd, timeline
+from app.domain.timeline import CONTRACT_STEPS, Fact, Rules, Segment, StepFact, TrainingEnd, timeline
 from app.repositories.paths import PathRepository
 from app.repositories.steps import StepRepository
 from app.repositories.wishes import WishRepository
@@ -67,17 +67,17 @@ async def recompute(
         return 0
     steps = StepRepository(db)
     known = histories or {}
-    facts_of: dict[int, list[Sequence[Any]]] = {youth_id: list(facts) for youth_id, facts in known.items()}
+    facts_of: dict[int, list[Fact]] = {youth_id: list(facts) for youth_id, facts in known.items()}
     stored = [y for y in youth_ids if y not in known]
     wishes_of: dict[int, list[WishFact]] = {}
     residences_of: dict[int, list[Residence]] = {}
     if stored:
         # one row per step: youth_id, then StepFact's fields
         for row in await steps.histories(stored):
-            facts = facts_of.get(row[0])
-            if facts is None:
-                facts_of[row[0]] = facts = []
-            facts.append(row[1:])
+            known_facts = facts_of.get(row[0])
+            if known_facts is None:
+                facts_of[row[0]] = known_facts = []
+            known_facts.append(row[1:])
         for youth_id, submitted_on, uai, consented, residence in await WishRepository(db).of_youths(stored):
             wishes_of.setdefault(youth_id, []).append(WishFact(submitted_on, uai, consented))
             if residence is not None:
@@ -100,7 +100,7 @@ async def recompute(
     risks: list[tuple[int, RiskSpan]] = []
     written = 0
     for youth_id in youth_ids:
-        facts = facts_of.get(youth_id, ())
+        facts = facts_of.get(youth_id) or []
         segments = timeline(facts, rules, training_end) if facts else []
         wishes = wishes_of.get(youth_id, ())
         if facts or wishes:

@@ -109,11 +109,19 @@ def string_value(raw: Any, name: str, *, required: bool = False) -> str | None:
     return value or None
 
 
+@overload
+def date_field(record: Mapping[str, Any], name: str, *, required: Literal[True]) -> date: ...
+@overload
+def date_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> date | None: ...
 def date_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> date | None:
     """A date: ISO 8601 text (raw variables) or a date (coerced input)."""
     return date_value(record.get(name), name, required=required)
 
 
+@overload
+def date_value(raw: Any, name: str, *, required: Literal[True]) -> date: ...
+@overload
+def date_value(raw: Any, name: str, *, required: bool = False) -> date | None: ...
 def date_value(raw: Any, name: str, *, required: bool = False) -> date | None:
     """The value of a date field ``name`` (see :func:`date_field`)."""
     if raw is None:
@@ -135,6 +143,10 @@ def date_value(raw: Any, name: str, *, required: bool = False) -> date | None:
     return day
 
 
+@overload
+def datetime_field(record: Mapping[str, Any], name: str, *, required: Literal[True]) -> datetime: ...
+@overload
+def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None: ...
 def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None:
     """An instant with its offset: ISO 8601 text (e.g. 2026-06-02T08:30:00+02:00, or Z)."""
     raw = record.get(name)

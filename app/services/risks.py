@@ -55,11 +55,14 @@ async def page(
     *, with_total: bool = True,
 ) -> Page:
     repository = RiskRepository(db)
+    rows: list[Any]
+    total: int | None
     if query.departments is not None and not query.departments:
         rows, total = [], 0
     else:
-        walled = principal.role == Role.ADVISER and query.departments is not None
-        async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
+        departments = query.departments
+        walled = principal.role == Role.ADVISER and departments is not None
+        async with tenancy.as_departments(db, departments) if departments is not None and walled else contextlib.nullcontext():
             rows = await repository.page(query, decode_after(after), first + 1)
             total = await repository.count(query) if with_total else None
     page = page_of(rows, first, CURSOR, lambda row: (row["since"].isoformat(), row["youth_id"]), total)

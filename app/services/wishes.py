@@ -112,10 +112,10 @@ async def submit_wishes(
                              " before now, and not in the future")
             residence = string_field(record, "residenceDepartment")
             if residence is not None:
-                checked = check_department_code(residence)
-                if isinstance(checked, Invalid):
-                    raise Reject("residenceDepartment", checked.code, checked.message)
-                residence = checked
+                checked_residence = check_department_code(residence)
+                if isinstance(checked_residence, Invalid):
+                    raise Reject("residenceDepartment", checked_residence.code, checked_residence.message)
+                residence = checked_residence
         except Reject as problem:
             result.reject(index, wish_id, problem.field, problem.code, problem.message)
             continue
@@ -141,8 +141,8 @@ async def submit_wishes(
         result.unchanged = len(valid) - len(to_write)
         if to_write:
             # the youths the replaced wishes belonged to lose a wish: locked and recomputed too
-            before = [known_youths[v.wish_id] for v in to_write if known_youths.get(v.wish_id) is not None]
-            resolution = await resolve_youths(db, vault, [v.identity for v in to_write], before)
+            replaced = [known_youths[v.wish_id] for v in to_write if known_youths.get(v.wish_id) is not None]
+            resolution = await resolve_youths(db, vault, [v.identity for v in to_write], replaced)
             certifications = {v.certification: v.certification_kind for v in to_write}
             await StepRepository(db).add_unverified_certifications(list(certifications), list(certifications.values()))
             written = await repository.upsert(portal, [
@@ -156,8 +156,8 @@ async def submit_wishes(
             # The youths' spans of risk (a wish unhandled for 30 days; the territory) and, when
             # a wish's INE and NIR proved two youths the same, their paths: steps moved.
             written_ids = {row[1] for row in written}
-            now = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
-            await recompute(db, settings, [*merged_into, *before, *now])
+            wishers = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
+            await recompute(db, settings, [*merged_into, *replaced, *wishers])
             await outcomes.refresh(db, settings, wish_ids=[row[0] for row in written], youth_ids=merged_into)
             await _report_mismatched_links(db, [row[0] for row in written])
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
@@ -273,7 +273,7 @@ async def summary(db: RequestSession, principal: Principal, values: WishFilterVa
     return sorted(((row[0], row[1], row[2]) for row in rows), key=_summary_order)
 
 
-_STAGE_ORDER = {stage: i for i, stage in enumerate(Stage)}  # the contract's order
+_STAGE_ORDER: dict[str, int] = {stage: i for i, stage in enumerate(Stage)}  # the contract's order
 _MATCH_ORDER = {None: 0, "AS_WISHED": 1, "OTHER_TRAINING": 2, "OTHER_CFA": 3}
 
 
