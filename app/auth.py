@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app import ratelimit
 from app.db import RequestSession
 from app.domain.actors import Portal, Role
+from app.domain.scope import Scope
 from app.repositories.clients import ClientRepository
 from app.security import hash_api_key, keys_match, looks_like_api_key
 from app.settings import Settings
@@ -24,6 +25,10 @@ class Principal:
     created_at: datetime
     key_id: uuid.UUID
     last_write_lsn: str | None = None  # see ApiClient.last_write_lsn
+    scope: Scope = field(init=False, repr=False, compare=False)  # what it may read, made once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope", Scope(self.role, self.portal, self.departments))
 
 
 def bearer_token(authorization: str | None) -> str | None:

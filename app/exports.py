@@ -26,7 +26,6 @@ from app import tenancy
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain import policy
-from app.domain.actors import Role
 from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.dates import today as france_today
 from app.domain.outcome import Stage
@@ -209,7 +208,7 @@ async def at_risk_csv(request: Request) -> Response:
         repository = RiskRepository(db)
         after = None
         while True:
-            walled = principal.role == Role.ADVISER and query.departments is not None
+            walled = principal.scope.walled_to_departments and query.departments is not None
             async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
                 rows = await repository.page(query, after, CHUNK)
             if rows or after is None:  # an empty answer is audited too, once

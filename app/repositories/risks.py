@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.domain.scope import Scope
 from app.repositories import arrays
 from app.repositories.base import Params, Repository
 
@@ -21,6 +22,17 @@ class RiskQuery:
     on: date
     departments: frozenset[str] | None = None
     reasons: tuple[str, ...] | None = None
+
+    @classmethod
+    def readable_by(
+        cls, scope: Scope, on: date, wanted: frozenset[str] | None, reasons: tuple[str, ...] | None
+    ) -> RiskQuery:
+        """The youths at risk ``scope`` may read (an adviser's territory, everywhere for the
+        ADMIN), in the ``wanted`` departments of those (None: all of them)."""
+        departments = scope.risk_departments
+        if wanted is not None:
+            departments = wanted if departments is None else departments & wanted
+        return cls(on=on, departments=departments, reasons=reasons)
 
     def where(self, arg: Params) -> str:
         day = arg(self.on)

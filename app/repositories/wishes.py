@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app.domain.scope import Scope
 from app.repositories import arrays
 from app.repositories.base import Params, Repository
 
@@ -34,6 +35,13 @@ class WishQuery:
     uai: str | None = None
     stage: str | None = None
     changed_since: datetime | None = None
+
+    @classmethod
+    def readable_by(cls, scope: Scope, **filters: Any) -> WishQuery:
+        """The wishes ``scope`` may read (a portal's own, the wishes to CFAs of a pilot's
+        territory, every one for the ADMIN), narrowed by WishFilter's fields."""
+        portal = scope.wishes_of_portal
+        return cls(portal=portal.value if portal is not None else None, departments=scope.wish_departments, **filters)
 
     def where(self, arg: Params) -> str:
         """SQL conditions on ``w`` (and ``c``, the wished CFA, when departments are given)."""

@@ -23,7 +23,6 @@ from datetime import date, timedelta
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.actors import Role
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_uai
 from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository
@@ -96,7 +95,7 @@ def series_points(first: date, last: date, interval: str) -> list[date]:
 
 async def _scope(db: RequestSession, principal: Principal, wanted: Filter) -> tuple[frozenset[str] | None, list[str] | None, list[str] | None]:
     """(departments, uais, certifications) after the scope and the filter."""
-    departments = principal.departments if principal.role == Role.PILOT else None
+    departments = principal.scope.headcount_departments
     reference = ReferenceRepository(db)
     if wanted.departments is not None:
         codes = set()
@@ -193,7 +192,7 @@ async def series(
                 row.capacity, row.vacancies, row.over_capacity = capacity, max(capacity - enrolled, 0), enrolled > capacity
             if any(getattr(row, name) for name in COUNTED) or row.capacity is not None or group_by == "NATIONAL":
                 rows.append(row)
-        if principal.role == Role.PILOT and group_by in ("CFA", "CERTIFICATION"):
+        if principal.scope.protected_counts and group_by in ("CFA", "CERTIFICATION"):
             for row in rows:
                 suppress(row)
         answer.append(rows)

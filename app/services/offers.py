@@ -22,7 +22,6 @@ from typing import Any
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.actors import Role
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id
@@ -233,7 +232,3 @@ async def page(
     rows = await repository.page(query, after_id, first + 1)
     return page_of(rows, first, CURSOR, lambda row: (row["id"],), await repository.count(query))
 
-
-def vendor_only(principal: Principal) -> None:
-    if principal.role != Role.VENDOR:
-        raise BadInput("only a VENDOR key imports offers", reason="FORBIDDEN")

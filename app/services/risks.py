@@ -17,7 +17,6 @@ from typing import Any
 from app import tenancy
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.domain.risk import Reason
 from app.errors import BadInput
@@ -32,18 +31,13 @@ CURSOR = "at-risk"
 def query_for(
     principal: Principal, on: date | None, departments: Sequence[str] | None, reasons: Sequence[str] | None,
 ) -> RiskQuery:
-    scope = principal.departments if principal.role == Role.ADVISER else None
-    if principal.role == Role.ADVISER and scope is None:
-        scope = frozenset()  # an adviser always has a territory; none would read nothing
-    wanted = scope
-    if departments is not None:
-        codes = departments_argument(departments, "filter.departments")
-        wanted = frozenset(codes) if scope is None else scope & codes
+    wanted = None if departments is None else frozenset(departments_argument(departments, "filter.departments"))
     if reasons is not None:
         unknown = [r for r in reasons if r not in Reason.__members__]
         if unknown:
             raise BadInput("filter.reasons: unknown reason", field="filter.reasons", reason="INVALID_REASON")
-    return RiskQuery(on=on or france_today(), departments=wanted, reasons=tuple(reasons) if reasons is not None else None)
+    return RiskQuery.readable_by(principal.scope, on or france_today(), wanted,
+                                 tuple(reasons) if reasons is not None else None)
 
 
 def decode_after(after: str | None) -> tuple[date, int] | None:
@@ -61,7 +55,7 @@ async def page(
         rows, total = [], 0
     else:
         departments = query.departments
-        walled = principal.role == Role.ADVISER and departments is not None
+        walled = principal.scope.walled_to_departments and departments is not None
         async with tenancy.as_departments(db, departments) if departments is not None and walled else contextlib.nullcontext():
             rows = await repository.page(query, decode_after(after), first + 1)
             total = await repository.count(query) if with_total else None

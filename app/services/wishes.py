@@ -24,7 +24,6 @@ from typing import Any
 from app import tenancy
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.actors import Role
 from app.domain.batch import BatchResult, RecordError
 from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
 from app.domain.outcome import Stage
@@ -223,15 +222,8 @@ def query_for(principal: Principal, values: WishFilterValues | None, *, field: s
             name = f"{field}.uai" if field else "uai"
             raise BadInput(f"{name}: {checked.message}", field=name, reason=checked.code)
         uai = checked
-    portal = departments = None
-    if principal.role == Role.PORTAL:
-        if principal.portal is None:
-            raise BadInput("this PORTAL client has no portal: ask the operator to recreate it", reason="NO_PORTAL")
-        portal = principal.portal.value
-    elif principal.role == Role.PILOT:
-        departments = principal.departments
-    return WishQuery(
-        portal=portal, departments=departments, submitted_from=values.submitted_from, submitted_to=values.submitted_to,
+    return WishQuery.readable_by(
+        principal.scope, submitted_from=values.submitted_from, submitted_to=values.submitted_to,
         uai=uai, stage=values.stage, changed_since=values.outcome_changed_since,
     )
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from graphql_schema.context import Info
 from graphql_schema.execution import NOT_LOADED, PRELOADED
@@ -81,13 +80,10 @@ class Situation:
         return await load_certification(info, self.certification_code)
 
 
-_SEE_INE = frozenset({Role.ADMIN, Role.ADVISER})
-
-
 def sees_ine(info: Info) -> bool:
     """Whether the caller may read INEs (ADVISER in scope, ADMIN)."""
     principal = info.context.principal
-    return principal is not None and principal.role in _SEE_INE
+    return principal is not None and principal.scope.sees_ine
 
 
 @strawberry.type(description="A youth, pseudonymous: no name, no address, never the NIR. Every read is audited.")
