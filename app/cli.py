@@ -201,12 +201,7 @@ def cmd_clients_rotate(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def rotate(db: RequestSession) -> str | None:
-        from app.repositories.clients import ClientRepository
-
-        rows = await ClientRepository(db).by_ids([client_id])
-        if not rows or rows[0].revoked_at is not None:
-            return None
-        return await clients.issue_key(db, settings.key_pepper.get_secret_value(), client_id, settings.key_lifetime_days)
+        return await clients.rotate_key(db, settings.key_pepper.get_secret_value(), client_id, settings.key_lifetime_days)
 
     key = _with_session(settings, url, rotate)
     if key is None:
@@ -257,22 +252,23 @@ def cmd_derive(args: argparse.Namespace, settings: Settings) -> int:
     Exit 1 when youths remain set aside."""
     url = _prepare(settings)
     from app.progress import Progress
-    from app.repositories.derivation import DerivationFailures, DerivationQueue
-    from app.services.derivation import drain, retry_set_aside
+    from app.services.derivation import backlog, drain, retry_set_aside, set_aside_count
 
     async def run() -> tuple[int, int, int]:
         database = Database(make_engine(url, settings))
         try:
             retried = await retry_set_aside(database, settings) if args.retry else 0
             db = database.session()
-            queued, _ = await DerivationQueue(db).backlog()
-            await db.close()
+            try:
+                queued, _ = await backlog(db)
+            finally:
+                await db.close()
             progress = Progress("deriving queued youths", queued)
             done = await drain(database, settings, on_round=lambda r: progress.advance(r.youths))
             progress.finish()
             db = database.session()
             try:
-                aside = await DerivationFailures(db).count()
+                aside = await set_aside_count(db)
             finally:
                 await db.close()
             return done, retried, aside
@@ -416,9 +412,9 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: RequestSession) -> list[Any]:
         from datetime import datetime
 
-        from app.repositories.feedback import FeedbackRepository
+        from app.services.feedback import audit_entries
 
-        return await FeedbackRepository(db).audit_entries(
+        return await audit_entries(db, 
             client_id=uuid.UUID(args.client) if args.client else None, youth_id=args.youth,
             since=datetime.fromisoformat(args.since) if args.since else None, limit=args.limit,
         )

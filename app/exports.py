@@ -12,7 +12,6 @@ the GraphQL error shape (``errors[0].extensions.code``) with the matching HTTP s
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +21,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from app import tenancy
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain import policy
@@ -30,8 +28,6 @@ from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.dates import today as france_today
 from app.domain.outcome import Stage
 from app.errors import BadInput
-from app.repositories.risks import RiskRepository
-from app.repositories.wishes import WishRepository
 from app.services import clients, offer_import, risks, wishes, youths
 
 CHUNK = 5000
@@ -156,20 +152,9 @@ async def wishes_csv(request: Request) -> Response:
 
     async def body() -> AsyncIterator[str]:
         yield ",".join(WISH_COLUMNS) + "\n"
-        repository = WishRepository(db)
-        after = None
-        while True:
-            async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
-                rows = await repository.page(query, after, CHUNK)
-            if not rows:
-                break
-            await wishes.audit(db, principal, "wishes.csv", rows, request_id)
-            await db.commit()
+        async for rows in wishes.chunks(db, principal, query, "wishes.csv", request_id, CHUNK):
             request.scope["state"]["cost"].rows += len(rows)
             yield _csv(rows, WISH_VALUES)
-            if len(rows) < CHUNK:
-                break
-            after = rows[-1]["id"]
 
     return StreamingResponse(
         body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="wishes.csv"'}
@@ -201,21 +186,7 @@ async def at_risk_csv(request: Request) -> Response:
 
     async def body() -> AsyncIterator[str]:
         yield ",".join(AT_RISK_COLUMNS) + "\n"
-        if query.departments is not None and not query.departments:
-            await risks.audit(db, principal, "at-risk.csv", [], request_id)
-            await db.commit()
-            return
-        repository = RiskRepository(db)
-        after = None
-        while True:
-            walled = principal.scope.walled_to_departments and query.departments is not None
-            async with tenancy.as_departments(db, query.departments) if walled else contextlib.nullcontext():
-                rows = await repository.page(query, after, CHUNK)
-            if rows or after is None:  # an empty answer is audited too, once
-                await risks.audit(db, principal, "at-risk.csv", rows, request_id)
-                await db.commit()
-            if not rows:
-                break
+        async for rows in risks.chunks(db, principal, query, "at-risk.csv", request_id, CHUNK):
             request.scope["state"]["cost"].rows += len(rows)
             ids = [row["youth_id"] for row in rows]
             ines = dict(zip(ids, await youths.ines(db, vault, ids)))
@@ -230,9 +201,6 @@ async def at_risk_csv(request: Request) -> Response:
                     step["uai"] if step else "",
                 ])
             yield out.getvalue()
-            if len(rows) < CHUNK:
-                break
-            after = (rows[-1]["since"], rows[-1]["youth_id"])
 
     return StreamingResponse(
         body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="at-risk.csv"'}

@@ -27,8 +27,8 @@ from app.admission import Admission, Doorkeeper, Gate
 from app.bodies import BodyReader, refuse
 from app.db import Database, SessionMiddleware, make_engine, migration_engine, resolve_database_url
 from app.migrate import current_revision, head_revision, upgrade
-from app.repositories.derivation import DerivationFailures, DerivationQueue
 from app.security import IdentityVault
+from app.services.derivation import backlog, set_aside_count
 from app.services.known_youths import KnownYouths
 from app.settings import Derivation, Settings, get_settings
 
@@ -109,9 +109,9 @@ async def readyz(request: Request) -> JSONResponse:
     # derivation failed and were set aside: informative, never 503 (the rest is served)
     db = database.session()
     try:
-        derivation: dict[str, object] = {"setAside": await DerivationFailures(db).count()}
+        derivation: dict[str, object] = {"setAside": await set_aside_count(db)}
         if settings.derivation == Derivation.DEFERRED:
-            queued, oldest = await DerivationQueue(db).backlog()
+            queued, oldest = await backlog(db)
             derivation |= {"queued": queued, "oldestSeconds": round(oldest or 0.0, 1)}
     finally:
         await db.close()

@@ -111,6 +111,14 @@ async def create_client(
 MAX_ACTIVE_KEYS = 2  # the current key and the next one, while a client rotates
 
 
+async def rotate_key(db: RequestSession, pepper: str, client_id: uuid.UUID, lifetime_days: int = 365) -> str | None:
+    """A new key for an active client (:func:`issue_key`); None when no active client has this id."""
+    rows = await ClientRepository(db).by_ids([client_id])
+    if not rows or rows[0].revoked_at is not None:
+        return None
+    return await issue_key(db, pepper, client_id, lifetime_days)
+
+
 async def issue_key(db: RequestSession, pepper: str, client_id: uuid.UUID, lifetime_days: int = 365) -> str:
     """A new key for the client (shown once). It keeps at most two usable keys: issuing a third
     revokes the oldest, so rotating is issue, switch, issue again or revoke."""

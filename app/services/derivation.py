@@ -102,6 +102,16 @@ async def derive_round(db: RequestSession, settings: Settings) -> Round:
     return Round(len(youth_ids), len(youth_ids))
 
 
+async def backlog(db: RequestSession) -> tuple[int, float | None]:
+    """Youths queued for the deriver, and the age in seconds of the oldest (/readyz, hub derive)."""
+    return await DerivationQueue(db).backlog()
+
+
+async def set_aside_count(db: RequestSession) -> int:
+    """Youths set aside after a failed derivation."""
+    return await DerivationFailures(db).count()
+
+
 async def rederive(db: RequestSession, settings: Settings, youth_ids: Sequence[int], *, outcomes: bool) -> None:
     """Derive these youths' paths and spans of risk again (and their wishes' outcomes with
     ``outcomes``), in the caller's transaction: a chunk of REDERIVE_CHUNK youths at a time, each

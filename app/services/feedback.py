@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
 from app.auth import Principal
 from app.db import RequestSession
@@ -18,3 +20,10 @@ async def rejections(db: RequestSession, principal: Principal, since: datetime |
     rows = await repository.rejections_page(principal.client_id, since, start, first + 1)
     total = await repository.count_rejections(principal.client_id, since)
     return page_of(rows, first, CURSOR, lambda row: (row.received_at.isoformat(), row.id), total)
+
+
+async def audit_entries(
+    db: RequestSession, *, client_id: uuid.UUID | None, youth_id: int | None, since: datetime | None, limit: int
+) -> list[Any]:
+    """Who read which youths' data, newest first (``hub audit``)."""
+    return await FeedbackRepository(db).audit_entries(client_id=client_id, youth_id=youth_id, since=since, limit=limit)

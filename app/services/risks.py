@@ -10,7 +10,8 @@ transaction: if the audit cannot be written, the answer is not sent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Any
 
@@ -54,14 +55,44 @@ async def page(
     if query.departments is not None and not query.departments:
         rows, total = [], 0
     else:
-        departments = query.departments
-        walled = principal.scope.walled_to_departments and departments is not None
-        async with tenancy.as_departments(db, departments) if departments is not None and walled else contextlib.nullcontext():
+        async with _walled(db, principal, query):
             rows = await repository.page(query, decode_after(after), first + 1)
             total = await repository.count(query) if with_total else None
     page = page_of(rows, first, CURSOR, lambda row: (row["since"].isoformat(), row["youth_id"]), total)
     await audit(db, principal, "atRiskYouths", page.rows, request_id)
     return page
+
+
+async def chunks(
+    db: RequestSession, principal: Principal, query: RiskQuery, operation: str, request_id: str | None, size: int,
+) -> AsyncIterator[list[Any]]:
+    """Every youth at risk of ``query``, ``size`` at a time (an export): each chunk audited and
+    committed before it is handed on, an empty answer audited once."""
+    if query.departments is not None and not query.departments:
+        await audit(db, principal, operation, [], request_id)
+        await db.commit()
+        return
+    repository = RiskRepository(db)
+    after = None
+    while True:
+        async with _walled(db, principal, query):
+            rows = await repository.page(query, after, size)
+        if rows or after is None:
+            await audit(db, principal, operation, rows, request_id)
+            await db.commit()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        after = (rows[-1]["since"], rows[-1]["youth_id"])
+
+
+def _walled(db: RequestSession, principal: Principal, query: RiskQuery) -> AbstractAsyncContextManager[None]:
+    """The database's per-department wall around a read of youths, when the scope has one."""
+    if principal.scope.walled_to_departments and query.departments is not None:
+        return tenancy.as_departments(db, query.departments)
+    return contextlib.nullcontext()
 
 
 async def last_steps(db: RequestSession, youth_ids: Sequence[int], on: date) -> dict[int, Any]:

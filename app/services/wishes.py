@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -237,12 +238,37 @@ async def page(
     after_id = position(CURSOR, after, int)
     query = query_for(principal, values)
     repository = WishRepository(db)
-    async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
+    async with _walled(db, query):
         rows = await repository.page(query, after_id, first + 1)
         total = await repository.count(query) if with_total else None
     page = page_of(rows, first, CURSOR, lambda row: (row["id"],), total)
     await audit(db, principal, "wishes", page.rows, request_id)
     return page
+
+
+async def chunks(
+    db: RequestSession, principal: Principal, query: WishQuery, operation: str, request_id: str | None, size: int,
+) -> AsyncIterator[list[Any]]:
+    """Every wish of ``query`` in id order, ``size`` at a time (an export): each chunk audited
+    and committed before it is handed on."""
+    repository = WishRepository(db)
+    after = None
+    while True:
+        async with _walled(db, query):
+            rows = await repository.page(query, after, size)
+        if not rows:
+            return
+        await audit(db, principal, operation, rows, request_id)
+        await db.commit()
+        yield rows
+        if len(rows) < size:
+            return
+        after = rows[-1]["id"]
+
+
+def _walled(db: RequestSession, query: WishQuery) -> AbstractAsyncContextManager[None]:
+    """The database's per-portal wall around a read of a portal's wishes."""
+    return tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext()
 
 
 async def one(db: RequestSession, principal: Principal, portal_wish_id: str, request_id: str | None) -> Any | None:
