@@ -149,8 +149,9 @@ async def test_an_erasure_waits_for_the_batches_in_flight_and_new_batches_wait_f
 
 async def test_a_deferred_batch_matching_by_ine_leaves_its_youths_unlocked(database, settings):
     """The deriver of another process can lock a youth while a batch giving it steps is in flight."""
+    from app.domain.matching import Identity
     from app.security import IdentityVault
-    from app.services.identity import Identity, resolve_youths
+    from app.services.identity import resolve_youths
 
     vault = IdentityVault(b"hash-key", b"k" * 32)
     identity = Identity("123456789AB", vault.hash_ine("123456789AB"), None, False)

@@ -140,7 +140,7 @@ I1, I2, N1, N2 = b"ine-1", b"ine-2", b"nir-1", b"nir-2"
     ((None, N1), (None, N1), (None, N1)),
 ])
 def test_a_linked_steps_identity_is_the_wish_youths_or_none(step, wish_youth, expected):
-    from app.services.identity import Identity
+    from app.domain.matching import Identity
     from app.services.ingest import _as_wish_youth
 
     identity = Identity(None, step[0], step[1], step[1] is not None)

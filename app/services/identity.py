@@ -4,7 +4,8 @@ youths that one record proves to be the same person, learn identifiers youths la
 A youth is found by the keyed hash of its INE, else (with ``HUB_NIR_MATCHING=hmac``) by the keyed
 hash of its NIR. When one record brings an INE and a NIR that point to two different youths,
 they are merged into one (the one already stored, preferring the holder of the INE) and nothing
-is lost: steps and wishes move to the kept youth. Two different INEs are never merged.
+is lost: steps and wishes move to the kept youth. Two different INEs are never merged. The
+rules themselves are pure, in app/domain/matching.py; this module reads and writes the youths.
 
 Every statement here is set-based: a batch costs the same few statements whatever its size.
 """
@@ -12,23 +13,15 @@ Every statement here is set-based: a batch costs the same few statements whateve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, cast
+from dataclasses import dataclass
+from typing import Protocol, cast
 
 from app.db import RequestSession
+from app.domain.matching import Identity, MatchedYouth, match
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services.known_youths import KnownYouths
 from app.services.paths import forget
-
-
-class Identity(NamedTuple):
-    """Who a record is about: the keyed hashes to match the youth by."""
-
-    ine: str | None  # normalised INE, kept only to be encrypted for a new youth
-    ine_hash: bytes | None
-    nir_hash: bytes | None
-    nir_given: bool
 
 
 class _ByIne(Protocol):
@@ -40,24 +33,6 @@ class _ByIne(Protocol):
     def ine_hash(self) -> bytes: ...
     @property
     def nir_given(self) -> bool: ...
-
-
-@dataclass(eq=False, slots=True)
-class _Youth:
-    id: int | None
-    ine_hash: bytes | None
-    nir_hash: bytes | None
-    nir_given: bool
-    ine: str | None = None
-    merged_into: _Youth | None = None
-    learned: bool = False
-    absorbed: list[_Youth] = field(default_factory=list)
-
-    def root(self) -> _Youth:
-        youth = self
-        while youth.merged_into is not None:
-            youth = youth.merged_into
-        return youth
 
 
 @dataclass(frozen=True)
@@ -87,18 +62,18 @@ async def resolve_youths(
         return await _resolve_by_ine(repository, vault, by_ine_only, ine_hashes, also_lock, lock, optimistic, known)
     if not lock:
         raise ValueError("youths matched by NIR are locked (they may be merged)")
-    by_ine: dict[bytes, _Youth] = {}
-    by_nir: dict[bytes, _Youth] = {}
+    by_ine: dict[bytes, MatchedYouth] = {}
+    by_nir: dict[bytes, MatchedYouth] = {}
     for youth_id, ine_hash, nir_hash, nir_given in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
         if (ine_hash is None or ine_hash not in ine_hashes) and (nir_hash is None or nir_hash not in nir_hashes):
             continue  # locked only
-        youth = _Youth(youth_id, ine_hash, nir_hash, nir_given)
+        youth = MatchedYouth(youth_id, ine_hash, nir_hash, nir_given)
         if ine_hash:
             by_ine[ine_hash] = youth
         if nir_hash:
             by_nir[nir_hash] = youth
 
-    handles = [_match(identity, by_ine, by_nir) for identity in identities]
+    handles = [match(identity, by_ine, by_nir) for identity in identities]
 
     roots = list({id(h.root()): h.root() for h in handles}.values())
     # Merges of stored youths: dropped ones give their steps and wishes to the kept one.
@@ -194,55 +169,8 @@ async def _resolve_by_ine(
     return Resolution(youth_ids=[youth_of[i.ine_hash] for i in identities], merged=[], created=created)
 
 
-def _stored_id(youth: _Youth) -> int:
+def _stored_id(youth: MatchedYouth) -> int:
     """The id of a youth found or created by now."""
     if youth.id is None:
         raise RuntimeError("a matched youth was neither found nor created")
     return youth.id
-
-
-def _match(identity: Identity, by_ine: dict[bytes, _Youth], by_nir: dict[bytes, _Youth]) -> _Youth:
-    by_ine_youth = by_ine[identity.ine_hash].root() if identity.ine_hash in by_ine else None
-    by_nir_youth = by_nir[identity.nir_hash].root() if identity.nir_hash in by_nir else None
-
-    if by_ine_youth and by_nir_youth and by_ine_youth is not by_nir_youth:
-        if by_nir_youth.ine_hash is not None:
-            youth = by_ine_youth  # two INEs: never merged; the INE decides
-        else:
-            youth = _merge(by_ine_youth, by_nir_youth)
-    elif by_ine_youth:
-        youth = by_ine_youth
-        if identity.nir_hash and youth.nir_hash is None and identity.nir_hash not in by_nir:
-            youth.nir_hash, youth.learned = identity.nir_hash, True
-    elif by_nir_youth:
-        youth = by_nir_youth
-        if identity.ine_hash:
-            if youth.ine_hash is None:
-                youth.ine_hash, youth.ine, youth.learned = identity.ine_hash, identity.ine, True
-            else:  # the NIR's youth has another INE: the INE decides, a new youth it is
-                youth = _Youth(None, identity.ine_hash, None, identity.nir_given, identity.ine)
-    else:
-        youth = _Youth(None, identity.ine_hash, identity.nir_hash, identity.nir_given, identity.ine)
-
-    if identity.nir_given and not youth.nir_given:
-        youth.nir_given, youth.learned = True, True
-    if youth.ine_hash:
-        by_ine[youth.ine_hash] = youth
-    if youth.nir_hash:
-        by_nir[youth.nir_hash] = youth
-    return youth
-
-
-def _merge(a: _Youth, b: _Youth) -> _Youth:
-    """Keep the stored youth (the INE holder ``a`` when both are stored); absorb the other."""
-    keep, drop = (a, b) if a.id is not None or b.id is None else (b, a)
-    drop.merged_into = keep
-    keep.absorbed.append(drop)
-    keep.absorbed.extend(drop.absorbed)
-    for attribute in ("ine_hash", "ine", "nir_hash"):
-        if getattr(keep, attribute) is None and getattr(drop, attribute) is not None:
-            setattr(keep, attribute, getattr(drop, attribute))
-            keep.learned = True
-    if drop.nir_given and not keep.nir_given:
-        keep.nir_given, keep.learned = True, True
-    return keep

@@ -26,6 +26,7 @@ from app.domain.actors import Portal
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Certification, Invalid, check_department_code, check_ine, is_normal_ine
+from app.domain.matching import Identity
 from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
@@ -33,7 +34,7 @@ from app.repositories.steps import StepRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation
-from app.services.identity import Identity, Resolution, resolve_youths
+from app.services.identity import Resolution, resolve_youths
 from app.services.known_youths import KnownYouths
 from app.services.records import (
     Reject,

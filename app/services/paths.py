@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from app.db import RequestSession
+from app.domain.change_points import change_points
 from app.domain.risk import Residence, RiskRules, RiskSpan, WishFact, risk_spans
 from app.domain.sessions import Session, training_end_on
 from app.domain.timeline import CONTRACT_STEPS, Fact, Rules, Segment, StepFact, TrainingEnd, timeline
@@ -125,44 +125,6 @@ async def recompute(
     await paths.add_changes(change_points(replaced, dict(zip(ids, new_segments))))
     await paths.write_risks(youth_ids, risks, rules.version)
     return written
-
-
-def change_points(old_paths: Sequence[Any], new_paths: Mapping[int, Sequence[Segment]]) -> list[tuple[str, str, str, date, int, int]]:
-    """What the change points gain and lose when ``old_paths`` (stored rows: youth_id, starts,
-    statuses, uais, certifications) give way to ``new_paths`` (youth id -> segments; a youth
-    absent has no path any more): (uai, certification, status, day, entries, exits), without the
-    ones that cancel out. Only the part of a path after its first difference is looked at: a path
-    rewritten as it was changes nothing."""
-    entries: dict[tuple[str, str, str, date], int] = {}
-    exits: dict[tuple[str, str, str, date], int] = {}
-    old_by_youth = {row[0]: row for row in old_paths}
-    for youth_id in old_by_youth.keys() | new_paths.keys():
-        old = old_by_youth.get(youth_id)
-        olds = list(zip(old[1], old[2], old[3], old[4])) if old is not None else []  # start, status, uai, cert
-        news = [(s.start, s.status, s.uai, s.certification) for s in new_paths.get(youth_id, ())]
-        same = 0
-        for a, b in zip(olds, news):
-            if a != b:
-                break
-            same += 1
-        if same == len(olds) == len(news):
-            continue  # unchanged
-        first = max(same - 1, 0)  # the last common segment's end may move
-        for segments, sign in ((olds, -1), (news, 1)):
-            last = len(segments) - 1
-            for i in range(first, len(segments)):
-                start, status, uai, certification = segments[i]
-                key = (uai, certification, status, start)
-                if i > first or same == 0:
-                    entries[key] = entries.get(key, 0) + sign
-                if i < last:
-                    key = (uai, certification, status, segments[i + 1][0])
-                    exits[key] = exits.get(key, 0) + sign
-    return [
-        (*key, entries.get(key, 0), exits.get(key, 0))
-        for key in entries.keys() | exits.keys()
-        if entries.get(key, 0) or exits.get(key, 0)
-    ]
 
 
 async def forget(db: RequestSession, youth_ids: Sequence[int]) -> None:

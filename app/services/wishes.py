@@ -27,6 +27,7 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult, RecordError
 from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
+from app.domain.matching import Identity
 from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
@@ -34,7 +35,7 @@ from app.repositories.steps import StepRepository
 from app.repositories.wishes import WishQuery, WishRepository
 from app.security import IdentityVault
 from app.services import outcomes
-from app.services.identity import Identity, resolve_youths
+from app.services.identity import resolve_youths
 from app.services.pagination import Page, page_of, position
 from app.services.paths import recompute
 from app.services.records import (
