@@ -1,7 +1,8 @@
 """Per-request DataLoaders (aiodataloader), named ``<entity>_by_<key>``.
 
 Built anew for each request: a loader kept across requests would leak one client's rows to
-another. Each batch is one ``IN (...)`` query, answered in key order.
+another. Each batch is one ``IN (...)`` query, answered in key order. Loaders answer rows (what
+the services give); the types make their objects from them, so no loader imports a type.
 """
 
 from __future__ import annotations
@@ -78,9 +79,4 @@ class Loaders:
 
     @cached_property
     def offer_by_id(self) -> DataLoader:
-        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
-            from graphql_schema.types.offer import Offer
-
-            return [None if row is None else Offer.from_row(row) for row in await offers.by_ids(db, ids)]
-
-        return _loader(self._db, fetch)
+        return _loader(self._db, offers.by_ids)

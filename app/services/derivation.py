@@ -15,7 +15,7 @@ Correctness under concurrency rests on three rules:
    need not lock the youths (by INE alone, youths are never merged);
 2. a deriver merges queued rows into coalesced ones in a transaction of its own (the youths stay
    queued throughout: rows are moved, never dropped), then, in the transaction that derives
-   them, deletes one coalesced row and locks its youths (``FOR UPDATE SKIP LOCKED``: a youth held
+   them, deletes one coalesced row and locks its youths, skipping the locked ones (a youth held
    by another deriver, an erasure or a NIR-matching batch is queued again) *before* it reads
    their steps and wishes: what a batch committed before that deletion is read, and the row of
    a batch committing after it is not deleted and brings the youth back in a later round;

@@ -68,7 +68,8 @@ class Wish:
     async def offer(self, info: Info) -> Offer | None:
         if self.offer_id is None:
             return None
-        return await info.context.loaders.offer_by_id.load(self.offer_id)
+        row = await info.context.loaders.offer_by_id.load(self.offer_id)
+        return None if row is None else Offer.from_row(row)
 
     @strawberry.field(
         description="The steps the outcome counts: the youth's steps since the wish, every CFA included, oldest first "
