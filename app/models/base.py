@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import DateTime, Table, func
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -40,3 +40,9 @@ def created_at_field() -> datetime:
 
 def timestamp_field(*, nullable: bool = True) -> datetime | None:
     return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a SQLModel class (its ``__table__``, which SQLModel sets but does not declare)."""
+    table: Table = getattr(model, "__table__")  # noqa: B009
+    return table

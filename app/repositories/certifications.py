@@ -10,9 +10,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.db import AttributeRecord
 from app.models import Certification
+from app.models.base import table_of
 from app.repositories.base import Repository
 
-certification_t = Certification.__table__
+certification_t = table_of(Certification)
 
 _COLUMNS = (
     certification_t.c.code,
@@ -40,11 +41,11 @@ class CertificationRepository(Repository):
         """
         if not records:
             return 0
-        statement = pg_insert(certification_t).values(
+        new_row = pg_insert(certification_t).values(
             [{**record, "verified": True} for record in records]
         )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
+        excluded = new_row.excluded
+        statement = new_row.on_conflict_do_update(
             index_elements=[certification_t.c.code],
             set_={
                 "kind": excluded.kind,

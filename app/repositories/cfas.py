@@ -11,11 +11,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.db import AttributeRecord
 from app.models import Cfa, CfaConsentEvent, CfaVendor
+from app.models.base import table_of
 from app.repositories.base import Repository
 
-cfa_t = Cfa.__table__
-consent_t = CfaConsentEvent.__table__
-vendor_t = CfaVendor.__table__
+cfa_t = table_of(Cfa)
+consent_t = table_of(CfaConsentEvent)
+vendor_t = table_of(CfaVendor)
 
 _COLUMNS = (
     cfa_t.c.uai,
@@ -44,18 +45,19 @@ class CfaRepository(Repository):
         return list((await self.db.execute(statement)).all())
 
     async def count(self) -> int:
-        return (await self.db.execute(select(func.count()).select_from(cfa_t))).scalar_one()
+        value: int = (await self.db.execute(select(func.count()).select_from(cfa_t))).scalar_one()
+        return value
 
     async def upsert(self, *, uai: str, siret: str | None, name: str, department_code: str) -> Row[Any]:
-        statement = pg_insert(cfa_t).values(
+        new_row = pg_insert(cfa_t).values(
             uai=uai, siret=siret, name=name, department_code=department_code
         )
-        statement = statement.on_conflict_do_update(
+        statement = new_row.on_conflict_do_update(
             index_elements=[cfa_t.c.uai],
             set_={
-                "siret": statement.excluded.siret,
-                "name": statement.excluded.name,
-                "department_code": statement.excluded.department_code,
+                "siret": new_row.excluded.siret,
+                "name": new_row.excluded.name,
+                "department_code": new_row.excluded.department_code,
                 "updated_at": func.now(),
             },
         ).returning(*_COLUMNS)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, func, insert, or_, select, update
 
 from app.models import ApiClient, ApiKey
+from app.models.base import table_of
 from app.repositories.base import Repository
 
 # The statement parts that take $4 tokens from the bucket of k.client_id (burst $2, refilled at
@@ -24,8 +25,8 @@ REFILL = (
     " * $3::float8) - $4::float8), updated_at = clock_timestamp()"
 )
 
-client_t = ApiClient.__table__
-key_t = ApiKey.__table__
+client_t = table_of(ApiClient)
+key_t = table_of(ApiKey)
 
 _CLIENT_COLUMNS = (
     client_t.c.id,

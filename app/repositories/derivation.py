@@ -115,7 +115,8 @@ class DerivationQueue(Repository):
         rows = await self.db.fetch(
             "SELECT extract(epoch FROM now() - max(queued_at))::float8 FROM pending_derivation WHERE NOT coalesced"
         )
-        return rows[0][0]
+        value: float | None = rows[0][0]
+        return value
 
     async def backlog(self) -> tuple[int, float | None]:
         """Queued youths (until rows are coalesced, a youth queued by several batches counts once
@@ -141,7 +142,8 @@ class DerivationFailures(Repository):
         )
 
     async def count(self) -> int:
-        return (await self.db.fetch("SELECT count(*) FROM derivation_failure"))[0][0]
+        value: int = (await self.db.fetch("SELECT count(*) FROM derivation_failure"))[0][0]
+        return value
 
     async def youths(self) -> list[int]:
         """Every youth set aside (they stay so until a derivation of theirs succeeds)."""
@@ -177,4 +179,5 @@ class RecomputeProgress(Repository):
         return [row[0] for row in rows]
 
     async def youths(self) -> int:
-        return (await self.db.fetch("SELECT count(*) FROM youth"))[0][0]
+        value: int = (await self.db.fetch("SELECT count(*) FROM youth"))[0][0]
+        return value

@@ -48,7 +48,8 @@ class FeedbackRepository(Repository):
         params: dict[str, Any] = {"client": client_id}
         if since is not None:
             params["since"] = since
-        return (await self.db.execute(statement, params)).scalar_one()
+        value: int = (await self.db.execute(statement, params)).scalar_one()
+        return value
 
     async def audit(
         self, client_id: uuid.UUID, operation: str, youth_ids: Sequence[int], wish_ids: Sequence[int], request_id: str | None

@@ -8,7 +8,7 @@ Department, region and national rows read the department rollup; CFA and certifi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ class HeadcountRepository(Repository):
         thresholds = [cut + timedelta(days=1) for cut in cuts]
         args = Params([thresholds, cuts[-1]])
         if key == "department" and uais is None and certifications is None:
-            filters = [] if departments is None else [("{t}.department_code", departments)]
+            filters: list[tuple[str, Collection[str]]] = [] if departments is None else [("{t}.department_code", departments)]
             return await self._months_and_days(
                 "department_status_change", "department_status_month", "department_code", "", args, cuts, filters
             )

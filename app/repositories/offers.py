@@ -123,4 +123,5 @@ class OfferRepository(Repository):
         arg = Params()
         where, _ = query.where(arg, enrolled_needed=False)
         rows = await self.db.fetch(f"SELECT count(*) FROM offer o WHERE {where}", *arg)
-        return rows[0][0]
+        value: int = rows[0][0]
+        return value

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from app.models import Department, Region
+from app.models.base import table_of
 from app.repositories.base import Repository
 
-region_t = Region.__table__
-department_t = Department.__table__
+region_t = table_of(Region)
+department_t = table_of(Department)
 
 
 class ReferenceRepository(Repository):

@@ -58,7 +58,8 @@ class RiskRepository(Repository):
     async def count(self, query: RiskQuery) -> int:
         arg = Params()
         rows = await self.db.fetch(f"SELECT count(*) FROM youth_risk r WHERE {query.where(arg)}", *arg)
-        return rows[0][0]
+        value: int = rows[0][0]
+        return value
 
     async def last_steps(self, youth_ids: Sequence[int], on: date) -> list[Any]:
         """Each youth's latest step effective on ``on`` or before (path order), one index probe each."""

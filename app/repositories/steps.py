@@ -96,6 +96,7 @@ class StepRepository(Repository):
         ``ids``: taken from the sequence first). Raises UniqueViolationError if one of them
         arrived meanwhile from a concurrent batch of the same vendor: the caller, who wrote
         inside a savepoint, rolls back to it and upserts them."""
+        names: tuple[str, ...]
         if ids:
             rows = await self.db.fetch("SELECT nextval('step_event_id_seq') FROM generate_series(1, $1)", len(columns[0]))
             row_ids: list[Any] = [row[0] for row in rows]

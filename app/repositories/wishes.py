@@ -198,7 +198,8 @@ class WishRepository(Repository):
     async def count(self, query: WishQuery) -> int:
         arg = Params()
         rows = await self.db.fetch(f"SELECT count(*) FROM wish w WHERE {query.where(arg)}", *arg)
-        return rows[0][0]
+        value: int = rows[0][0]
+        return value
 
     async def by_portal_id(self, portal: str, portal_wish_id: str) -> Any | None:
         rows = await self.db.fetch(

@@ -68,7 +68,8 @@ class YouthRepository(Repository):
         """The first of ``count`` consecutive youth ids taken from the sequence (bulk loads)."""
         first_id = await self.db.fetch("SELECT nextval(pg_get_serial_sequence('youth', 'id'))")
         await self.db.fetch("SELECT setval(pg_get_serial_sequence('youth', 'id'), $1)", first_id[0][0] + count)
-        return first_id[0][0]
+        value: int = first_id[0][0]
+        return value
 
     async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[int, list[int | None], list[bool | None]]:
         """How many deletions of youths there have been (the ``youth_deletions`` sequence), then
