@@ -218,7 +218,7 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
     transaction; an interrupted run resumes where it stopped (``--restart`` starts over)."""
     url = _prepare(settings)
     from app.progress import Progress
-    from app.services.derivation import recompute_everyone
+    from app.services.derivation import Recomputed, recompute_everyone
 
     bar: list[Progress] = []
 
@@ -228,7 +228,7 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
         bar.append(Progress("recomputing youths", total))
         bar[0].advance(before)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> Recomputed:
         database = Database(make_engine(url, settings))
         try:
             return await recompute_everyone(database, settings, chunk=args.chunk, restart=args.restart, on_start=start,
@@ -532,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return args.handler(args, settings)
+    code: int = args.handler(args, settings)
+    return code
 
 
 if __name__ == "__main__":

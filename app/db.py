@@ -179,7 +179,7 @@ def _announce(query: str) -> None:
         listener(query)
 
 
-class AttributeRecord(asyncpg.Record):
+class AttributeRecord(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
     """An asyncpg record whose columns read as attributes too."""
 
     def __getattr__(self, name: str) -> Any:
@@ -295,7 +295,7 @@ class RequestSession:
         replica = self._replica_factory()
         try:
             connection = await replica.connection()
-            raw = (await connection.get_raw_connection()).driver_connection
+            raw: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's, untyped
             await connection.exec_driver_sql("SELECT 1")  # opens the transaction the reads share
             caught_up = await raw.fetchval(
                 "SELECT pg_is_in_recovery() AND ($1::text IS NULL OR pg_last_wal_replay_lsn() >= $1::text::pg_lsn)", after_lsn
@@ -351,7 +351,8 @@ class RequestSession:
 
         async def work() -> list[Any]:
             driver = await self.driver_connection()
-            return await driver.fetch(query, *args, record_class=record_class)
+            rows: list[Any] = await driver.fetch(query, *args, record_class=record_class)
+            return rows
 
         return await self._atomic(work)
 
@@ -364,8 +365,9 @@ class RequestSession:
 
         async def work() -> list[Any]:
             connection = await self.session.connection()
-            raw = await connection.get_raw_connection()
-            return await raw.driver_connection.fetch(query, *args)
+            driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's, untyped
+            rows: list[Any] = await driver.fetch(query, *args)
+            return rows
 
         return await self._atomic(work, walled=False)
 

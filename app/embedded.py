@@ -34,7 +34,7 @@ def embedded_database_url(data_dir: Path, database: str = "hub") -> str:
             log.info("starting embedded PostgreSQL in %s", pgdata)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                server = pgserver.get_server(pgdata, cleanup_mode="stop")
+                server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]  # not re-exported
             _servers[pgdata] = server
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(0 rows)" in exists:

@@ -42,7 +42,7 @@ def _withhold(trace: traceback.TracebackException, error: BaseException | None, 
     seen.add(id(error))
     if is_database_error(error):
         state = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
-        trace._str = f"(message withheld: SQLSTATE {state or '?'})"
+        setattr(trace, "_str", f"(message withheld: SQLSTATE {state or '?'})")  # what the trace prints (private)
     if trace.__cause__ is not None:
         _withhold(trace.__cause__, error.__cause__, seen)
     if trace.__context__ is not None:

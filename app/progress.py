@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int, *, stream=sys.stderr, width: int = 30):
+    def __init__(self, label: str, total: int, *, stream: TextIO = sys.stderr, width: int = 30):
         self.label = label
         self.total = max(total, 1)
         self.done = 0

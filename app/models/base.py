@@ -31,15 +31,17 @@ metadata = SQLModel.metadata
 
 
 def created_at_field() -> datetime:
-    return Field(
+    field: datetime = Field(
         default=None,
         sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now(), "nullable": False},
     )
+    return field
 
 
 def timestamp_field(*, nullable: bool = True) -> datetime | None:
-    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
+    field: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
+    return field
 
 
 def table_of(model: type[SQLModel]) -> Table:
