@@ -57,8 +57,8 @@ class YouthRepository(Repository):
 
     async def purge(self, youth_ids: Sequence[int]) -> None:
         """These youths, their steps, paths and spans of risk (locked first); their wishes stay."""
+        await self.lock(youth_ids)
         ids = arrays.ints(youth_ids)
-        await self.db.fetch("SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR UPDATE", ids)
         await self.db.run("DELETE FROM step_event e USING unnest($1::text::bigint[]) AS i(id) WHERE e.youth_id = i.id", ids)
         await self.db.run("DELETE FROM youth_path p USING unnest($1::text::bigint[]) AS i(id) WHERE p.youth_id = i.id", ids)
         await self.db.run("DELETE FROM youth_risk r USING unnest($1::text::bigint[]) AS i(id) WHERE r.youth_id = i.id", ids)
@@ -66,10 +66,12 @@ class YouthRepository(Repository):
 
     async def reserve_ids(self, count: int) -> int:
         """The first of ``count`` consecutive youth ids taken from the sequence (bulk loads)."""
-        first_id = await self.db.fetch("SELECT nextval(pg_get_serial_sequence('youth', 'id'))")
-        await self.db.fetch("SELECT setval(pg_get_serial_sequence('youth', 'id'), $1)", first_id[0][0] + count)
-        value: int = first_id[0][0]
-        return value
+        rows = await self.db.fetch(
+            "SELECT setval(pg_get_serial_sequence('youth', 'id'), nextval(pg_get_serial_sequence('youth', 'id')) + $1) - $1",
+            count,
+        )
+        first_id: int = rows[0][0]
+        return first_id
 
     async def find_by_ine(self, ine_hashes: Sequence[bytes]) -> tuple[int, list[int | None], list[bool | None]]:
         """How many deletions of youths there have been (the ``youth_deletions`` sequence), then

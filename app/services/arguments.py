@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.domain.identifiers import Invalid, check_department_code
+from app.domain.identifiers import Invalid, check_department_code, check_uai
 from app.errors import BadInput
 
 
 def department_argument(value: str, field: str) -> str:
     """A department code in its stored form ("75", "2A", "971")."""
     checked = check_department_code(value)
+    if isinstance(checked, Invalid):
+        raise BadInput(f"{field}: {checked.message}", field=field, reason=checked.code)
+    return checked
+
+
+def uai_argument(value: str, field: str) -> str:
+    """A UAI, normalised (upper case, without spaces)."""
+    checked = check_uai(value)
     if isinstance(checked, Invalid):
         raise BadInput(f"{field}: {checked.message}", field=field, reason=checked.code)
     return checked

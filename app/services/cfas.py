@@ -11,30 +11,24 @@ from sqlalchemy import Row
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.actors import Role
-from app.domain.identifiers import Invalid, check_siret, check_uai
+from app.domain.identifiers import Invalid, check_siret
 from app.errors import BadInput
 from app.repositories.cfas import CfaRepository
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
-from app.services.arguments import department_argument
+from app.services.arguments import department_argument, uai_argument
 from app.services.pagination import Page, page_of, position
 from app.settings import Settings
 
 CFA_CURSOR = "cfa"
 
 
-def valid_uai(raw: str, field: str = "uai") -> str:
-    uai = check_uai(raw)
-    if isinstance(uai, Invalid):
-        raise BadInput(f"{field}: {uai.message}", field=field, reason=uai.code)
-    return uai
-
 
 async def register_cfa(
     db: RequestSession, *, uai: str, siret: str | None, name: str, department_code: str
 ) -> Row[Any]:
     """Create the CFA, or update its SIRET, name and department if the UAI is known."""
-    normalised_uai = valid_uai(uai)
+    normalised_uai = uai_argument(uai, "uai")
     normalised_siret = None
     if siret is not None and siret.strip():
         checked = check_siret(siret)
@@ -73,7 +67,7 @@ async def set_consent(
     """Record the CFA's consent; a list of vendors replaces the authorised ones, None keeps them.
     The youths who wished this CFA are derived again: a wish to a CFA that did not consent is
     never WISH_NOT_HANDLED (nobody could have told)."""
-    normalised_uai = valid_uai(uai)
+    normalised_uai = uai_argument(uai, "uai")
     cfas = CfaRepository(db)
     vendor_ids: list[uuid.UUID] | None = None
     if vendor_client_ids is not None:
@@ -116,7 +110,7 @@ async def set_consent(
 async def _derive_wishers(db: RequestSession, settings: Settings, uai: str) -> None:
     from app.services.derivation import rederive
 
-    await rederive(db, settings, await CfaRepository(db).youths_who_wished(uai), outcomes=False)
+    await rederive(db, settings, await CfaRepository(db).youths_who_wished(uai), with_outcomes=False)
 
 
 async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:

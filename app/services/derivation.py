@@ -112,15 +112,15 @@ async def set_aside_count(db: RequestSession) -> int:
     return await DerivationFailures(db).count()
 
 
-async def rederive(db: RequestSession, settings: Settings, youth_ids: Sequence[int], *, outcomes: bool) -> None:
+async def rederive(db: RequestSession, settings: Settings, youth_ids: Sequence[int], *, with_outcomes: bool) -> None:
     """Derive these youths' paths and spans of risk again (and their wishes' outcomes with
-    ``outcomes``), in the caller's transaction: a chunk of REDERIVE_CHUNK youths at a time, each
+    ``with_outcomes``), in the caller's transaction: a chunk of REDERIVE_CHUNK youths at a time, each
     locked first (a change of consent or of sessions touches youths no batch is holding)."""
     repository = YouthRepository(db)
     for offset in range(0, len(youth_ids), REDERIVE_CHUNK):
         chunk = youth_ids[offset:offset + REDERIVE_CHUNK]
         await repository.lock(chunk)
-        await derive(db, settings, chunk, chunk if outcomes else ())
+        await derive(db, settings, chunk, chunk if with_outcomes else ())
 
 
 async def derive(

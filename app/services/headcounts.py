@@ -23,10 +23,11 @@ from datetime import date, timedelta
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.identifiers import Invalid, check_certification, check_department_code, check_uai
+from app.domain.identifiers import Invalid, check_certification
 from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository
 from app.repositories.reference import ReferenceRepository
+from app.services.arguments import departments_argument, uai_argument
 
 MAX_POINTS = 60
 SMALL = range(1, 5)
@@ -98,24 +99,14 @@ async def _scope(db: RequestSession, principal: Principal, wanted: Filter) -> tu
     departments = principal.scope.headcount_departments
     reference = ReferenceRepository(db)
     if wanted.departments is not None:
-        codes = set()
-        for raw in wanted.departments:
-            checked = check_department_code(raw)
-            if isinstance(checked, Invalid):
-                raise BadInput(f"filter.departments: {checked.message}", field="filter.departments", reason=checked.code)
-            codes.add(checked)
+        codes = departments_argument(wanted.departments, "filter.departments")
         departments = frozenset(codes) if departments is None else departments & codes
     if wanted.regions is not None:
         in_regions = frozenset(await reference.department_codes_of_regions([r.strip() for r in wanted.regions]))
         departments = in_regions if departments is None else departments & in_regions
     uais = None
     if wanted.uais is not None:
-        uais = []
-        for raw in wanted.uais:
-            checked = check_uai(raw)
-            if isinstance(checked, Invalid):
-                raise BadInput(f"filter.uais: {checked.message}", field="filter.uais", reason=checked.code)
-            uais.append(checked)
+        uais = [uai_argument(raw, "filter.uais") for raw in wanted.uais]
     certifications = None
     if wanted.certifications is not None:
         certifications = []

@@ -25,7 +25,7 @@ from app.db import RequestSession
 from app.domain.actors import Portal
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import Certification, Invalid, check_department_code, check_ine, is_normal_ine
+from app.domain.identifiers import Certification, Invalid, check_ine, is_normal_ine
 from app.domain.matching import Identity
 from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
 from app.repositories.derivation import DerivationQueue
@@ -45,6 +45,7 @@ from app.services.records import (
     learn,
     memo,
     reported_id,
+    residence_value,
     shape,
     string_value,
     uai_value,
@@ -182,7 +183,7 @@ def validate(
                                      _training_start)) if raw_training_start is not None else (None, "")
                         last_day = (training_ends.get(raw_training_end) or learn(training_ends, raw_training_end,
                                     _training_end)) if raw_training_end is not None else (None, "")
-                        lives = (residences.get(raw_residence) or learn(residences, raw_residence, _residence)
+                        lives = (residences.get(raw_residence) or learn(residences, raw_residence, residence_value)
                                  if raw_residence is not None else "")
                     except TypeError:
                         first_day = None
@@ -277,7 +278,7 @@ class _StepChecks:
         if training_start is not None and training_end is not None and training_end < training_start:
             raise Reject("trainingEnd", "INVALID_DATE", "trainingEnd is before trainingStart")
         raw_residence = get("residenceDepartment")
-        residence = memo(self.residences, raw_residence, _residence) if raw_residence is not None else None
+        residence = memo(self.residences, raw_residence, residence_value) if raw_residence is not None else None
         # The content hash tells an identical replay from a correction (the same since the first
         # version: stored events compare with it; the fields of contract version 2 are added only
         # when given, so that the hash of a record without them does not change).
@@ -332,15 +333,6 @@ def _training_start(raw: Any) -> tuple[date, str] | None:
 def _training_end(raw: Any) -> tuple[date, str] | None:
     day = date_value(raw, "trainingEnd")
     return None if day is None else (day, _iso(raw, day))
-
-
-def _residence(raw: Any) -> str:
-    """``residenceDepartment``: a department code, normalised ("1" gives "01")."""
-    value = string_value(raw, "residenceDepartment", required=True)
-    checked = check_department_code(value)
-    if isinstance(checked, Invalid):
-        raise Reject("residenceDepartment", checked.code, checked.message)
-    return checked
 
 
 def _iso(raw: Any, day: date) -> str:

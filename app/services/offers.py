@@ -24,15 +24,15 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, check_uai, stored_id
+from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, stored_id
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
-from app.services.arguments import departments_argument
+from app.services.arguments import departments_argument, uai_argument
 from app.services.pagination import Page, page_of, position
-from app.services.records import Reject, date_field, reported_id, shape, string_field, vendor_may_write
+from app.services.records import Reject, date_field, reported_id, shape, string_field, uai_value, vendor_may_write
 from app.settings import Settings
 
 OPERATION = "upsertOffers"
@@ -91,9 +91,7 @@ async def upsert_offers(
             ref = string_field(record, "offerRef", required=True)
             if len(ref) > MAX_REF_LENGTH:
                 raise Reject("offerRef", "INVALID_OFFER_REF", f"offerRef is 1 to {MAX_REF_LENGTH} characters")
-            uai = check_uai(string_field(record, "uai", required=True))
-            if isinstance(uai, Invalid):
-                raise Reject("uai", uai.code, uai.message)
+            uai = uai_value(record.get("uai"))
             if (uai, ref) in seen:
                 raise Reject("offerRef", "DUPLICATE_IN_BATCH", "this offerRef of this CFA appears earlier in the same batch")
             seen.add((uai, ref))
@@ -176,7 +174,7 @@ async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs:
     sessions."""
     from app.services.derivation import rederive
 
-    await rederive(db, settings, await OfferRepository(db).youths_with_contracts_at(pairs), outcomes=True)
+    await rederive(db, settings, await OfferRepository(db).youths_with_contracts_at(pairs), with_outcomes=True)
 
 
 async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:
@@ -219,10 +217,7 @@ async def page(
         code = checked_certification.code
     normalised_uai = None
     if uai is not None:
-        checked_uai = check_uai(uai)
-        if isinstance(checked_uai, Invalid):
-            raise BadInput(f"filter.uai: {checked_uai.message}", field="filter.uai", reason=checked_uai.code)
-        normalised_uai = checked_uai
+        normalised_uai = uai_argument(uai, "filter.uai")
     after_id = position(CURSOR, after, int)
     query = OfferQuery(
         on=france_today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,

@@ -13,7 +13,15 @@ from typing import Any, Literal, NamedTuple, overload
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import RANGE_TEXT, in_calendar
-from app.domain.identifiers import Certification, Invalid, check_certification, check_ine, check_nir, check_uai
+from app.domain.identifiers import (
+    Certification,
+    Invalid,
+    check_certification,
+    check_department_code,
+    check_ine,
+    check_nir,
+    check_uai,
+)
 
 
 class Reject(Exception):
@@ -228,6 +236,14 @@ def uai_value(raw: Any) -> str:
     checked = check_uai(string_value(raw, "uai", required=True))
     if isinstance(checked, Invalid):
         raise Reject("uai", checked.code, checked.message)
+    return checked
+
+
+def residence_value(raw: Any) -> str:
+    """``residenceDepartment``: a department code, normalised ("1" gives "01")."""
+    checked = check_department_code(string_value(raw, "residenceDepartment", required=True))
+    if isinstance(checked, Invalid):
+        raise Reject("residenceDepartment", checked.code, checked.message)
     return checked
 
 

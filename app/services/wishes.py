@@ -26,7 +26,7 @@ from app import tenancy
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult, RecordError
-from app.domain.identifiers import Invalid, check_department_code, check_uai, stored_id
+from app.domain.identifiers import stored_id
 from app.domain.matching import Identity
 from app.domain.outcome import Stage
 from app.errors import BadInput
@@ -35,6 +35,7 @@ from app.repositories.steps import StepRepository
 from app.repositories.wishes import WishQuery, WishRepository
 from app.security import IdentityVault
 from app.services import outcomes
+from app.services.arguments import uai_argument
 from app.services.identity import resolve_youths
 from app.services.pagination import Page, page_of, position
 from app.services.paths import recompute
@@ -45,6 +46,7 @@ from app.services.records import (
     datetime_field,
     identity_fields,
     reported_id,
+    residence_value,
     shape,
     string_field,
 )
@@ -113,10 +115,7 @@ async def submit_wishes(
                              " before now, and not in the future")
             residence = string_field(record, "residenceDepartment")
             if residence is not None:
-                checked_residence = check_department_code(residence)
-                if isinstance(checked_residence, Invalid):
-                    raise Reject("residenceDepartment", checked_residence.code, checked_residence.message)
-                residence = checked_residence
+                residence = residence_value(residence)
         except Reject as problem:
             result.reject(index, wish_id, problem.field, problem.code, problem.message)
             continue
@@ -219,11 +218,7 @@ def query_for(principal: Principal, values: WishFilterValues | None, *, field: s
     values = values or WishFilterValues()
     uai = None
     if values.uai is not None:
-        checked = check_uai(values.uai)
-        if isinstance(checked, Invalid):
-            name = f"{field}.uai" if field else "uai"
-            raise BadInput(f"{name}: {checked.message}", field=name, reason=checked.code)
-        uai = checked
+        uai = uai_argument(values.uai, f"{field}.uai" if field else "uai")
     return WishQuery.readable_by(
         principal.scope, submitted_from=values.submitted_from, submitted_to=values.submitted_to,
         uai=uai, stage=values.stage, changed_since=values.outcome_changed_since,
