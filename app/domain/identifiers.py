@@ -19,6 +19,8 @@ from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
+MAX_ID_LENGTH = 100  # the senders' own ids (eventId, portalWishId, offerRef): 1 to 100 characters
+
 
 class Invalid(NamedTuple):
     code: str

@@ -15,19 +15,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NamedTuple
 
 import asyncpg
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.actors import Portal
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import Certification, Invalid, check_ine, is_normal_ine
+from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, is_normal_ine
 from app.domain.matching import Identity
-from app.domain.timeline import CONTRACT_STEPS, Step, StepFact
+from app.domain.step_fields import (
+    PORTALS,
+    Problem,
+    contract_problem,
+    effective_date_problem,
+    training_problem,
+    wish_link_problem,
+)
+from app.domain.timeline import Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
@@ -54,9 +61,6 @@ from app.services.records import (
 from app.settings import Derivation, NirMatching, Settings
 
 OPERATION = "recordSteps"
-EARLIEST = date(2000, 1, 1)
-MAX_ID_LENGTH = 100
-PORTALS = frozenset(Portal)
 STEP_NAMES = tuple(Step.__members__)
 STEP_SET = frozenset(STEP_NAMES)
 
@@ -167,12 +171,11 @@ def validate(
                         end_day = ends.get(raw_end) or learn(ends, raw_end, _contract_end) if raw_end is not None else (None, "")
                     except TypeError:
                         start_day = None
-                    ok = type(start_day) is tuple and type(end_day) is tuple and step in CONTRACT_STEPS
+                    ok = type(start_day) is tuple and type(end_day) is tuple
                     if ok:
                         # tuples: ``ok`` checked their types (a check mypy does not carry through a bool)
                         (start, start_iso), (end, end_iso) = start_day, end_day  # type: ignore[misc]
-                        ok = not (start is not None and end is not None and end < start) and not (
-                            step == Step.APPRENTICE and end is not None and end < effective[0])
+                        ok = contract_problem(step, effective[0], start, end) is None
                 raw_training_start, raw_training_end, raw_residence = (
                     get("trainingStart"), get("trainingEnd"), get("residenceDepartment"))
                 training_start = training_end = residence = None
@@ -191,7 +194,7 @@ def validate(
                     if ok:
                         (training_start, first_iso), (training_end, last_iso) = first_day, last_day  # type: ignore[misc]
                         residence = lives or None
-                        ok = not (training_start is not None and training_end is not None and training_end < training_start)
+                        ok = training_problem(training_start, training_end) is None
                         extra = f"|{first_iso}|{last_iso}|{lives}"
                 if ok:
                     seen.add(event_id)
@@ -218,7 +221,7 @@ class _StepChecks:
 
     def __init__(self, vault: IdentityVault, nir_hmac: bool, today: date):
         self.vault, self.nir_hmac = vault, nir_hmac
-        self.latest = today + timedelta(days=1)
+        self.today = today
         self.uais: dict[Any, Any] = {}
         self.certifications: dict[Any, Any] = {}
         self.ines: dict[Any, Any] = {}  # raw INE of a record with no NIR -> (Identity, INE hash in hex)
@@ -255,28 +258,13 @@ class _StepChecks:
             portal = wish_id = None
         else:
             portal, wish_id = string_value(raw_portal, "portal"), string_value(raw_wish_id, "portalWishId")
-            if (portal is None) != (wish_id is None):
-                raise Reject("portal" if portal is None else "portalWishId", "INVALID_WISH_LINK",
-                             "portal and portalWishId go together")
-            if portal is not None and portal not in PORTALS:
-                raise Reject("portal", "INVALID_WISH_LINK", "portal is PARCOURSUP or AFFELNET")
-            if wish_id is not None and len(wish_id) > MAX_ID_LENGTH:
-                raise Reject("portalWishId", "INVALID_WISH_LINK", f"portalWishId is at most {MAX_ID_LENGTH} characters")
+            _refuse(wish_link_problem(portal, wish_id))
         start, start_iso = memo(self.starts, get("contractStart"), _contract_start) or (None, "")
         end, end_iso = memo(self.ends, get("contractEnd"), _contract_end) or (None, "")
-        if (start is not None or end is not None) and step not in CONTRACT_STEPS:
-            raise Reject(
-                "contractStart" if start is not None else "contractEnd", "INVALID_DATE",
-                "contract dates go only with APPRENTICE or CONTRACT_BROKEN",
-            )
-        if start is not None and end is not None and end < start:
-            raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before contractStart")
-        if step == Step.APPRENTICE and end is not None and end < effective:
-            raise Reject("contractEnd", "INVALID_DATE", "contractEnd is before the step's effectiveDate")
+        _refuse(contract_problem(step, effective, start, end))
         training_start, first_iso = memo(self.training_starts, get("trainingStart"), _training_start) or (None, "")
         training_end, last_iso = memo(self.training_ends, get("trainingEnd"), _training_end) or (None, "")
-        if training_start is not None and training_end is not None and training_end < training_start:
-            raise Reject("trainingEnd", "INVALID_DATE", "trainingEnd is before trainingStart")
+        _refuse(training_problem(training_start, training_end))
         raw_residence = get("residenceDepartment")
         residence = memo(self.residences, raw_residence, residence_value) if raw_residence is not None else None
         # The content hash tells an identical replay from a correction (the same since the first
@@ -310,9 +298,13 @@ class _StepChecks:
 
     def effective_date(self, raw: Any) -> tuple[date, str]:
         effective = date_value(raw, "effectiveDate", required=True)
-        if effective > self.latest or effective < EARLIEST:
-            raise Reject("effectiveDate", "INVALID_DATE", "effectiveDate is from 2000-01-01 to tomorrow at the latest")
+        _refuse(effective_date_problem(effective, self.today))
         return effective, _iso(raw, effective)
+
+
+def _refuse(problem: Problem | None) -> None:
+    if problem is not None:
+        raise Reject(*problem)
 
 
 def _contract_start(raw: Any) -> tuple[date, str] | None:

@@ -14,6 +14,7 @@ from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.identifiers import (
+    MAX_ID_LENGTH,
     Certification,
     Invalid,
     check_certification,
@@ -201,8 +202,6 @@ def identity_fields(record: Mapping[str, Any], nir_hmac: bool, *, linked: bool =
         raise Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
     return ine, nir
 
-
-MAX_ID_LENGTH = 100
 
 
 def shape(record: Any, fields: frozenset[str], type_name: str) -> None:

@@ -54,7 +54,6 @@ from app.settings import NirMatching, Settings
 
 OPERATION = "submitWishes"
 STEPS_OPERATION = "recordSteps"
-MAX_ID_LENGTH = 100
 # Clocks differ: a wish dated a few minutes ahead of the hub's clock is not in the future.
 CLOCK_SKEW = timedelta(minutes=5)
 WISH_FIELDS = frozenset({"portalWishId", "ine", "nir", "uai", "certification", "offerId", "submittedAt", "residenceDepartment"})
