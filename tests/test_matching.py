@@ -4,7 +4,9 @@ merges them into the stored one (the INE holder first), two INEs are never merge
 
 from __future__ import annotations
 
-from app.domain.matching import Identity, MatchedYouth, match, merge
+import pytest
+
+from app.domain.matching import Identity, MatchedYouth, as_wish_youth, match, merge
 
 I1, I2, N1, N2 = b"ine-1", b"ine-2", b"nir-1", b"nir-2"
 
@@ -113,3 +115,29 @@ def test_a_merge_of_youths_without_nir_given_gives_none():
     keep, drop = stored(1, I1), stored(2, None, N1)
     merge(keep, drop)
     assert (keep.nir_given, keep.nir_hash, keep.learned) == (False, N1, True)
+
+
+# A step linked to a wish (DOMAIN.md, rules 2027.1) is about the wish's youth.
+I1, I2, N1, N2 = b"ine-1", b"ine-2", b"nir-1", b"nir-2"
+
+
+@pytest.mark.parametrize(("step", "wish_youth", "expected"), [
+    # (ine_hash, nir_hash) of the step; of the wish's youth; the step's identity, or None: WISH_YOUTH_MISMATCH
+    ((I1, None), (I1, None), (I1, None)),
+    ((I1, N1), (I1, N2), (I1, N1)),  # the INE decides when both have one
+    ((I2, None), (I1, None), None),
+    ((I1, None), (None, N1), None),  # an INE for a youth known by its NIR alone: only with that NIR
+    ((I1, N1), (None, N1), (I1, N1)),
+    ((I1, N2), (None, N1), None),
+    ((None, None), (I1, None), (I1, None)),  # no INE: the wish's youth
+    ((None, None), (I1, N1), (I1, None)),
+    ((None, N1), (I1, None), (I1, N1)),  # its NIR comes along (the youth learns it)
+    ((None, N1), (I1, N1), (I1, N1)),
+    ((None, N2), (I1, N1), None),  # another NIR: another person
+    ((None, None), (None, N1), (None, N1)),
+    ((None, N1), (None, N1), (None, N1)),
+])
+def test_a_linked_steps_identity_is_the_wish_youths_or_none(step, wish_youth, expected):
+    identity = Identity(None, step[0], step[1], step[1] is not None)
+    joined = as_wish_youth(identity, *wish_youth)
+    assert (None if joined is None else (joined.ine_hash, joined.nir_hash)) == expected

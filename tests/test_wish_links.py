@@ -118,31 +118,3 @@ async def test_a_linked_step_with_a_nir_alone_is_the_wish_youths_without_nir_mat
     unlinked = step("n2", "REGISTERED", ine=None, nir=synthetic_nir(7), days_ago=5)
     assert (await gql.data(SENT, {"input": [unlinked]}, key=world["vendor"]))["recordSteps"]["rejected"][0]["code"] == (
         "INE_REQUIRED")
-
-
-I1, I2, N1, N2 = b"ine-1", b"ine-2", b"nir-1", b"nir-2"
-
-
-@pytest.mark.parametrize(("step", "wish_youth", "expected"), [
-    # (ine_hash, nir_hash) of the step; of the wish's youth; the step's identity, or None: WISH_YOUTH_MISMATCH
-    ((I1, None), (I1, None), (I1, None)),
-    ((I1, N1), (I1, N2), (I1, N1)),  # the INE decides when both have one
-    ((I2, None), (I1, None), None),
-    ((I1, None), (None, N1), None),  # an INE for a youth known by its NIR alone: only with that NIR
-    ((I1, N1), (None, N1), (I1, N1)),
-    ((I1, N2), (None, N1), None),
-    ((None, None), (I1, None), (I1, None)),  # no INE: the wish's youth
-    ((None, None), (I1, N1), (I1, None)),
-    ((None, N1), (I1, None), (I1, N1)),  # its NIR comes along (the youth learns it)
-    ((None, N1), (I1, N1), (I1, N1)),
-    ((None, N2), (I1, N1), None),  # another NIR: another person
-    ((None, None), (None, N1), (None, N1)),
-    ((None, N1), (None, N1), (None, N1)),
-])
-def test_a_linked_steps_identity_is_the_wish_youths_or_none(step, wish_youth, expected):
-    from app.domain.matching import Identity
-    from app.services.ingest import _as_wish_youth
-
-    identity = Identity(None, step[0], step[1], step[1] is not None)
-    joined = _as_wish_youth(identity, {"ine_hash": wish_youth[0], "nir_hash": wish_youth[1]})
-    assert (None if joined is None else (joined.ine_hash, joined.nir_hash)) == expected

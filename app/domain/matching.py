@@ -83,3 +83,17 @@ def merge(a: MatchedYouth, b: MatchedYouth) -> MatchedYouth:
     if drop.nir_given and not keep.nir_given:
         keep.nir_given, keep.learned = True, True
     return keep
+
+
+def as_wish_youth(identity: Identity, ine_hash: bytes | None, nir_hash: bytes | None) -> Identity | None:
+    """The identity of a step linked to a wish whose youth has these keyed hashes, as that youth;
+    None when the step names another youth (WISH_YOUTH_MISMATCH). An INE must be the youth's (a
+    NIR's keyed hash decides only when the youth has no INE); without an INE the step takes the
+    youth's keys (its NIR, when it has one, must not be another's)."""
+    if identity.ine_hash is not None:
+        if ine_hash is not None:
+            return identity if identity.ine_hash == ine_hash else None
+        return identity if identity.nir_hash is not None and identity.nir_hash == nir_hash else None
+    if identity.nir_hash is not None and nir_hash is not None and identity.nir_hash != nir_hash:
+        return None
+    return Identity(None, ine_hash, identity.nir_hash if ine_hash is not None else nir_hash, identity.nir_given)

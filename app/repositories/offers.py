@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain import timeline
 from app.repositories import arrays
-from app.repositories.base import Params, Repository
+from app.repositories.base import Params, Repository, named
 
 ENROLLED = (
     "(SELECT coalesce(sum(c.entries - c.exits), 0)::int FROM status_change c WHERE c.uai = o.uai"
@@ -54,14 +54,24 @@ class OfferQuery:
         return " AND ".join(conditions), enrolled
 
 
+class KnownOffer(NamedTuple):
+    """A stored offer, as a new version of it is compared with it and replaces it."""
+
+    uai: str
+    offer_ref: str
+    content_hash: bytes | None
+    session_end: date | None
+    certification_code: str
+
+
 class OfferRepository(Repository):
-    async def known(self, keys: Sequence[tuple[str, str]]) -> list[Any]:
-        """(uai, offer_ref, content_hash, session_end, certification_code) of these offers."""
-        return await self.db.fetch(
+    async def known(self, keys: Sequence[tuple[str, str]]) -> list[KnownOffer]:
+        """These offers, by (uai, offer_ref), those that are stored."""
+        return named(KnownOffer, await self.db.fetch(
             "SELECT o.uai, o.offer_ref, o.content_hash, o.session_end, o.certification_code"
             " FROM unnest($1::text[], $2::text[]) AS k(uai, ref) JOIN offer o ON o.uai = k.uai AND o.offer_ref = k.ref",
-            [k[0] for k in keys], [k[1] for k in keys],
-        )
+            [uai for uai, _ in keys], [ref for _, ref in keys],
+        ))
 
     async def upsert(self, vendor_id: uuid.UUID, columns: Sequence[list[Any]]) -> list[Any]:
         """Insert new offers and replace changed ones on (uai, offer_ref); the revised capacity is

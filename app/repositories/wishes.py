@@ -6,14 +6,16 @@ submission day is its instant in Europe/Paris: the portals and the CFAs count da
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from app.domain.outcome import Outcome, Target
 from app.domain.scope import Scope
 from app.repositories import arrays
-from app.repositories.base import Params, Repository
+from app.repositories.base import Params, Repository, named
 
 SUBMITTED_ON = "(w.submitted_at AT TIME ZONE 'Europe/Paris')::date"
 WISH_COLUMNS = (
@@ -65,41 +67,103 @@ class WishQuery:
         return " AND ".join(conditions) or "true"
 
 
+class StoredWish(NamedTuple):
+    """A stored wish, as a new version of it is compared with it and replaces it."""
+
+    portal_wish_id: str
+    content_hash: bytes | None
+    id: int
+    youth_id: int | None  # None once the youth is erased
+
+
+class WishOfYouth(NamedTuple):
+    youth_id: int
+    submitted_on: date  # the submission day in France
+    uai: str
+    consented: bool  # whether the wished CFA consented
+    residence_department: str | None
+
+
+class WrittenWish(NamedTuple):
+    id: int
+    portal_wish_id: str
+
+
+class MismatchedLink(NamedTuple):
+    """A step linked to a wish that is another youth's: its vendor and its eventId."""
+
+    vendor_client_id: uuid.UUID
+    event_id: str
+
+
+class OutcomeCount(NamedTuple):
+    stage: str
+    match: str | None
+    wishes: int
+
+
+class OutcomeTarget(NamedTuple):
+    """A wish whose outcome is being recomputed: what it targets and the outcome stored."""
+
+    id: int
+    youth_id: int | None
+    portal: str
+    portal_wish_id: str
+    target: Target
+    stored: Outcome
+
+
+class OutcomeStepRow(NamedTuple):
+    """A step of a wish's youth, as its outcome reads it."""
+
+    youth_id: int
+    step: str
+    effective_date: date
+    id: int
+    uai: str
+    certification_code: str
+    portal: str | None
+    portal_wish_id: str | None
+    contract_start: date | None
+    contract_end: date | None
+    training_end: date | None
+
+
 class WishRepository(Repository):
-    async def known(self, portal: str, wish_ids: Sequence[str]) -> list[Any]:
-        """(portal_wish_id, content_hash, id, youth_id) of this portal's wishes among these ids."""
-        return await self.db.fetch(
+    async def known(self, portal: str, wish_ids: Sequence[str]) -> list[StoredWish]:
+        """This portal's wishes among these ids."""
+        return named(StoredWish, await self.db.fetch(
             "SELECT w.portal_wish_id, w.content_hash, w.id, w.youth_id FROM unnest($2::text[]) AS i(wish_id)"
             " JOIN wish w ON w.portal = $1 AND w.portal_wish_id = i.wish_id",
             portal, list(wish_ids),
-        )
+        ))
 
-    async def of_youths(self, youth_ids: Sequence[int]) -> list[Any]:
-        """(youth_id, submission day, uai, whether that CFA consented, residence department) of
-        these youths' wishes."""
-        return await self.db.fetch(
+    async def of_youths(self, youth_ids: Sequence[int]) -> list[WishOfYouth]:
+        """These youths' wishes, as their spans of risk read them."""
+        return named(WishOfYouth, await self.db.fetch(
             f"SELECT w.youth_id, {SUBMITTED_ON}, w.uai, c.consent_given, w.residence_department"
             " FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.youth_id = i.id JOIN cfa c ON c.uai = w.uai",
             arrays.ints(youth_ids),
-        )
+        ))
 
     async def ids_of_youth(self, youth_id: int) -> list[int]:
         return [row[0] for row in await self.db.fetch("SELECT id FROM wish WHERE youth_id = $1", youth_id)]
 
-    async def offers_of(self, offer_ids: Sequence[int]) -> list[Any]:
-        """(id, uai) of these offers."""
-        return await self.db.fetch(
+    async def cfas_of_offers(self, offer_ids: Sequence[int]) -> dict[int, str]:
+        """The UAI of each of these offers that exists, by offer id."""
+        rows = await self.db.fetch(
             "SELECT o.id, o.uai FROM unnest($1::text::bigint[]) AS i(id) JOIN offer o ON o.id = i.id",
             arrays.ints(offer_ids),
         )
+        return {row["id"]: row["uai"] for row in rows}
 
-    async def upsert(self, portal: str, columns: Sequence[list[Any]]) -> list[Any]:
-        """Insert new wishes and replace changed ones (same portal and portalWishId); return
-        (id, portal_wish_id). ``columns``: portal_wish_id, youth_id, uai, certification, offer_id,
+    async def upsert(self, portal: str, columns: Sequence[list[Any]]) -> list[WrittenWish]:
+        """Insert new wishes and replace changed ones (same portal and portalWishId); return the
+        rows written. ``columns``: portal_wish_id, youth_id, uai, certification, offer_id,
         submitted_at, residence_department, content_hash. A new wish starts as NO_NEWS, changed
         now (it appears in the portal's next synchronisation)."""
         wish_ids, youth_ids, uais, certifications, offer_ids, submitted, residences, hashes = columns
-        return await self.db.fetch(
+        return named(WrittenWish, await self.db.fetch(
             "INSERT INTO wish (portal, portal_wish_id, youth_id, uai, certification_code, offer_id, submitted_at,"
             " residence_department, content_hash, outcome_changed_at) SELECT $1, *, clock_timestamp() FROM unnest($2::text[],"
             " $3::text::bigint[], $4::text[], $5::text[], $6::text::bigint[], $7::timestamptz[], $8::text[], $9::bytea[])"
@@ -112,22 +176,20 @@ class WishRepository(Repository):
             portal, wish_ids, "{" + ",".join("NULL" if y is None else str(y) for y in youth_ids) + "}", uais,
             certifications, "{" + ",".join("NULL" if o is None else str(o) for o in offer_ids) + "}", submitted,
             residences, hashes,
-        )
+        ))
 
     async def outcome_targets(
         self, youth_ids: Sequence[int], links: Sequence[tuple[str, str]], wish_ids: Sequence[int]
-    ) -> list[Any]:
+    ) -> list[OutcomeTarget]:
         """The wishes whose outcome may change: of these youths, linked by these (portal,
         portalWishId), or these ids; locked in id order, so that a concurrent batch writing the
-        same wishes' steps waits and then sees them. Rows: id, youth_id, portal, portal_wish_id,
-        uai, certification_code, submitted_on, then the stored outcome (stage, match, since, uai,
-        certification, handled by the wished CFA, next day).
+        same wishes' steps waits and then sees them.
 
         Every wish is reached by an index probe from the arrays (LATERAL ... OFFSET 0 / LIMIT 1
         keep the planner from turning the join around), whatever the statistics say: a table
         vacuumed while nearly empty reads as empty to the planner, which then scanned every wish
         once per element of the arrays (tests/test_plans.py)."""
-        return await self.db.fetch(
+        rows = await self.db.fetch(
             f"SELECT w.id, w.youth_id, w.portal, w.portal_wish_id, w.uai, w.certification_code, {SUBMITTED_ON},"
             " w.outcome_stage, w.outcome_match, w.outcome_since, w.outcome_uai, w.outcome_certification,"
             " w.outcome_handled_by_wished_cfa, w.outcome_next_on"
@@ -141,16 +203,19 @@ class WishRepository(Repository):
             " CROSS JOIN LATERAL (SELECT * FROM wish w WHERE w.id = t.id LIMIT 1 FOR UPDATE) AS w ORDER BY w.id",
             arrays.ints(youth_ids), [p for p, _ in links], [w for _, w in links], arrays.ints(wish_ids),
         )
+        new = tuple.__new__
+        return [
+            OutcomeTarget(row[0], row[1], row[2], row[3], new(Target, row[4:7]), new(Outcome, row[7:14])) for row in rows
+        ]
 
-    async def outcome_steps(self, youth_ids: Sequence[int]) -> list[Any]:
-        """The steps of these youths: youth_id, step, effective_date, id, uai,
-        certification_code, portal, portal_wish_id, contract_start, contract_end, training_end."""
-        return await self.db.fetch(
+    async def outcome_steps(self, youth_ids: Sequence[int]) -> list[OutcomeStepRow]:
+        """The steps of these youths."""
+        return named(OutcomeStepRow, await self.db.fetch(
             "SELECT s.youth_id, s.step, s.effective_date, s.id, s.uai, s.certification_code, s.portal, s.portal_wish_id,"
             " s.contract_start, s.contract_end, s.training_end"
             " FROM unnest($1::text::bigint[]) AS y(id) JOIN step_event s ON s.youth_id = y.id",
             arrays.ints(youth_ids),
-        )
+        ))
 
     async def due_for_sweep(self, today: date, limit: int) -> list[int]:
         """Wishes whose outcome a rule changes by ``today``, that no other transaction holds."""
@@ -160,21 +225,20 @@ class WishRepository(Repository):
         )
         return [row[0] for row in rows]
 
-    async def mismatched_links(self, wish_ids: Sequence[int]) -> list[Any]:
-        """Steps linked to these wishes that are another youth's (they arrived before the wish):
-        vendor_client_id, event_id, in that order."""
-        return await self.db.fetch(
+    async def mismatched_links(self, wish_ids: Sequence[int]) -> list[MismatchedLink]:
+        """Steps linked to these wishes that are another youth's (they arrived before the wish),
+        by vendor and eventId."""
+        return named(MismatchedLink, await self.db.fetch(
             "SELECT e.vendor_client_id, e.event_id FROM unnest($1::text::bigint[]) AS i(id) JOIN wish w ON w.id = i.id"
             " JOIN step_event e ON e.portal = w.portal AND e.portal_wish_id = w.portal_wish_id"
             " WHERE e.youth_id IS DISTINCT FROM w.youth_id ORDER BY 1, 2",
             arrays.ints(wish_ids),
-        )
+        ))
 
-    async def set_outcomes(self, rows: Sequence[tuple[Any, ...]], seen: Sequence[bool]) -> None:
-        """(id, stage, match, since, uai, certification, handled by the wished CFA, next day): the
-        outcomes to write; ``seen``: whether the portal's view of each changed, which stamps it
-        with the statement's clock time (not the transaction's start: a portal's next
-        synchronisation compares with it)."""
+    async def set_outcomes(self, ids: Sequence[int], outcomes: Sequence[Outcome], seen: Sequence[bool]) -> None:
+        """Write the outcomes of the wishes with these ids; ``seen``: whether the portal's view of
+        each changed, which stamps it with the statement's clock time (not the transaction's
+        start: a portal's next synchronisation compares with it)."""
         await self.db.run(
             "UPDATE wish SET outcome_stage = o.stage, outcome_match = o.match, outcome_since = o.since,"
             " outcome_uai = o.uai, outcome_certification = o.certification, outcome_handled_by_wished_cfa = o.handled,"
@@ -183,9 +247,10 @@ class WishRepository(Repository):
             " FROM unnest($1::text::bigint[], $2::text[], $3::text[], $4::text::date[], $5::text[], $6::text[],"
             " $7::text::boolean[], $8::text::date[], $9::text::boolean[])"
             " AS o(id, stage, match, since, uai, certification, handled, next_on, seen) WHERE wish.id = o.id",
-            arrays.ints(r[0] for r in rows), [r[1] for r in rows], [r[2] for r in rows],
-            arrays.dates(r[3] for r in rows), [r[4] for r in rows], [r[5] for r in rows],
-            arrays.bools(r[6] for r in rows), arrays.dates(r[7] for r in rows), arrays.bools(seen),
+            arrays.ints(ids), [o.stage for o in outcomes], [o.match for o in outcomes],
+            arrays.dates(o.since for o in outcomes), [o.uai for o in outcomes], [o.certification for o in outcomes],
+            arrays.bools(o.handled_by_wished_cfa for o in outcomes), arrays.dates(o.next_on for o in outcomes),
+            arrays.bools(seen),
         )
 
     async def page(self, query: WishQuery, after_id: int | None, limit: int) -> list[Any]:
@@ -207,14 +272,14 @@ class WishRepository(Repository):
         )
         return rows[0] if rows else None
 
-    async def summary(self, query: WishQuery) -> list[Any]:
-        """(stage, match, count) over the wishes of the query."""
+    async def summary(self, query: WishQuery) -> list[OutcomeCount]:
+        """How many wishes of the query are at each outcome (stage and match)."""
         arg = Params()
-        return await self.db.fetch(
+        return named(OutcomeCount, await self.db.fetch(
             f"SELECT w.outcome_stage, w.outcome_match, count(*) FROM wish w WHERE {query.where(arg)}"
             " GROUP BY w.outcome_stage, w.outcome_match",
             *arg,
-        )
+        ))
 
     async def histories(self, wish_ids: Sequence[int]) -> list[Any]:
         """For each wish, the steps its outcome counts: its youth's steps since the submission day

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, text
 
 from app.repositories import arrays
-from app.repositories.base import Repository
+from app.repositories.base import Repository, named
 from app.security import ENCRYPTED_INE_BYTES
 
 # The advisory lock between the writers that match youths without locking their rows (deferred
@@ -17,6 +17,13 @@ from app.security import ENCRYPTED_INE_BYTES
 # former hold it shared, the latter exclusively, so that no batch gives a step to a youth being
 # deleted.
 YOUTH_DELETION_LOCK = 0x68756279  # "huby"
+
+
+class FoundYouth(NamedTuple):
+    id: int
+    ine_hash: bytes | None
+    nir_hash: bytes | None
+    nir_given: bool
 
 
 class YouthRepository(Repository):
@@ -90,12 +97,12 @@ class YouthRepository(Repository):
 
     async def find(
         self, ine_hashes: Sequence[bytes], nir_hashes: Sequence[bytes], also_ids: Sequence[int] = ()
-    ) -> list[Any]:
-        """(id, ine_hash, nir_hash, nir_given) of the youths with these hashes (and ids), locked for
+    ) -> list[FoundYouth]:
+        """The youths with these hashes (and ids), locked for
         this transaction in id order, so that concurrent batches touching the same youths queue
         instead of overwriting. Each youth is reached by an index probe from the arrays, whatever
         the statistics say (as :meth:`WishRepository.outcome_targets`)."""
-        return await self.db.fetch(
+        return named(FoundYouth, await self.db.fetch(
             "SELECT y.id, y.ine_hash, y.nir_hash, y.nir_given FROM (SELECT DISTINCT t.id FROM ("
             "SELECT y.id FROM unnest($1::text::bytea[]) AS h(hash)"
             " CROSS JOIN LATERAL (SELECT y.id FROM youth y WHERE y.ine_hash = h.hash LIMIT 1) AS y"
@@ -104,7 +111,7 @@ class YouthRepository(Repository):
             " UNION ALL SELECT unnest($3::text::bigint[])) AS t(id) ORDER BY t.id) AS t"
             " CROSS JOIN LATERAL (SELECT * FROM youth y WHERE y.id = t.id LIMIT 1 FOR UPDATE) AS y ORDER BY y.id",
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
-        )
+        ))
 
     async def insert_by_ine(
         self, ine_hashes: Sequence[bytes], encrypted: Sequence[bytes], nir_given: Sequence[bool], *, skip_taken: bool = True,

@@ -159,17 +159,19 @@ async def series(
     # Running sums over the cuts, read at each point: stock counts, and drop-outs since the start.
     running: dict[tuple[str, str], int] = {}
     running_dropped: dict[str, int] = {}
-    at_cut: list[tuple[dict[tuple[str, str], int], dict[str, int]]] = []
+    counts_at: list[dict[tuple[str, str], int]] = []  # by cut: (group, status) -> youths
+    dropped_at: list[dict[str, int]] = []  # by cut: group -> drop-outs since the first cut
     for bucket in range(len(cuts)):
         for group_status, change in net[bucket].items():
             running[group_status] = running.get(group_status, 0) + change
         for group, entries in dropped[bucket].items():
             running_dropped[group] = running_dropped.get(group, 0) + entries
-        at_cut.append((dict(running) if cuts[bucket] in points else {}, dict(running_dropped)))
+        counts_at.append(dict(running) if cuts[bucket] in points else {})
+        dropped_at.append(dict(running_dropped))
     answer: list[list[Row]] = []
     for point in points:
-        counts, dropped_until = at_cut[position[point]]
-        dropped_before = at_cut[position[school_year_start(point) - timedelta(days=1)]][1]
+        counts, dropped_until = counts_at[position[point]], dropped_at[position[point]]
+        dropped_before = dropped_at[position[school_year_start(point) - timedelta(days=1)]]
         rows = []
         for group in sorted(groups):
             row = Row(key=group, label=labels.get(group, group), rule_version=rule_version)

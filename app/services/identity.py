@@ -99,9 +99,10 @@ async def resolve_youths(
                 [y.ine_hash for y in missing if y.ine_hash], [y.nir_hash for y in missing if y.nir_hash]
             )
             for youth in missing:
-                for youth_id, ine_hash, nir_hash, _ in found:
-                    if (youth.ine_hash and ine_hash == youth.ine_hash) or (youth.nir_hash and nir_hash == youth.nir_hash):
-                        youth.id = youth_id
+                for other in found:
+                    if (youth.ine_hash and other.ine_hash == youth.ine_hash) or (
+                            youth.nir_hash and other.nir_hash == youth.nir_hash):
+                        youth.id = other.id
                         break
     if learned:
         await repository.learn_identifiers(
@@ -128,10 +129,10 @@ async def _resolve_by_ine(
     async def find(hashes: list[bytes], also: Sequence[int] = ()) -> None:
         """Fill youth_of and nir_given_of for the youths with these hashes (and lock ``also``)."""
         if lock:
-            for youth_id, ine_hash, _, nir_given in await repository.find(hashes, [], also):
-                if ine_hash in ine_hashes:
-                    youth_of[ine_hash] = youth_id
-                    nir_given_of[ine_hash] = nir_given
+            for youth in await repository.find(hashes, [], also):
+                if youth.ine_hash in ine_hashes:
+                    youth_of[youth.ine_hash] = youth.id
+                    nir_given_of[youth.ine_hash] = youth.nir_given
             return
         cached: dict[bytes, int] = {}
         wanted = hashes
@@ -139,15 +140,15 @@ async def _resolve_by_ine(
             cached, hashes = known.known(h for h in wanted if h not in given)
             if given:
                 hashes = sorted(hashes + [h for h in wanted if h in given])
-        deletions, ids, nir_given = await repository.find_by_ine(hashes)
+        deletions, ids, nir_given_flags = await repository.find_by_ine(hashes)
         if known is not None:
             if not known.still_valid(deletions) and cached:  # youths were deleted since: all looked up
                 hashes, cached = wanted, {}
-                deletions, ids, nir_given = await repository.find_by_ine(hashes)
+                deletions, ids, nir_given_flags = await repository.find_by_ine(hashes)
             known.remember(hashes, ids)
         youth_of.update(cached)
         youth_of.update((h, youth_id) for h, youth_id in zip(hashes, ids) if youth_id is not None)
-        nir_given_of.update((h, flag) for h, flag in zip(hashes, nir_given) if flag is not None)
+        nir_given_of.update((h, flag) for h, flag in zip(hashes, nir_given_flags) if flag is not None)
 
     await find(sorted(ine_hashes), also_lock)
     learned = [youth_of[h] for h in given if h in youth_of and not nir_given_of[h]]

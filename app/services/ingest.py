@@ -13,7 +13,7 @@ other content it replaces the stored event (a correction) and the paths are reco
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -25,7 +25,7 @@ from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, is_normal_ine
-from app.domain.matching import Identity
+from app.domain.matching import Identity, as_wish_youth
 from app.domain.step_fields import (
     PORTALS,
     Problem,
@@ -37,7 +37,7 @@ from app.domain.step_fields import (
 from app.domain.timeline import Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
-from app.repositories.steps import StepRepository
+from app.repositories.steps import StepRepository, WrittenEvent
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation
@@ -341,6 +341,22 @@ def _step(raw: Any) -> str:
     return step
 
 
+@dataclass(slots=True)
+class _Run:
+    """One recordSteps batch being written: what each stage of the write needs."""
+
+    db: RequestSession
+    vault: IdentityVault
+    settings: Settings
+    principal: Principal
+    result: BatchResult
+    steps: StepRepository
+    # Youths are locked unless deferred derivation matches by INE alone (see _record_steps);
+    # then the process's cache of youths known to exist spares their look-up.
+    lock_youths: bool
+    known_youths: KnownYouths | None
+
+
 async def _record_steps(
     db: RequestSession,
     vault: IdentityVault,
@@ -353,43 +369,44 @@ async def _record_steps(
 ) -> BatchResult:
     nir_hmac = settings.nir_matching == NirMatching.HMAC
     valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or france_today())
-    steps = StepRepository(db)
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
     # never merged and the batch writes no derived row. Otherwise its youths stay locked.
     lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac
+    run = _Run(db, vault, settings, principal, result, StepRepository(db), lock_youths,
+               None if lock_youths else known_youths)
     if valid:
         await YouthRepository(db).share_deletion_lock()
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
     if valid and any(v.portal_wish_id is not None for v in valid):
         valid = await _check_links(db, valid, result, nir_hmac)
     if valid:
-        # event_id -> (content_hash, youth_id, step, portal, portal_wish_id) of the events already stored
-        # Looked up in index order: consecutive probes then share the index pages they read.
+        # The events already stored, looked up in index order: consecutive probes then share the
+        # index pages they read.
         known = {
-            row[0]: row[1:] for row in await steps.known_events(principal.client_id, sorted([v.event_id for v in valid]))
+            event.event_id: event
+            for event in await run.steps.known_events(principal.client_id, sorted([v.event_id for v in valid]))
         }
         new = [v for v in valid if v.event_id not in known]
-        to_write = new + [v for v in valid if v.event_id in known and known[v.event_id][0] != v.content_hash]
+        to_write = new + [v for v in valid if v.event_id in known and known[v.event_id].content_hash != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
+            # The versions being replaced: their youths are locked too (when youths are); their
+            # paths change when the event they lose changed the status, and the wish an old
+            # version was linked to may lose its outcome.
             replaced = [known[v.event_id] for v in to_write if v.event_id in known]
-            # (content_hash, youth_id, step, portal, portal_wish_id) of the versions being replaced.
-            # Their youths are locked too (when youths are); their paths change when the event
-            # they lose changed the status, and the wish an old version was linked to may lose
-            # its outcome.
-            replaced_youths = [row[1] for row in replaced]
-            written = await _write(
-                db, vault, steps, principal, to_write, len(new), replaced_youths, result, settings,
-                lock_youths, None if lock_youths else known_youths,
-            )
+            replaced_youths = [event.youth_id for event in replaced]
+            written = await _write(run, to_write, len(new), replaced_youths)
             # Inline: resolve_youths locked every youth found (and the replaced events' youths);
             # the ones it created are invisible to other transactions until this one commits,
             # and their whole history is in this batch.
             # Every step moves something derived (a first step, the risks; a residence, the
             # territory), and the replaced events' youths lose one.
             path_youths = set(written.path_youths).union(replaced_youths)
-            links = written.links + [(row[3], row[4]) for row in replaced if row[4] is not None]
+            links = written.links + [
+                (event.portal, event.portal_wish_id) for event in replaced
+                if event.portal is not None and event.portal_wish_id is not None
+            ]
             if settings.derivation == Derivation.DEFERRED:
                 # the deriver of the hub processes does the rest (app/services/derivation.py)
                 queued = sorted(path_youths.union(written.youths))
@@ -409,20 +426,20 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
     not received yet keeps its own youth (checked when the wish comes), and without an INE it is
     about nobody known: refused."""
     wishes = {
-        (row["portal"], row["portal_wish_id"]): row
-        for row in await StepRepository(db).linked_wishes(
+        (wish.portal, wish.portal_wish_id): wish
+        for wish in await StepRepository(db).linked_wishes(
             sorted({(v.portal, v.portal_wish_id) for v in valid if v.portal and v.portal_wish_id}))
     }
     kept = []
     for record in valid:
-        if record.portal_wish_id is None:
+        if record.portal is None or record.portal_wish_id is None:
             kept.append(record)
             continue
         wish = wishes.get((record.portal, record.portal_wish_id))
         identity = record.identity
         own = identity.ine_hash is not None or identity.nir_hash is not None
         # (a youth known by its NIR alone is matched only with NIR matching on)
-        if wish is None or wish["youth_id"] is None or (wish["ine_hash"] is None and not (nir_hmac and wish["nir_hash"])):
+        if wish is None or wish.youth_id is None or (wish.ine_hash is None and not (nir_hmac and wish.nir_hash)):
             if own:
                 kept.append(record)
             elif identity.nir_given and not nir_hmac:
@@ -433,7 +450,7 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
                 result.reject(record.index, record.event_id, "ine", "IDENTITY_MISSING",
                               "no wish of this portal has this portalWishId yet: send the youth's INE")
             continue
-        joined = _as_wish_youth(identity, wish)
+        joined = as_wish_youth(identity, wish.ine_hash, wish.nir_hash)
         if joined is None:
             result.reject(record.index, record.event_id, "portalWishId", "WISH_YOUTH_MISMATCH",
                           "this wish is another youth's: a step linked to a wish is about the wish's youth")
@@ -441,21 +458,6 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
             kept.append(record if joined is identity else record._replace(identity=joined))
     result.rejected.sort(key=lambda error: error.index)
     return kept
-
-
-def _as_wish_youth(identity: Identity, wish: Any) -> Identity | None:
-    """The identity of a step linked to ``wish``, as the wish's youth; None when the step names
-    another youth. An INE must be the youth's (a NIR's keyed hash decides only when the youth has
-    no INE); without an INE the step takes the youth's keys (its NIR, when it has one, must not
-    be another's)."""
-    ine_hash, nir_hash = wish["ine_hash"], wish["nir_hash"]
-    if identity.ine_hash is not None:
-        if ine_hash is not None:
-            return identity if identity.ine_hash == ine_hash else None
-        return identity if identity.nir_hash is not None and identity.nir_hash == nir_hash else None
-    if identity.nir_hash is not None and nir_hash is not None and identity.nir_hash != nir_hash:
-        return None
-    return Identity(None, ine_hash, identity.nir_hash if ine_hash is not None else nir_hash, identity.nir_given)
 
 
 @dataclass(slots=True)
@@ -466,11 +468,7 @@ class _Written:
     links: list[tuple[str, str]]  # (portal, portalWishId) the written steps name
 
 
-async def _write(
-    db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
-    records: list[_Valid], new: int, replaced_youths: list[int], result: BatchResult, settings: Settings,
-    lock_youths: bool, known: KnownYouths | None,
-) -> _Written:
+async def _write(run: _Run, records: list[_Valid], new: int, replaced_youths: list[int]) -> _Written:
     """Write the records (the first ``new`` ones are events the vendor never sent, the others
     replace stored ones); say which paths and which wishes' outcomes they may change.
 
@@ -479,35 +477,31 @@ async def _write(
     sent one of the events meanwhile; then (rarely) again from the savepoint with the inserts
     that take such conflicts in their stride. Behind PgBouncer the careful way only (asyncpg's
     COPY leaves a named prepared statement on the server connection)."""
-    if not settings.db_pgbouncer:
+    db = run.db
+    if not run.settings.db_pgbouncer:
         await db.run("SAVEPOINT optimistic_write")
         try:
-            resolution, records, written = await _store(
-                db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, known, optimistic=True
-            )
+            resolution, records, written = await _store(run, records, new, replaced_youths, optimistic=True)
         except asyncpg.UniqueViolationError:
             await db.run("ROLLBACK TO SAVEPOINT optimistic_write")
         else:
             await db.run("RELEASE SAVEPOINT optimistic_write")
             # by COPY alone, the rows come in the records' order
-            return _written(resolution, records, written, new == len(records), result, settings)
-    resolution, records, written = await _store(
-        db, vault, steps, principal, records, new, replaced_youths, settings, lock_youths, known, optimistic=False
-    )
-    return _written(resolution, records, written, False, result, settings)
+            return _written(run, resolution, records, written, in_order=new == len(records))
+    resolution, records, written = await _store(run, records, new, replaced_youths, optimistic=False)
+    return _written(run, resolution, records, written, in_order=False)
 
 
 async def _store(
-    db: RequestSession, vault: IdentityVault, steps: StepRepository, principal: Principal,
-    records: list[_Valid], new: int, replaced_youths: list[int], settings: Settings, lock_youths: bool,
-    known: KnownYouths | None, *, optimistic: bool,
-) -> tuple[Resolution, list[_Valid], list[Any]]:
+    run: _Run, records: list[_Valid], new: int, replaced_youths: list[int], *, optimistic: bool
+) -> tuple[Resolution, list[_Valid], list[WrittenEvent]]:
     """Youths matched (and created), events written: the resolution, the records in the order
-    written and (id, event_id, youth_id) of the rows written."""
+    written and the rows written."""
     resolution = await resolve_youths(
-        db, vault, [r.identity for r in records], replaced_youths if lock_youths else (), lock=lock_youths,
-        optimistic=optimistic, known=known,
+        run.db, run.vault, [r.identity for r in records], replaced_youths if run.lock_youths else (),
+        lock=run.lock_youths, optimistic=optimistic, known=run.known_youths,
     )
+    steps, client_id = run.steps, run.principal.client_id
     certifications = {r.certification: r.certification_kind for r in records}
     await steps.add_unverified_certifications(list(certifications), list(certifications.values()))
     youth_ids = resolution.youth_ids
@@ -522,25 +516,24 @@ async def _store(
         event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
         training_starts, training_ends, residences, content_hashes,
     ]
-    # (id, event_id, youth_id) of the rows written: new events by COPY when optimistic (row ids
-    # from the sequence only for inline derivation, which keeps fresh youths' histories), the
-    # upsert for the others.
+    # New events by COPY when optimistic (row ids from the sequence only for inline derivation,
+    # which keeps fresh youths' histories), the upsert for the others.
     if optimistic and new:
         written = await steps.copy_new(
-            principal.client_id, [column[:new] for column in columns], ids=settings.derivation == Derivation.INLINE
+            client_id, [column[:new] for column in columns], ids=run.settings.derivation == Derivation.INLINE
         )
         if new < len(records):
-            written += await steps.upsert(principal.client_id, [column[new:] for column in columns])
+            written += await steps.upsert(client_id, [column[new:] for column in columns])
     else:
-        written = await steps.upsert(principal.client_id, columns)
+        written = await steps.upsert(client_id, columns)
     return resolution, records, written
 
 
 def _written(
-    resolution: Resolution, records: list[_Valid], written: list[Any], in_order: bool, result: BatchResult,
-    settings: Settings,
+    run: _Run, resolution: Resolution, records: list[_Valid], written: list[WrittenEvent], *, in_order: bool
 ) -> _Written:
     """What the rows written (``in_order``: one per record, in the records' order) change."""
+    result = run.result
     result.accepted = len(written)
     result.unchanged += len(records) - len(written)  # identical replays sent concurrently
     created = resolution.created
@@ -548,23 +541,25 @@ def _written(
     changed: set[int] = set(merged_into)  # steps moved to them
     youths: set[int] = set(merged_into)
     links: list[tuple[str, str]] = []
+    rows: Iterable[tuple[_Valid, WrittenEvent]]
     if in_order:
-        rows: Any = zip(records, written)
+        rows = zip(records, written)
     else:
         by_event = {record.event_id: record for record in records}
-        rows = ((by_event[row[1]], row) for row in written)
+        rows = ((by_event[row.event_id], row) for row in written)
     # Inline derivation reads the whole history of the youths this batch created from here.
-    fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in created} if settings.derivation == Derivation.INLINE else {}
+    inline = run.settings.derivation == Derivation.INLINE
+    fresh: dict[int, list[StepFact]] = {youth_id: [] for youth_id in created} if inline else {}
     for r, (row_id, _, youth_id) in rows:
         changed.add(youth_id)  # any step moves the risks (a first step: HANDLED_NOT_REGISTERED)
-        if r.portal_wish_id is not None:
+        if r.portal is not None and r.portal_wish_id is not None:
             links.append((r.portal, r.portal_wish_id))
         if youth_id not in created:
             youths.add(youth_id)  # a stored youth: it may have wishes
-        elif fresh:
+        elif fresh:  # (inline derivation: the rows' ids were taken, never None)
             fresh[youth_id].append(
-                StepFact(r.step, r.effective_date, row_id, r.uai, r.certification, r.contract_start, r.contract_end,
-                         r.training_end, r.residence)
+                StepFact(r.step, r.effective_date, row_id or 0, r.uai, r.certification, r.contract_start,
+                         r.contract_end, r.training_end, r.residence)
             )
     return _Written(
         list(changed), {youth_id: facts for youth_id, facts in fresh.items() if youth_id in changed}, list(youths), links

@@ -163,7 +163,8 @@ async def import_offers(
         report.unchanged += result.unchanged
         for error in result.rejected:
             column = offer_file.column_of.get(error.field, error.field) if error.field else None
-            report.rejected.append(LineError(chunk[error.index][0], column, error.code, error.message))
+            line, _ = chunk[error.index]
+            report.rejected.append(LineError(line, column, error.code, error.message))
         report.lines += len(chunk)
         if on_chunk is not None:
             on_chunk(len(chunk))

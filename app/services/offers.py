@@ -140,8 +140,8 @@ async def upsert_offers(
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="ref")
     if valid:
         repository = OfferRepository(db)
-        known = {(row[0], row[1]): row for row in await repository.known([(v.uai, v.ref) for v in valid])}
-        to_write = [v for v in valid if (v.uai, v.ref) not in known or known[(v.uai, v.ref)][2] != v.content_hash]
+        known = {(offer.uai, offer.offer_ref): offer for offer in await repository.known([(v.uai, v.ref) for v in valid])}
+        to_write = [v for v in valid if (v.uai, v.ref) not in known or known[(v.uai, v.ref)].content_hash != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
             certifications = {v.certification: v.certification_kind for v in to_write}
@@ -161,8 +161,8 @@ async def upsert_offers(
                 if before is None:
                     if v.end is not None:
                         moved.add((v.uai, v.certification))
-                elif before[3] != v.end or before[4] != v.certification:
-                    moved.update({(v.uai, v.certification), (v.uai, before[4])})
+                elif before.session_end != v.end or before.certification_code != v.certification:
+                    moved.update({(v.uai, v.certification), (v.uai, before.certification_code)})
             if moved:
                 await _recompute_contracts_at(db, settings, sorted(moved))
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)

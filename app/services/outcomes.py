@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from app.db import RequestSession
 from app.domain.dates import today as france_today
-from app.domain.outcome import OutcomeStep, Target, outcome
-from app.repositories.wishes import WishRepository
+from app.domain.outcome import Outcome, OutcomeStep, outcome
+from app.domain.timeline import StepFact
+from app.repositories.wishes import OutcomeStepRow, WishRepository
 from app.services.paths import rules_of, training_ends
 from app.settings import Settings
 
@@ -46,24 +46,32 @@ async def refresh(
         return 0
     rules = rules_of(settings or Settings())
     day = today or france_today()
-    by_youth: dict[int, list[Any]] = {}
-    # youth_id, step, effective_date, id, uai, certification_code, portal, portal_wish_id, contract
-    # start and end, training end: the wish's youth's steps only (a step linked to the wish from
-    # another youth never counts)
-    for row in await repository.outcome_steps(sorted({t[1] for t in targets if t[1] is not None})):
-        by_youth.setdefault(row[0], []).append(row)
-    facts = [(row[1], row[2], row[3], row[4], row[5], row[8], row[9], row[10]) for rows in by_youth.values() for row in rows]
+    # the wish's youth's steps only (a step linked to the wish from another youth never counts)
+    by_youth: dict[int, list[OutcomeStepRow]] = {}
+    for row in await repository.outcome_steps(sorted({t.youth_id for t in targets if t.youth_id is not None})):
+        by_youth.setdefault(row.youth_id, []).append(row)
+    facts = [
+        StepFact(s.step, s.effective_date, s.id, s.uai, s.certification_code, s.contract_start, s.contract_end,
+                 s.training_end)
+        for steps in by_youth.values() for s in steps
+    ]
     training_end = await training_ends(db, facts)
-    written, visible = [], 0
-    for wish_id, youth_id, portal, portal_wish_id, uai, certification, submitted_on, *stored in targets:
-        link = (portal, portal_wish_id)
-        counted = [OutcomeStep(row[1], row[2], row[3], row[4], row[5], (row[6], row[7]) == link, row[8], row[9], row[10])
-                   for row in by_youth.get(youth_id, ())]
-        result = outcome(Target(uai, certification, submitted_on), counted, rules, day, training_end)
-        seen = tuple(result[:6]) != tuple(stored[:6])  # what the portal reads changed
-        if seen or result.next_on != stored[6]:
-            written.append(((wish_id, *result), seen))
-            visible += seen
-    if written:
-        await repository.set_outcomes([row for row, _ in written], [seen for _, seen in written])
-    return visible
+    ids: list[int] = []
+    outcomes: list[Outcome] = []
+    seen: list[bool] = []
+    for wish in targets:
+        link = (wish.portal, wish.portal_wish_id)
+        counted = [
+            OutcomeStep(s.step, s.effective_date, s.id, s.uai, s.certification_code, (s.portal, s.portal_wish_id) == link,
+                        s.contract_start, s.contract_end, s.training_end)
+            for s in (by_youth.get(wish.youth_id, ()) if wish.youth_id is not None else ())
+        ]
+        result = outcome(wish.target, counted, rules, day, training_end)
+        visible = result[:6] != wish.stored[:6]  # what the portal reads changed (all but next_on)
+        if visible or result.next_on != wish.stored.next_on:
+            ids.append(wish.id)
+            outcomes.append(result)
+            seen.append(visible)
+    if ids:
+        await repository.set_outcomes(ids, outcomes, seen)
+    return sum(seen)

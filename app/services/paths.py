@@ -72,12 +72,7 @@ async def recompute(
     wishes_of: dict[int, list[WishFact]] = {}
     residences_of: dict[int, list[Residence]] = {}
     if stored:
-        # one row per step: youth_id, then StepFact's fields
-        for row in await steps.histories(stored):
-            known_facts = facts_of.get(row[0])
-            if known_facts is None:
-                facts_of[row[0]] = known_facts = []
-            known_facts.append(row[1:])
+        facts_of.update(await steps.histories(stored))
         for youth_id, submitted_on, uai, consented, residence in await WishRepository(db).of_youths(stored):
             wishes_of.setdefault(youth_id, []).append(WishFact(submitted_on, uai, consented))
             if residence is not None:

@@ -32,7 +32,7 @@ from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository
-from app.repositories.wishes import WishQuery, WishRepository
+from app.repositories.wishes import OutcomeCount, WishQuery, WishRepository
 from app.security import IdentityVault
 from app.services import outcomes
 from app.services.arguments import uai_argument
@@ -133,14 +133,14 @@ async def submit_wishes(
         valid = await _check_targets(db, valid, result)
     if valid:
         repository = WishRepository(db)
-        stored = await repository.known(portal, [v.wish_id for v in valid])  # (wish id, hash, id, youth)
-        known = {row[0]: row[1] for row in stored}
-        known_youths = {row[0]: row[3] for row in stored}
-        to_write = [v for v in valid if known.get(v.wish_id) != v.content_hash]
+        known = {wish.portal_wish_id: wish for wish in await repository.known(portal, [v.wish_id for v in valid])}
+        to_write = [v for v in valid if v.wish_id not in known or known[v.wish_id].content_hash != v.content_hash]
         result.unchanged = len(valid) - len(to_write)
         if to_write:
             # the youths the replaced wishes belonged to lose a wish: locked and recomputed too
-            replaced = [known_youths[v.wish_id] for v in to_write if known_youths.get(v.wish_id) is not None]
+            replaced = [
+                youth_id for v in to_write if v.wish_id in known and (youth_id := known[v.wish_id].youth_id) is not None
+            ]
             resolution = await resolve_youths(db, vault, [v.identity for v in to_write], replaced)
             certifications = {v.certification: v.certification_kind for v in to_write}
             await StepRepository(db).add_unverified_certifications(list(certifications), list(certifications.values()))
@@ -154,11 +154,11 @@ async def submit_wishes(
             merged_into = [kept for _, kept in resolution.merged]
             # The youths' spans of risk (a wish unhandled for 30 days; the territory) and, when
             # a wish's INE and NIR proved two youths the same, their paths: steps moved.
-            written_ids = {row[1] for row in written}
+            written_ids = {wish.portal_wish_id for wish in written}
             wishers = [y for v, y in zip(to_write, resolution.youth_ids) if v.wish_id in written_ids]
             await recompute(db, settings, [*merged_into, *replaced, *wishers])
-            await outcomes.refresh(db, settings, wish_ids=[row[0] for row in written], youth_ids=merged_into)
-            await _report_mismatched_links(db, [row[0] for row in written])
+            await outcomes.refresh(db, settings, wish_ids=[wish.id for wish in written], youth_ids=merged_into)
+            await _report_mismatched_links(db, [wish.id for wish in written])
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 
@@ -169,12 +169,12 @@ async def _report_mismatched_links(db: RequestSession, wish_ids: list[int]) -> N
     ``myRejections`` (index -1: found after their batch, when the wish came)."""
     rows = await WishRepository(db).mismatched_links(wish_ids)
     feedback = FeedbackRepository(db)
-    for client_id in sorted({row[0] for row in rows}):
+    for client_id in sorted({row.vendor_client_id for row in rows}):
         await feedback.add_rejections(client_id, STEPS_OPERATION, [
-            RecordError(-1, event_id, "portalWishId", "WISH_YOUTH_MISMATCH",
+            RecordError(-1, row.event_id, "portalWishId", "WISH_YOUTH_MISMATCH",
                         "the wish this step names came later and is another youth's: the step is kept for its own youth,"
                         " left out of the wish")
-            for vendor, event_id in rows if vendor == client_id
+            for row in rows if row.vendor_client_id == client_id
         ])
 
 
@@ -183,7 +183,7 @@ async def _check_targets(db: RequestSession, valid: list[_Valid], result: BatchR
     that CFA's."""
     known_cfas = {row["uai"] for row in await StepRepository(db).cfa_rights(sorted({v.uai for v in valid}), None)}
     offer_ids = sorted({v.offer_id for v in valid if v.offer_id is not None})
-    offers = {row[0]: row[1] for row in await WishRepository(db).offers_of(offer_ids)} if offer_ids else {}
+    offers = await WishRepository(db).cfas_of_offers(offer_ids) if offer_ids else {}
     kept = []
     for record in valid:
         if record.uai not in known_cfas:
@@ -278,20 +278,20 @@ async def one(db: RequestSession, principal: Principal, portal_wish_id: str, req
     return row
 
 
-async def summary(db: RequestSession, principal: Principal, values: WishFilterValues | None) -> list[tuple[str, str | None, int]]:
-    """(stage, match, count), in stage then match order; no person in it, not audited."""
+async def summary(db: RequestSession, principal: Principal, values: WishFilterValues | None) -> list[OutcomeCount]:
+    """How many wishes are at each outcome, in stage then match order; no person in it, not audited."""
     query = query_for(principal, values)
     async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
         rows = await WishRepository(db).summary(query)
-    return sorted(((row[0], row[1], row[2]) for row in rows), key=_summary_order)
+    return sorted(rows, key=_summary_order)
 
 
 _STAGE_ORDER: dict[str, int] = {stage: i for i, stage in enumerate(Stage)}  # the contract's order
 _MATCH_ORDER = {None: 0, "AS_WISHED": 1, "OTHER_TRAINING": 2, "OTHER_CFA": 3}
 
 
-def _summary_order(row: tuple[str, str | None, int]) -> tuple[int, int]:
-    return (_STAGE_ORDER[row[0]], _MATCH_ORDER[row[1]])
+def _summary_order(row: OutcomeCount) -> tuple[int, int]:
+    return (_STAGE_ORDER[row.stage], _MATCH_ORDER[row.match])
 
 
 async def audit(db: RequestSession, principal: Principal, operation: str, rows: Sequence[Any], request_id: str | None) -> None:

@@ -51,6 +51,7 @@ async def wish_outcome_summary(info: Info, filter: WishFilter | None = None) -> 
     context = info.context
     rows = await wishes.summary(context.db, context.require_principal(), filter_values(filter))
     return [
-        OutcomeCount(stage=OutcomeStage(stage), match=None if match is None else OutcomeMatch(match), count=count)
-        for stage, match, count in rows
+        OutcomeCount(stage=OutcomeStage(row.stage), match=None if row.match is None else OutcomeMatch(row.match),
+                     count=row.wishes)
+        for row in rows
     ]
