@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.repositories.session import ENTER_WALL, LEAVE_WALL, OPEN_TRANSACTION, REPLICA_CAUGHT_UP
 from app.settings import Settings
 
 log = logging.getLogger("hub.db")
@@ -249,11 +250,11 @@ class RequestSession:
         """Put the transaction behind ``wall`` (None: none) if it is not there already."""
         if wall == self._wall:
             return
-        driver, _ = await self._open("SELECT 1")
+        driver, _ = await self._open(OPEN_TRANSACTION)
         if wall is None:
-            await driver.execute("RESET ROLE")
-        else:  # set_config('role', ..., true) is SET LOCAL ROLE, in the same statement as the tenant
-            await driver.fetch("SELECT set_config($1, $2, true), set_config('role', 'hub_tenant', true)", *wall)
+            await driver.execute(LEAVE_WALL)
+        else:
+            await driver.fetch(ENTER_WALL, *wall)
         self._wall = wall
 
     async def _atomic(self, work: Callable[[], Awaitable[T]], *, walled: bool = True) -> T:
@@ -296,10 +297,8 @@ class RequestSession:
         try:
             connection = await replica.connection()
             raw: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's, untyped
-            await connection.exec_driver_sql("SELECT 1")  # opens the transaction the reads share
-            caught_up = await raw.fetchval(
-                "SELECT pg_is_in_recovery() AND ($1::text IS NULL OR pg_last_wal_replay_lsn() >= $1::text::pg_lsn)", after_lsn
-            )
+            await connection.exec_driver_sql(OPEN_TRANSACTION)  # opens the transaction the reads share
+            caught_up = await raw.fetchval(REPLICA_CAUGHT_UP, after_lsn)
         except Exception as error:  # noqa: BLE001 - a replica that cannot answer: the primary does
             await replica.close()
             if not is_unavailable(error) and not isinstance(error, OSError):
@@ -330,7 +329,7 @@ class RequestSession:
     async def driver_connection(self) -> Any:
         """The asyncpg connection under the session, inside the session's transaction, for COPY
         and the bulk statements; hold ``lock`` while using it."""
-        return (await self._open("SELECT 1"))[0]
+        return (await self._open(OPEN_TRANSACTION))[0]
 
     async def _open(self, opening: str) -> tuple[Any, bool]:
         """(driver connection, whether ``opening`` ran): SQLAlchemy's asyncpg adapter opens the

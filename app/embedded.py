@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from app.repositories.session import DATABASE_EXISTS
+
 log = logging.getLogger(__name__)
 
 _servers: dict[Path, Any] = {}  # kept alive for the process: the server stops with it
@@ -36,7 +38,7 @@ def embedded_database_url(data_dir: Path, database: str = "hub") -> str:
                 warnings.simplefilter("ignore")
                 server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]  # not re-exported
             _servers[pgdata] = server
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        exists = server.psql(DATABASE_EXISTS.format(database=database))
         if "(0 rows)" in exists:
             server.psql(f'CREATE DATABASE "{database}";')
     return f"postgresql+asyncpg://postgres@/{database}?host={pgdata}"

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import migrations as _migrations_package
+from app.repositories.session import MIGRATION_LOCK, MIGRATION_UNLOCK
 
 _MIGRATIONS = Path(_migrations_package.__file__).resolve().parent
 _LOCK_ID = 7_420_001  # arbitrary, constant: the hub's migration lock
@@ -45,7 +46,7 @@ async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
         # not apply to it. The lock is a session lock: it outlives a failed transaction, and is
         # released after the rollback so that the migration's own error is the one raised.
         await connection.execute(text("SET statement_timeout = 0"))
-        await connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+        await connection.execute(text(MIGRATION_LOCK), {"id": _LOCK_ID})
         await connection.commit()
         try:
             await connection.run_sync(_sync_action, action, revision)
@@ -54,7 +55,7 @@ async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
             await connection.rollback()
             raise
         finally:
-            await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+            await connection.execute(text(MIGRATION_UNLOCK), {"id": _LOCK_ID})
             await connection.execute(text("RESET statement_timeout"))  # the pooled connection serves requests next
             await connection.commit()
 
