@@ -169,16 +169,23 @@ def cmd_clients_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _client_id(text: str) -> uuid.UUID | None:
+    """The client id given on the command line; None (said on stderr) when it cannot be one."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        print(f"error: no client has id {text}", file=sys.stderr)
+        return None
+
+
 def cmd_clients_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from app.errors import HubError
     from app.services import clients
 
-    url = _prepare(settings)
-    try:
-        client_id = uuid.UUID(args.id)
-    except ValueError:
-        print(f"error: no client has id {args.id}", file=sys.stderr)
+    client_id = _client_id(args.id)
+    if client_id is None:
         return 2
+    url = _prepare(settings)
     try:
         row = _with_session(settings, url, lambda db: clients.revoke_client(db, client_id))
     except HubError as problem:
@@ -193,12 +200,10 @@ def cmd_clients_rotate(args: argparse.Namespace, settings: Settings) -> int:
     has at most two usable keys: rotating again revokes the oldest)."""
     from app.services import clients
 
-    url = _prepare(settings)
-    try:
-        client_id = uuid.UUID(args.id)
-    except ValueError:
-        print(f"error: no client has id {args.id}", file=sys.stderr)
+    client_id = _client_id(args.id)
+    if client_id is None:
         return 2
+    url = _prepare(settings)
 
     async def rotate(db: RequestSession) -> str | None:
         return await clients.rotate_key(db, settings.key_pepper.get_secret_value(), client_id, settings.key_lifetime_days)

@@ -141,3 +141,5 @@ def test_a_linked_steps_identity_is_the_wish_youths_or_none(step, wish_youth, ex
     identity = Identity(None, step[0], step[1], step[1] is not None)
     joined = as_wish_youth(identity, *wish_youth)
     assert (None if joined is None else (joined.ine_hash, joined.nir_hash)) == expected
+    if joined is not None:  # whether a NIR was given stays the record's
+        assert joined.nir_given is identity.nir_given and joined.ine is None

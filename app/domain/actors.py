@@ -6,6 +6,7 @@ One source for each: the database's check constraints (app/models), the GraphQL 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Role(StrEnum):
@@ -19,3 +20,29 @@ class Role(StrEnum):
 class Portal(StrEnum):
     PARCOURSUP = "PARCOURSUP"
     AFFELNET = "AFFELNET"
+
+
+# What a client of each role holds besides its role (a new role is placed in these sets).
+WITH_PORTAL = frozenset({Role.PORTAL})  # names its portal, and only these roles do
+WITH_TERRITORY = frozenset({Role.ADVISER, Role.PILOT})  # may be limited to departments (PILOT: else national)
+NEEDS_TERRITORY = frozenset({Role.ADVISER})  # must be
+
+
+class ClientProblem(NamedTuple):
+    field: str
+    reason: str
+    message: str
+
+
+def client_problem(role: Role, *, has_portal: bool, has_territory: bool) -> ClientProblem | None:
+    """What is wrong with a client of ``role`` that names a portal or not, a territory or not."""
+    if role in WITH_PORTAL and not has_portal:
+        return ClientProblem("portal", "PORTAL_REQUIRED", f"portal: a {role} client names its portal (PARCOURSUP or AFFELNET)")
+    if role not in WITH_PORTAL and has_portal:
+        return ClientProblem("portal", "PORTAL_NOT_ALLOWED", "portal: only PORTAL clients have a portal")
+    if has_territory and role not in WITH_TERRITORY:
+        return ClientProblem("departments", "TERRITORY_NOT_ALLOWED",
+                             f"departments/regions: a {role} client has no territory (only ADVISER and PILOT)")
+    if role in NEEDS_TERRITORY and not has_territory:
+        return ClientProblem("departments", "TERRITORY_REQUIRED", f"departments/regions: an {role} client needs a territory")
+    return None

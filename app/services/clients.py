@@ -10,14 +10,12 @@ from typing import Any
 from sqlalchemy import Row
 
 from app.db import RequestSession
-from app.domain.actors import Portal, Role
+from app.domain.actors import Portal, Role, client_problem
 from app.errors import BadInput
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
 from app.security import hash_api_key, key_hint, new_api_key
 from app.services.arguments import departments_argument
-
-_TERRITORIAL = {Role.ADVISER, Role.PILOT}
 
 
 @dataclass(frozen=True)
@@ -77,27 +75,9 @@ async def create_client(
     name = name.strip()
     if not name or len(name) > 200:
         raise BadInput("name: 1 to 200 characters", field="name", reason="INVALID_NAME")
-    if role == Role.PORTAL and portal is None:
-        raise BadInput(
-            "portal: a PORTAL client names its portal (PARCOURSUP or AFFELNET)",
-            field="portal",
-            reason="PORTAL_REQUIRED",
-        )
-    if role != Role.PORTAL and portal is not None:
-        raise BadInput("portal: only PORTAL clients have a portal", field="portal", reason="PORTAL_NOT_ALLOWED")
-    has_territory = departments is not None or regions is not None
-    if has_territory and role not in _TERRITORIAL:
-        raise BadInput(
-            f"departments/regions: a {role} client has no territory (only ADVISER and PILOT)",
-            field="departments",
-            reason="TERRITORY_NOT_ALLOWED",
-        )
-    if role == Role.ADVISER and not has_territory:
-        raise BadInput(
-            "departments/regions: an ADVISER client needs a territory",
-            field="departments",
-            reason="TERRITORY_REQUIRED",
-        )
+    problem = client_problem(role, has_portal=portal is not None, has_territory=departments is not None or regions is not None)
+    if problem is not None:
+        raise BadInput(problem.message, field=problem.field, reason=problem.reason)
     territory = await _territory(db, departments, regions)
     repository = ClientRepository(db)
     client = await repository.insert_client(
