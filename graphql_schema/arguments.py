@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from app.errors import BadInput
-from graphql_schema.context import Info
+from graphql_schema.context import HubContext, Info
 
 First = Annotated[int | None, strawberry.argument(description="Page size, from 1 to 500 (default 50).")]
 After = Annotated[
@@ -28,18 +28,18 @@ def page_size(info: Info, first: int | None) -> int:
     return first
 
 
-def batch_of(info: Info, records: list[Any]) -> list[Any]:
+def batch_of(context: HubContext, records: list[Any]) -> list[Any]:
     """The records of a bulk call: 1 to ``max_batch_size`` of them, and as many in all the bulk
     calls of one request (five aliased recordSteps of 2,000 would otherwise store 10,000); they
     count in the request's cost (app/ratelimit.py)."""
-    limit = info.context.settings.max_batch_size
+    limit = context.settings.max_batch_size
     if not 1 <= len(records) <= limit:
         raise BadInput(
             f"input: from 1 to {limit} records a call, got {len(records)}; nothing was stored",
             field="input",
             reason="BATCH_SIZE",
         )
-    cost = info.context.cost
+    cost = context.cost
     if cost.records + len(records) > limit:
         raise BadInput(
             f"input: at most {limit} records a request, bulk calls together; this one brings the request to"

@@ -100,10 +100,10 @@ class RawBulkInputs(SchemaExtension):
         yield
 
 
-def _records(info: GraphQLResolveInfo, coerced: list[Any]) -> list[Any]:
-    for argument in info.field_nodes[0].arguments:
+def _records(info: GraphQLResolveInfo[Any], coerced: list[Any]) -> list[Any]:
+    for argument in info.field_nodes[0].arguments or ():
         if argument.name.value == "input" and isinstance(argument.value, VariableNode):
-            raw = info.context.raw_inputs.get(argument.value.name.value)
+            raw: list[Any] | None = info.context.raw_inputs.get(argument.value.name.value)
             if raw is not None:
                 return raw
     return coerced
@@ -116,10 +116,10 @@ def install(strawberry_schema: Any, handlers: Mapping[str, RawHandler]) -> None:
 
 
 def _resolver(handler: RawHandler, permission: Policed) -> Callable[..., Awaitable[Any]]:
-    async def resolve(root: Any, info: GraphQLResolveInfo, input: list[Mapping[str, Any]]) -> Any:
+    async def resolve(root: Any, info: GraphQLResolveInfo[Any], input: list[Mapping[str, Any]]) -> Any:
         permission.has_permission(root, info)
         context: HubContext = info.context
-        input = batch_of(info, _records(info, input))
+        input = batch_of(context, _records(info, input))
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await handler(context, input)

@@ -73,7 +73,7 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
         self,
         return_type: GraphQLObjectType,
         field_details_list: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         result: Any,
         position_context: Any,
@@ -124,7 +124,7 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
         is_type_of = object_type.is_type_of
 
         def complete_object(value: Any) -> dict[str, Any]:
-            if is_type_of is not None and not is_type_of(value, None):
+            if is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
                 raise _Unusual
             return {
                 key: constant if attribute is None else complete(getattr(value, attribute))  # type: ignore[misc]
@@ -163,7 +163,7 @@ class PlainCompletion(StrawberryGraphQLCoreExecutionContext):
 
             return complete_list
         if is_leaf_type(value_type):
-            coerce = value_type.coerce_output_value  # type: ignore[union-attr]
+            coerce = value_type.coerce_output_value
             if isinstance(value_type, GraphQLEnumType):
                 return _enum_completer(coerce)
 

@@ -32,7 +32,8 @@ def is_expected(error: GraphQLError) -> bool:
 def operation_label(execution_context: Any) -> str | None:
     """The operation's name, else its root fields (``recordSteps``, ``cfas+me``): never a value."""
     if execution_context.operation_name:
-        return execution_context.operation_name[:80]
+        label: str = execution_context.operation_name[:80]
+        return label
     document = execution_context.graphql_document
     if document is None:
         return None
@@ -126,7 +127,7 @@ class ErrorShapeExtension(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        if result is None or not result.errors:
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)

@@ -22,7 +22,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, SelectionSetNode
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from graphql_schema.strings import variable_errors
@@ -63,11 +73,11 @@ class _TooDeep(Exception):
 def measure(document: DocumentNode, variable_page: int = 500) -> dict[str, Measure] | None:
     """Each operation's measure (key: its name, "" when anonymous); None when fragments spread
     one another in a cycle or spread an unknown fragment (the specification's rules say so)."""
-    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     order = _dependencies_first(fragments)
     if order is None:
         return None
-    operations = [d for d in document.definitions if d.kind == "operation_definition"]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if any(not fragments.keys() >= set(_spreads(o.selection_set)) for o in operations):
         return None
     measured: dict[str, Measure] = {}
@@ -88,13 +98,13 @@ def _spreads(selection_set: SelectionSetNode | None) -> Iterator[str]:
     stack = [selection_set] if selection_set is not None else []
     while stack:
         for selection in stack.pop().selections:
-            if selection.kind == "fragment_spread":
+            if isinstance(selection, FragmentSpreadNode):
                 yield selection.name.value
-            elif selection.selection_set is not None:
+            elif isinstance(selection, (FieldNode, InlineFragmentNode)) and selection.selection_set is not None:
                 stack.append(selection.selection_set)
 
 
-def _dependencies_first(fragments: Mapping[str, Any]) -> list[str] | None:
+def _dependencies_first(fragments: Mapping[str, FragmentDefinitionNode]) -> list[str] | None:
     """Fragment names, each after the fragments it spreads; None on a cycle or an unknown name."""
     spreads = {name: set(_spreads(definition.selection_set)) for name, definition in fragments.items()}
     if any(not spreads[name] <= fragments.keys() for name in spreads):
@@ -126,8 +136,7 @@ def _selection_set(selection_set: SelectionSetNode, fragments: Mapping[str, Meas
         raise _TooDeep
     fields = aliases = depth = cost = 0
     for selection in selection_set.selections:
-        kind = selection.kind
-        if kind == "field":
+        if isinstance(selection, FieldNode):
             children = ZERO if selection.selection_set is None else _selection_set(
                 selection.selection_set, fragments, page, nesting + 1)
             fields += 1 + children.fields
@@ -136,10 +145,12 @@ def _selection_set(selection_set: SelectionSetNode, fragments: Mapping[str, Meas
                 depth = max(depth, 1 + children.depth)
             cost += 1 + _multiplier(selection, page) * children.cost
             continue
-        if kind == "fragment_spread":
+        if isinstance(selection, FragmentSpreadNode):
             part = fragments[selection.name.value]
-        else:  # an inline fragment
+        elif isinstance(selection, InlineFragmentNode):
             part = _selection_set(selection.selection_set, fragments, page, nesting + 1)
+        else:
+            continue
         fields += part.fields
         aliases += part.aliases
         depth = max(depth, part.depth)
@@ -147,12 +158,12 @@ def _selection_set(selection_set: SelectionSetNode, fragments: Mapping[str, Meas
     return Measure(fields, aliases, depth, cost)
 
 
-def _multiplier(field: Any, variable_page: int) -> int:
+def _multiplier(field: FieldNode, variable_page: int) -> int:
     """How many times a field's children count: its page (``first``) or its list's usual length."""
     for argument in field.arguments or ():
         if argument.name.value == "first":
             value = argument.value
-            raw = variable_page if value.kind == "variable" else getattr(value, "value", None)
+            raw: Any = variable_page if value.kind == "variable" else getattr(value, "value", None)
             try:
                 return max(int(raw), 1)
             except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -19,10 +20,11 @@ from app.security import IdentityVault
 from app.services import offers, reference, wishes, youths
 
 K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], Awaitable[list[Any]]]) -> DataLoader:
-    async def batch(keys: list[K]) -> list[Any]:
+def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    async def batch(keys: list[K]) -> list[V]:
         return await fetch(db, keys)
 
     return DataLoader(batch_load_fn=batch)
@@ -34,49 +36,49 @@ class Loaders:
         self._vault = vault
 
     @cached_property
-    def region_by_code(self) -> DataLoader:
+    def region_by_code(self) -> DataLoader[str, Any]:
         return _loader(self._db, reference.regions)
 
     @cached_property
-    def department_by_code(self) -> DataLoader:
+    def department_by_code(self) -> DataLoader[str, Any]:
         return _loader(self._db, reference.departments)
 
     @cached_property
-    def cfa_by_uai(self) -> DataLoader:
+    def cfa_by_uai(self) -> DataLoader[str, Any]:
         return _loader(self._db, reference.cfas)
 
     @cached_property
-    def certification_by_code(self) -> DataLoader:
+    def certification_by_code(self) -> DataLoader[str, Any]:
         return _loader(self._db, reference.certifications)
 
     @cached_property
-    def client_by_id(self) -> DataLoader:
+    def client_by_id(self) -> DataLoader[uuid.UUID, Any]:
         async def fetch(db: RequestSession, ids: Sequence[uuid.UUID]) -> list[Any]:
             return await reference.clients(db, ids)
 
         return _loader(self._db, fetch)
 
     @cached_property
-    def steps_by_youth(self) -> DataLoader:
+    def steps_by_youth(self) -> DataLoader[int, Any]:
         return _loader(self._db, youths.histories)
 
     @cached_property
-    def situation_by_youth_day(self) -> DataLoader:
+    def situation_by_youth_day(self) -> DataLoader[tuple[int, date], Any]:
         return _loader(self._db, youths.situations)
 
     @cached_property
-    def ine_by_youth(self) -> DataLoader:
+    def ine_by_youth(self) -> DataLoader[int, str | None]:
         vault = self._vault
 
-        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
+        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[str | None]:
             return await youths.ines(db, vault, ids)
 
         return _loader(self._db, fetch)
 
     @cached_property
-    def history_by_wish(self) -> DataLoader:
+    def history_by_wish(self) -> DataLoader[int, Any]:
         return _loader(self._db, wishes.histories)
 
     @cached_property
-    def offer_by_id(self) -> DataLoader:
+    def offer_by_id(self) -> DataLoader[int, Any]:
         return _loader(self._db, offers.by_ids)

@@ -42,4 +42,4 @@ def _scalar(name: str, description: str, parse: Callable[[str], dt.date], origin
 DATE = _scalar("Date", "An ISO 8601 calendar date, e.g. 2026-09-01; years 1900 to 2100.", dt.date.fromisoformat, dt.date)
 DATE_TIME = _scalar("DateTime", "An ISO 8601 instant with its offset, e.g. 2026-09-01T08:30:00+02:00; years 1900 to 2100.",
                     dateutil.parser.isoparse, dt.datetime)
-SCALARS = {dt.date: DATE, dt.datetime: DATE_TIME}
+SCALARS: dict[object, ScalarDefinition] = {dt.date: DATE, dt.datetime: DATE_TIME}

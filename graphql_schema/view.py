@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -22,7 +20,7 @@ from graphql_schema.loaders import Loaders
 _CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
-class HubGraphQL(GraphQL):
+class HubGraphQL(GraphQL[HubContext, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry answers a request it cannot take (a body that is not JSON, no query, …)
         with plain text: here the coded JSON error every other refusal has."""
@@ -57,7 +55,9 @@ class HubGraphQL(GraphQL):
             ]
         return process_result(result)
 
-    async def get_context(self, request: Request, response: Response | Any = None) -> HubContext:
+    async def get_context(  # type: ignore[override]  # HTTP only: no WebSocket reaches the hub
+        self, request: Request, response: Response | None = None
+    ) -> HubContext:
         state = request.app.state
         request_state = request.scope["state"]
         db = request_state["db"]

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row
-
 from app.domain.cursors import CursorError, decode_cursor, encode_cursor
 from app.errors import BadInput
 
@@ -18,7 +16,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Row[Any]]
+    rows: list[Any]  # asyncpg records or SQLAlchemy rows, read by column name
     cursors: list[str]
     has_next: bool
     total: int | None  # None when the caller did not ask for it

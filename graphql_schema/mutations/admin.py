@@ -93,7 +93,7 @@ async def revoke_client(
 async def register_certifications(info: Info, input: list[CertificationInput]) -> BatchPayload:
     records = [
         certification_service.CertificationRecord(code=item.code, title=item.title, level=item.level)
-        for item in batch_of(info, input)
+        for item in batch_of(info.context, input)
     ]
     result = await certification_service.register_certifications(info.context.db, records)
     return BatchPayload.from_result(result)

@@ -43,7 +43,7 @@ async def cfas(info: Info, first: First = 50, after: After = None) -> CfaConnect
     return CfaConnection(
         edges=edges,
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
-        total_count=page.total,
+        total_count=page.total or 0,  # not computed when not asked for
     )
 
 

@@ -31,7 +31,7 @@ async def headcounts(
 ) -> list[HeadcountRow]:
     context = info.context
     (rows,) = await service.series(
-        context.db, context.require_principal(), [on or france_today()], group_by.value, _filter(filter),
+        context.db, context.require_principal(), [on or france_today()], group_by.name, _filter(filter),
         context.settings.rule_version,
     )
     return [HeadcountRow.from_row(row) for row in rows]
@@ -46,10 +46,10 @@ async def headcount_series(
     filter: HeadcountFilter | None = None,
 ) -> list[HeadcountPoint]:
     context = info.context
-    points = service.series_points(from_, to, interval.value)
+    points = service.series_points(from_, to, interval.name)
     if not points:
         return []
     answer = await service.series(
-        context.db, context.require_principal(), points, group_by.value, _filter(filter), context.settings.rule_version
+        context.db, context.require_principal(), points, group_by.name, _filter(filter), context.settings.rule_version
     )
     return [HeadcountPoint(on=point, rows=[HeadcountRow.from_row(r) for r in rows]) for point, rows in zip(points, answer)]

@@ -22,5 +22,5 @@ async def offers(info: Info, filter: OfferFilter | None = None, first: First = 5
     return OfferConnection(
         edges=[OfferEdge(cursor=c, node=Offer.from_row(row, preloaded)) for row, c in zip(page.rows, page.cursors)],
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
-        total_count=page.total,
+        total_count=page.total or 0,  # not computed when not asked for
     )

@@ -29,7 +29,7 @@ def from_domain(domain: type[StrEnum], name: str, description: str, values: dict
     return strawberry.enum(enum, description=description)
 
 
-Role = from_domain(
+_Role = from_domain(
     actors.Role,
     "Role",
     "The role of an API client; a key belongs to one client with one role.",
@@ -43,7 +43,7 @@ Role = from_domain(
 )
 
 
-Portal = from_domain(
+_Portal = from_domain(
     actors.Portal,
     "Portal",
     "The orientation portals.",
@@ -54,7 +54,7 @@ Portal = from_domain(
 )
 
 
-Step = from_domain(
+_Step = from_domain(
     timeline.Step,
     "Step",
     "What a CFA reports about a youth, in the order of a normal path.",
@@ -71,7 +71,7 @@ Step = from_domain(
 )
 
 
-CertificationKind = from_domain(
+_CertificationKind = from_domain(
     identifiers.CertificationKind,
     "CertificationKind",
     "The referential a certification code belongs to.",
@@ -82,7 +82,7 @@ CertificationKind = from_domain(
 )
 
 
-OutcomeStage = from_domain(
+_OutcomeStage = from_domain(
     outcome.Stage,
     "OutcomeStage",
     "How far a wish went, seen from the youth's whole path across every CFA.",
@@ -97,7 +97,7 @@ OutcomeStage = from_domain(
 )
 
 
-OutcomeMatch = from_domain(
+_OutcomeMatch = from_domain(
     outcome.Match,
     "OutcomeMatch",
     "Where the outcome happened, compared with what the wish targeted.",
@@ -109,7 +109,7 @@ OutcomeMatch = from_domain(
 )
 
 
-RiskReason = from_domain(
+_RiskReason = from_domain(
     risk.Reason,
     "RiskReason",
     "Why an adviser should contact a youth.",
@@ -138,7 +138,7 @@ class Interval(Enum):
     MONTH = strawberry.enum_value("MONTH", description="One point per month end.")
 
 
-PathStatus = from_domain(
+_PathStatus = from_domain(
     timeline.Status,
     "PathStatus",
     "A youth's indicator status on a date (the national dashboard's indicators).",
@@ -153,11 +153,14 @@ PathStatus = from_domain(
 
 
 if TYPE_CHECKING:  # the type checker sees the domain's members
-    Role = actors.Role  # noqa: F811
-    Portal = actors.Portal  # noqa: F811
-    Step = timeline.Step  # noqa: F811
-    CertificationKind = identifiers.CertificationKind  # noqa: F811
-    OutcomeStage = outcome.Stage  # noqa: F811
-    OutcomeMatch = outcome.Match  # noqa: F811
-    RiskReason = risk.Reason  # noqa: F811
-    PathStatus = timeline.Status  # noqa: F811
+    Role = actors.Role
+    Portal = actors.Portal
+    Step = timeline.Step
+    CertificationKind = identifiers.CertificationKind
+    OutcomeStage = outcome.Stage
+    OutcomeMatch = outcome.Match
+    RiskReason = risk.Reason
+    PathStatus = timeline.Status
+else:
+    Role, Portal, Step, CertificationKind = _Role, _Portal, _Step, _CertificationKind
+    OutcomeStage, OutcomeMatch, RiskReason, PathStatus = _OutcomeStage, _OutcomeMatch, _RiskReason, _PathStatus

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 
@@ -32,7 +32,7 @@ class StatusEvent:
     @strawberry.field(description="The CFA that reported the step.", metadata={PRELOADED: "preloaded_cfa"})
     async def cfa(self, info: Info) -> Cfa:
         if self.preloaded_cfa is not NOT_LOADED:
-            return self.preloaded_cfa
+            return cast(Cfa, self.preloaded_cfa)
         return await load_cfa(info, self.uai)
 
     @strawberry.field(description="The certification the step is about.")
@@ -99,7 +99,7 @@ class Youth:
     )
     async def ine(self, info: Info) -> str | None:
         if self.preloaded_ine is not NOT_LOADED:
-            return self.preloaded_ine
+            return cast(str | None, self.preloaded_ine)
         if not sees_ine(info):
             return None
         return await info.context.loaders.ine_by_youth.load(self.youth_id)
@@ -152,7 +152,7 @@ class AtRiskYouth:
     )
     def department(self, info: Info) -> Department:
         if self.preloaded_department is not NOT_LOADED:
-            return self.preloaded_department
+            return cast(Department, self.preloaded_department)
         return load_department(info, self.department_code)  # type: ignore[return-value]
 
 
