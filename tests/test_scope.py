@@ -42,3 +42,9 @@ def test_every_role_is_in_the_table():
 def test_a_portal_scope_without_its_portal_is_refused():
     with pytest.raises(ValueError, match="belongs to a portal"):
         Scope(Role.PORTAL)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_offers_enrolled_are_exact_for_the_admin_alone(role):
+    scope = Scope(role, Portal.PARCOURSUP if role == Role.PORTAL else None)
+    assert scope.protected_offer_counts is (role != Role.ADMIN)

@@ -60,6 +60,13 @@ class Scope:
 
     @property
     def protected_counts(self) -> bool:
-        """Whether small counts by CFA or certification are suppressed for it (a PILOT), so that
-        no figure singles out a youth; the ADMIN reads them exact."""
+        """Whether the counts of youths or wishes it reads in aggregates (headcounts, series,
+        outcome summaries, conversion, coverage) are protected (app/domain/disclosure.py): a
+        PILOT's. The ADMIN reads them exact; a PORTAL's summary of its own wishes is its own data."""
         return self.role == Role.PILOT
+
+    @property
+    def protected_offer_counts(self) -> bool:
+        """Whether it reads offers' ``enrolled`` and ``vacancies`` protected: every role but the
+        ADMIN (they are other CFAs' figures; a CFA's own will be exact for it)."""
+        return self.role != Role.ADMIN
