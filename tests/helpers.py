@@ -74,6 +74,9 @@ CHANGE_POINTS_FROM_PATHS = (
     " FROM youth_path p, generate_subscripts(p.starts, 1) AS i WHERE i < cardinality(p.starts)"
     ") AS c GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
 )
+STORED_INTAKE_POINTS = (
+    "SELECT uai, certification_code, entered_on, day, youths FROM intake_change WHERE youths <> 0"
+)
 STORED_CHANGE_POINTS = (
     "SELECT uai, certification_code, status, day, entries, exits FROM status_change"
     " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3, 4"
@@ -87,6 +90,12 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     expected = [tuple(r) for r in (await connection.execute(text(CHANGE_POINTS_FROM_PATHS))).all()]
     stored = [tuple(r) for r in (await connection.execute(text(STORED_CHANGE_POINTS))).all()]
     assert stored == expected
+    # the intakes' change points: the paths' stays (taking every path away gives their opposite)
+    from app.domain.intake import intake_points
+
+    paths = (await connection.execute(text("SELECT youth_id, starts, statuses, uais, certifications FROM youth_path"))).all()
+    assert sorted(tuple(r) for r in (await connection.execute(text(STORED_INTAKE_POINTS))).all()) == sorted(
+        (*key, -youths) for *key, youths in intake_points(paths, {}))
     by_department = (
         "SELECT department_code, status, day, entries, exits FROM department_status_change"
         " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"

@@ -19,7 +19,7 @@ from app.services.derivation import Deriver, drain, recompute_everyone
 from app.services.paths import rules_of
 from app.settings import Derivation
 from tests.factories import consenting_vendor, new_cfa, new_client
-from tests.helpers import STORED_CHANGE_POINTS, Gql, assert_change_points_match_paths
+from tests.helpers import STORED_CHANGE_POINTS, STORED_INTAKE_POINTS, Gql, assert_change_points_match_paths
 from tests.population import CONSENTING, DEPARTMENT, NORD, Population, generate, youth_of
 
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted unchanged rejected { index code } } }"
@@ -46,6 +46,7 @@ async def derived_state(connection) -> dict:
             " FROM youth_risk r JOIN youth y ON y.id = r.youth_id ORDER BY 1, 2"
         ),
         "changes": await rows(STORED_CHANGE_POINTS),
+        "intake": await rows(STORED_INTAKE_POINTS + " ORDER BY 1, 2, 3, 4"),
         "department_changes": await rows(
             "SELECT department_code, status, day, entries, exits FROM department_status_change"
             " WHERE entries <> 0 OR exits <> 0 ORDER BY 1, 2, 3"
@@ -109,7 +110,7 @@ async def test_deferred_derivation_and_recompute_end_where_inline_derivation_is(
     for part in inline:
         assert deferred[part] == inline[part], part
 
-    await connection.execute(text("TRUNCATE youth_path, youth_risk, status_change, department_status_change"))
+    await connection.execute(text("TRUNCATE youth_path, youth_risk, status_change, department_status_change, intake_change"))
     await connection.execute(text("UPDATE wish SET outcome_stage = 'NO_NEWS', outcome_match = NULL, outcome_since = NULL,"
                                   " outcome_uai = NULL, outcome_certification = NULL,"
                                   " outcome_handled_by_wished_cfa = false, outcome_next_on = NULL"))

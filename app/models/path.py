@@ -85,6 +85,22 @@ class StatusChange(SQLModel, table=True):
     exits: int = 0
 
 
+class IntakeChange(SQLModel, table=True):
+    """Change points of the offers' intakes (app/domain/intake.py): on ``day``, how many youths
+    who entered this CFA and certification on ``entered_on`` start (+) or stop (-) filling a place
+    there (REGISTERED, APPRENTICE or CONTRACT_BROKEN). Maintained with the paths, like
+    ``status_change``; an offer's enrolled on D sums, up to D, the entries its session takes in.
+    """
+
+    __tablename__ = "intake_change"
+
+    uai: str = Field(primary_key=True, max_length=8)
+    certification_code: str = Field(primary_key=True, max_length=12)
+    entered_on: date = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    youths: int = 0
+
+
 class DepartmentStatusChange(SQLModel, table=True):
     """The change points summed by department (the CFA's), kept with ``status_change`` in the
     same statements: a headcount by region or department on a date sums a few hundred thousand

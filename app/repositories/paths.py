@@ -75,6 +75,20 @@ class PathRepository(Repository):
             arrays.ints(r[4] for r in rows), arrays.ints(r[5] for r in rows),
         )
 
+    async def add_intake(self, changes: Sequence[tuple[str, str, Any, Any, int]]) -> None:
+        """Add (uai, certification, entered_on, day, youths) to the intakes' change points, in key
+        order (concurrent batches lock shared rows in the same order)."""
+        if not changes:
+            return
+        rows = sorted(changes)
+        await self.db.run(
+            "INSERT INTO intake_change AS k (uai, certification_code, entered_on, day, youths)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text::date[], $4::text::date[], $5::text::int[])"
+            " ON CONFLICT (uai, certification_code, entered_on, day) DO UPDATE SET youths = k.youths + excluded.youths",
+            [r[0] for r in rows], [r[1] for r in rows], arrays.dates(r[2] for r in rows), arrays.dates(r[3] for r in rows),
+            arrays.ints(r[4] for r in rows),
+        )
+
     async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:
         """Replace the spans of risk of these youths by ``spans`` ((youth_id, RiskSpan) pairs);
         the department is the residence, else the department of the span's CFA. The last statement of a youth's recomputation: by

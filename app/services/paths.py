@@ -7,6 +7,7 @@ from typing import Any
 
 from app.db import RequestSession
 from app.domain.change_points import change_points
+from app.domain.intake import intake_points
 from app.domain.risk import Residence, RiskRules, RiskSpan, WishFact, risk_spans
 from app.domain.sessions import Session, training_end_on
 from app.domain.timeline import CONTRACT_STEPS, Fact, Rules, Segment, StepFact, TrainingEnd, timeline
@@ -117,7 +118,9 @@ async def recompute(
     replaced = await paths.write(
         [ids, starts, statuses, uais, certifications, causes], [y for y in youth_ids if y not in with_path], rules.version
     )
-    await paths.add_changes(change_points(replaced, dict(zip(ids, new_segments))))
+    new_paths = dict(zip(ids, new_segments))
+    await paths.add_changes(change_points(replaced, new_paths))
+    await paths.add_intake(intake_points(replaced, new_paths))
     await paths.write_risks(youth_ids, risks, rules.version)
     return written
 
@@ -126,5 +129,7 @@ async def forget(db: RequestSession, youth_ids: Sequence[int]) -> None:
     """Remove what was derived for these youths (erased, or merged into another): their paths,
     taken out of the change points, and their spans of risk."""
     paths = PathRepository(db)
-    await paths.add_changes(change_points(await paths.delete(youth_ids), {}))
+    deleted = await paths.delete(youth_ids)
+    await paths.add_changes(change_points(deleted, {}))
+    await paths.add_intake(intake_points(deleted, {}))
     await paths.delete_risks(youth_ids)
