@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 
 from app.db import RequestSession
+from app.domain.actors import Role
+from app.domain.scope import Scope
 from app.security import IdentityVault
 from app.services import offers, reference, wishes, youths
 
@@ -31,9 +33,10 @@ def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], A
 
 
 class Loaders:
-    def __init__(self, db: RequestSession, vault: IdentityVault):
+    def __init__(self, db: RequestSession, vault: IdentityVault, scope: Scope | None = None):
         self._db = db
         self._vault = vault
+        self._scope = scope  # the caller's (None before authentication: then nothing is read)
 
     @cached_property
     def region_by_code(self) -> DataLoader[str, Any]:
@@ -81,4 +84,9 @@ class Loaders:
 
     @cached_property
     def offer_by_id(self) -> DataLoader[int, Any]:
-        return _loader(self._db, offers.by_ids)
+        scope = self._scope or Scope(Role.PILOT)  # never exact without a caller
+
+        async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
+            return await offers.by_ids(db, scope, ids)
+
+        return _loader(self._db, fetch)

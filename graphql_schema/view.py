@@ -61,13 +61,14 @@ class HubGraphQL(GraphQL[HubContext, None]):
         state = request.app.state
         request_state = request.scope["state"]
         db = request_state["db"]
+        principal = request_state.get("principal")
         return HubContext(
             request=request,
             db=db,
             settings=state.settings,
             vault=state.vault,
-            principal=request_state.get("principal"),  # admitted by app/admission.py
-            loaders=Loaders(db, state.vault),
+            principal=principal,  # admitted by app/admission.py
+            loaders=Loaders(db, state.vault, principal.scope if principal is not None else None),
             request_id=request_state["request_id"],
             known_youths=state.known_youths,
             cost=request_state.get("cost") or RequestCost(),

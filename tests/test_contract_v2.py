@@ -39,7 +39,6 @@ PENDING = {
     # issue 17: pilots' figures
     "ConversionRow",
     "CoverageRow",
-    "Offer.enrolled (meaning)",
     "Query.transmissionCoverage",
     "Query.transmissionCoverage(filter:)",
     "Query.transmissionCoverage(groupBy:)",

@@ -64,13 +64,13 @@ async def test_a_pilot_sees_only_its_territory(gql, world):
     await gql.data(RECORD, {"input": [
         {"eventId": f"s{i}", "uai": uai, "ine": f"{i:09d}AB", "certification": CAP, "step": "APPRENTICE",
          "effectiveDate": (TODAY - timedelta(days=5)).isoformat()}
-        for i, uai in enumerate([X, X, Z, LYON, LYON, LYON])
+        for i, uai in enumerate([X] * 5 + [Z] * 5 + [LYON] * 10)
     ]}, key=world["vendor"])
     assert set(await rows(gql, world["paris"], "DEPARTMENT")) == {"75"}
-    assert (await rows(gql, world["paris"], "NATIONAL"))["FR"]["apprentices"] == 3  # its departments only
+    assert (await rows(gql, world["paris"], "NATIONAL"))["FR"]["apprentices"] == 10  # its departments only
     assert await rows(gql, world["paris"], "DEPARTMENT", filter={"departments": ["69"]}) == {}  # never widened
     assert set(await rows(gql, world["region"], "REGION")) == {"84"}
-    assert (await rows(gql, world["national"], "NATIONAL"))["FR"]["apprentices"] == 6
+    assert (await rows(gql, world["national"], "NATIONAL"))["FR"]["apprentices"] == 20
     assert set(await rows(gql, world["national"], "REGION")) == {"11", "84"}
     cfas = await rows(gql, world["national"], "CFA", filter={"departments": ["75"]})
     assert set(cfas) == {X, Z}
@@ -78,22 +78,23 @@ async def test_a_pilot_sees_only_its_territory(gql, world):
         assert (await gql.error(HEADCOUNTS, {"by": "REGION"}, key=key))["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_small_counts_are_suppressed_for_pilots_in_cfa_and_certification_rows(gql, world, http):
+async def test_a_pilots_counts_are_protected_in_every_row(gql, world, http):
     await gql.data(RECORD, {"input": [
         {"eventId": f"c{i}", "uai": X if i < 6 else Z, "ine": f"{i:09d}AB", "certification": CAP, "step": "APPRENTICE",
          "effectiveDate": (TODAY - timedelta(days=5)).isoformat()}
         for i in range(8)
     ]}, key=world["vendor"])
     cfas = await rows(gql, world["paris"], "CFA")
-    assert (cfas[X]["apprentices"], cfas[X]["suppressed"]) == (6, False)
+    assert (cfas[X]["apprentices"], cfas[X]["suppressed"]) == (5, False)  # 6: the nearest multiple of 5
     assert (cfas[Z]["apprentices"], cfas[Z]["suppressed"], cfas[Z]["suppressedFields"]) == (0, True, ["apprentices"])
-    assert (await rows(gql, world["paris"], "CERTIFICATION"))[CAP]["apprentices"] == 8
-    assert (await rows(gql, world["paris"], "DEPARTMENT"))["75"]["suppressed"] is False
+    assert (await rows(gql, world["paris"], "CERTIFICATION"))[CAP]["apprentices"] == 10  # 8
+    department = (await rows(gql, world["paris"], "DEPARTMENT"))["75"]  # coarser rows are rounded too
+    assert (department["apprentices"], department["suppressed"]) == (10, False)
     assert (await rows(gql, world["admin"], "CFA"))[Z]["apprentices"] == 2  # the operator sees the exact figure
     export = await http.get("/exports/headcounts.csv", params={"groupBy": "CFA"}, headers={"Authorization": f"Bearer {world['paris']}"})
     by_key = {r["key"]: r for r in csv.DictReader(io.StringIO(export.text))}
     assert (by_key[Z]["apprentices"], by_key[Z]["suppressed"], by_key[Z]["suppressed_fields"]) == ("0", "true", "apprentices")
-    assert by_key[X]["apprentices"] == "6"
+    assert by_key[X]["apprentices"] == "5"
 
 
 async def test_capacities_vacancies_and_over_capacity(gql, world, connection):
@@ -108,7 +109,8 @@ async def test_capacities_vacancies_and_over_capacity(gql, world, connection):
          "effectiveDate": (TODAY - timedelta(days=5)).isoformat()} for i in range(3)
     ]}, key=world["vendor"])
     departments = await rows(gql, world["admin"], "DEPARTMENT")
-    assert (departments["75"]["capacity"], departments["75"]["vacancies"], departments["75"]["overCapacity"]) == (12, 9, False)
+    # each offer's vacancies, never netted: X's 10 places, none at Z (3 youths for 2 places), over capacity there
+    assert (departments["75"]["capacity"], departments["75"]["vacancies"], departments["75"]["overCapacity"]) == (12, 10, True)
     assert departments.get("69") is None  # its offer's session is over: no capacity, no youth
     cfas = await rows(gql, world["admin"], "CFA")
     assert (cfas[Z]["capacity"], cfas[Z]["vacancies"], cfas[Z]["overCapacity"]) == (2, 0, True)  # the revision holds

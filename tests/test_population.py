@@ -9,8 +9,10 @@ dates must equal the reference's, figure by figure."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +25,7 @@ from app.domain.sessions import Session, training_end_on
 from app.domain.timeline import Rules, StepFact, status_on, timeline
 from app.services.derivation import sweep_outcomes
 from tests.factories import new_cfa, new_client
+from tests.helpers import STORED_INTAKE_POINTS
 from tests.population import CONSENTING, DEPARTMENT, NORD, Population, generate, youth_of
 from tests.reference_rules import ONE, Reference, Reported
 
@@ -123,6 +126,11 @@ SUBMIT = "mutation($input: [WishInput!]!) { submitWishes(input: $input) { accept
 OFFERS = "mutation($input: [OfferInput!]!) { upsertOffers(input: $input) { accepted rejected { index code } } }"
 HEADCOUNTS = """query($on: Date, $by: HeadcountDimension!) {
   headcounts(on: $on, groupBy: $by) { key registered apprentices contractBroken droppedOut ruleVersion } }"""
+ROOT = Path(__file__).resolve().parent.parent
+OFFER_LIST = """query($after: String) { offers(first: 500, after: $after) {
+  pageInfo { hasNextPage endCursor } edges { node { id offerRef enrolled } } } }"""
+PLACES = """query($on: Date, $by: HeadcountDimension!) {
+  headcounts(on: $on, groupBy: $by) { key capacity vacancies overCapacity } }"""
 WISHES = """query($after: String) { wishes(first: 500, after: $after) {
   pageInfo { hasNextPage endCursor }
   edges { node { portalWishId outcome { stage match since cfa { uai } certification { code } handledByWishedCfa } } } } }"""
@@ -181,6 +189,52 @@ def expected_headcounts(states: dict[str, dict], entries: dict[str, list], day: 
     return counts
 
 
+def intake_backfill() -> str:
+    """The SQL by which migration 0022 filled the intakes' change points from the stored paths."""
+    path = next((ROOT / "migrations" / "versions").glob("*-0022_intake_change.py"))
+    spec = importlib.util.spec_from_file_location("migration_0022", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.BACKFILL)
+
+
+def covers(offer: dict, day: date) -> bool:
+    """Whether an offer's session covers ``day`` (an offer without dates: every day)."""
+    start, end = _day(offer["sessionStart"]), _day(offer["sessionEnd"])
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def intake_enrolled(states: dict[str, dict], offers: list[dict], day: date) -> Counter:
+    """offerRef -> the youths of its intake filling a place on ``day``, written again from DOMAIN.md:
+    a youth enters a place on its first REGISTERED or APPRENTICE day there; the offer whose
+    session (from 30 days before its start to its end; its school year without dates) takes the
+    entry in, the latest started, counts it while it is REGISTERED, APPRENTICE or rupturant there."""
+    first = date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+    last = date(first.year + 1, 7, 31)
+
+    def window(offer: dict) -> tuple[date, date, date]:
+        start, end = _day(offer["sessionStart"]), _day(offer["sessionEnd"])
+        if start is None and end is None:
+            return first, last, first
+        return (start - timedelta(days=30) if start else date.min), (end or date.max), (start or date.min)
+
+    counts: Counter = Counter()
+    for by_day in states.values():
+        now = by_day.get(day)
+        if now is None or now.status not in ("REGISTERED", "APPRENTICE", "CONTRACT_BROKEN"):
+            continue
+        place = (now.uai, now.certification)
+        entered = min((d for d, state in by_day.items() if d <= day and (state.uai, state.certification) == place
+                       and state.status in ("REGISTERED", "APPRENTICE")), default=None)
+        if entered is None:
+            continue
+        taking = [o for o in offers if (o["uai"], o["certification"]) == place and window(o)[0] <= entered <= window(o)[1]]
+        if taking:
+            counts[max(taking, key=lambda o: (window(o)[2], -o["id"]))["offerRef"]] += 1
+    return counts
+
+
 async def test_the_hub_equals_the_reference_on_a_generated_population(gql, world, connection, database, settings):
     population = generate(7, 3_000, TODAY)
     for k in range(0, len(population.wishes), 1_000):
@@ -228,6 +282,36 @@ async def test_the_hub_equals_the_reference_on_a_generated_population(gql, world
                 row, counts = rows.get(key, {}), expected.get(key, Counter())
                 assert [row.get(f, 0) for f in ("registered", "apprentices", "contractBroken", "droppedOut")] == [
                     counts[f] for f in ("registered", "apprentices", "contractBroken", "droppedOut")], (day, group, key)
+
+    # the intakes' change points kept batch after batch equal the migration's backfill from the paths
+    incremental = sorted(tuple(r) for r in (await connection.execute(text(STORED_INTAKE_POINTS))).all())
+    assert incremental
+    await connection.execute(text("DELETE FROM intake_change"))
+    await connection.execute(text(intake_backfill()))
+    assert sorted(tuple(r) for r in (await connection.execute(text(STORED_INTAKE_POINTS))).all()) == incremental
+
+    # places: each offer's intake (DOMAIN.md, "Places and vacancies"), recounted from the day-by-day states
+    listed = {n["offerRef"]: n for n in await pages(gql, OFFER_LIST, world["admin"], "offers")}
+    offers = [{**offer, "id": int(listed[offer["offerRef"]]["id"])} for offer in population.offers]
+    enrolled_today = intake_enrolled(states, offers, TODAY)
+    assert sum(enrolled_today.values()) > 0
+    assert {ref: node["enrolled"] for ref, node in listed.items()} == {o["offerRef"]: enrolled_today[o["offerRef"]] for o in offers}
+    for day in (TODAY - timedelta(days=45), TODAY, TODAY + timedelta(days=61)):
+        enrolled = intake_enrolled(states, offers, day)
+        for group in ("CFA", "DEPARTMENT"):
+            rows = {r["key"]: r for r in (await gql.data(PLACES, {"on": day.isoformat(), "by": group},
+                                                         key=world["admin"]))["headcounts"]}
+            expected: dict[str, list] = {}
+            for offer in offers:
+                if covers(offer, day) and offer["capacity"] is not None:
+                    key = offer["uai"] if group == "CFA" else offer["departmentCode"]
+                    capacity, taken = offer["capacity"], enrolled[offer["offerRef"]]
+                    places = expected.setdefault(key, [0, 0, False])
+                    places[0] += capacity
+                    places[1] += max(capacity - taken, 0)
+                    places[2] = places[2] or taken > capacity
+            assert {k: [r["capacity"], r["vacancies"], r["overCapacity"]] for k, r in rows.items()
+                    if r["capacity"] is not None} == expected, (day, group)
 
     series = (await gql.data(SERIES, {"from": (TODAY - timedelta(days=330)).isoformat(), "to": TODAY.isoformat()},
                              key=world["admin"]))["headcountSeries"]

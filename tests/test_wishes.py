@@ -275,14 +275,20 @@ async def test_the_summary_counts_by_stage_and_match_in_scope(gql, world, databa
     _, paris = await new_client(database, Role.PILOT, departments=["75"])
     _, corsica = await new_client(database, Role.PILOT, departments=["2A"])
     _, national = await new_client(database, Role.PILOT)
-    counted = {}
+    seen = {}
     for name, key in (("paris", paris), ("corsica", corsica), ("national", national)):
         rows = (await gql.data(SUMMARY, {}, key=key))["wishOutcomeSummary"]
-        counted[name] = sum(row["count"] for row in rows)
-    assert counted == {"paris": 3, "corsica": 1, "national": 4}  # every portal's wishes, in the pilot's territory
+        assert {row["count"] for row in rows} == {0}  # 1 to 4 wishes: protected for a pilot
+        seen[name] = sorted((row["stage"], row["match"] or "") for row in rows)
+    # every portal's wishes, in the pilot's territory (Paris: X and Z; Corsica: the closed CFA)
+    assert seen == {
+        "paris": [("APPRENTICE", "AS_WISHED"), ("APPRENTICE", "OTHER_CFA"), ("REGISTERED", "OTHER_CFA")],
+        "corsica": [("NO_NEWS", "")],
+        "national": [("APPRENTICE", "AS_WISHED"), ("APPRENTICE", "OTHER_CFA"), ("NO_NEWS", ""), ("REGISTERED", "OTHER_CFA")],
+    }
     stage = (await gql.data(SUMMARY, {"filter": {"stage": "APPRENTICE"}}, key=national))["wishOutcomeSummary"]
     # Affelnet's t1 (wished at Z) is the same youth: an apprentice at X, so elsewhere
-    assert stage == [{"stage": "APPRENTICE", "match": "AS_WISHED", "count": 1}, {"stage": "APPRENTICE", "match": "OTHER_CFA", "count": 1}]
+    assert stage == [{"stage": "APPRENTICE", "match": "AS_WISHED", "count": 0}, {"stage": "APPRENTICE", "match": "OTHER_CFA", "count": 0}]
 
 
 async def test_reads_of_wishes_are_audited(gql, world, http, connection):
@@ -361,7 +367,7 @@ async def test_a_correction_that_moves_a_step_to_another_youth_recomputes_the_wi
     assert (await outcome_of(gql, world["parcoursup"], "d1"))["stage"] == "NO_NEWS"
 
 
-async def test_a_wish_names_its_offer_with_the_youths_enrolled_today(gql, world, connection):
+async def test_a_wish_names_its_offer_with_the_youths_enrolled_today(gql, world, connection, admin):
     await connection.execute(text("INSERT INTO certification (code, kind, title, verified) VALUES (:c, 'CFD', 'CAP', true)"), {"c": CAP})
     offer_id = (await connection.execute(text(
         "INSERT INTO offer (uai, offer_ref, certification_code, department_code, capacity, session_start, session_end)"
@@ -379,7 +385,10 @@ async def test_a_wish_names_its_offer_with_the_youths_enrolled_today(gql, world,
     assert [(e["ref"], e["code"]) for e in payload["rejected"]] == [("o2", "UNKNOWN_OFFER")]  # an offer of another CFA
     query = 'query { wish(portalWishId: "o1") { offer { id capacity enrolled vacancies cfa { uai } certification { code } } } }'
     offer = (await gql.data(query, key=world["parcoursup"]))["wish"]["offer"]
-    assert offer == {"id": str(offer_id), "capacity": 3, "enrolled": 2, "vacancies": 1, "cfa": {"uai": X}, "certification": {"code": CAP}}
+    # 2 youths of its intake, protected for a portal (a multiple of 5: 0), the vacancies from what it shows
+    assert offer == {"id": str(offer_id), "capacity": 3, "enrolled": 0, "vacancies": 3, "cfa": {"uai": X}, "certification": {"code": CAP}}
+    exact = (await gql.data("query { offers { edges { node { id enrolled vacancies } } } }", key=admin.key))["offers"]
+    assert exact["edges"] == [{"node": {"id": str(offer_id), "enrolled": 2, "vacancies": 1}}]
 
 
 async def test_the_total_is_counted_only_when_asked_for(gql, world, queries):

@@ -10,9 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from app.repositories.base import Params, Repository
+from app.repositories.base import Params, Repository, named
+from app.repositories.offers import SCHOOL_YEAR_FIRST, SCHOOL_YEAR_LAST, enrolled_at
+
+
+class OpenOffer(NamedTuple):
+    """An offer open on a day, with its effective capacity and its exact enrolled that day."""
+
+    day: date
+    id: int
+    uai: str
+    certification_code: str
+    department_code: str  # where the training takes place
+    capacity: int
+    enrolled: int
 
 
 class HeadcountRepository(Repository):
@@ -73,25 +86,28 @@ class HeadcountRepository(Repository):
             *args,
         )
 
-    async def capacities(
-        self, points: Sequence[date], *, key: str, departments: frozenset[str] | None,
-        uais: Sequence[str] | None, certifications: Sequence[str] | None,
-    ) -> list[Any]:
-        """(point, group key, capacity): the effective capacities (revised, else the CFA's) of the
-        offers open on each point, by the group of their CFA."""
-        column = {"department": "c.department_code", "uai": "o.uai", "certification": "o.certification_code"}[key]
+    async def offers_open(
+        self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
+        certifications: Sequence[str] | None,
+    ) -> list[OpenOffer]:
+        """The offers with a capacity whose session covers each point (no dates: every day), with
+        their exact enrolled on it; ``departments``: where the training takes place (the offer's
+        own department, a site's may differ from its CFA's)."""
         args = Params([list(points)])
         conditions = [
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
             "(o.session_start IS NULL OR o.session_start <= p.day)", "(o.session_end IS NULL OR o.session_end >= p.day)",
         ]
-        _narrow(args, conditions, "o", departments, uais, certifications)
-        return await self.db.fetch(
-            f"SELECT p.day, {column}, sum(coalesce(o.revised_capacity, o.capacity))::int"
-            " FROM unnest($1::date[]) AS p(day) JOIN offer o ON true JOIN cfa c ON c.uai = o.uai"
-            f" WHERE {' AND '.join(conditions)} GROUP BY 1, 2",
+        for values, column in ((departments, "o.department_code"), (uais, "o.uai"), (certifications, "o.certification_code")):
+            if values is not None:
+                conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")
+        enrolled = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
+        return named(OpenOffer, await self.db.fetch(
+            "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
+            f" coalesce(o.revised_capacity, o.capacity), {enrolled}"
+            f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
             *args,
-        )
+        ))
 
     async def labels(self, key: str, codes: Sequence[str]) -> dict[str, str]:
         table = {

@@ -1,8 +1,10 @@
 """Training offers: the batch upsert, capacity revisions, lists with the youths enrolled today.
 
-``enrolled`` is read from the headcount change points (status_change): the youths whose path is
-REGISTERED, APPRENTICE or CONTRACT_BROKEN on that CFA and certification on the day, a small
-range sum per (uai, certification).
+``enrolled`` is an offer's intake (app/domain/intake.py) read from the intakes' change points
+(intake_change): the youths its session took in who are REGISTERED, APPRENTICE or
+CONTRACT_BROKEN at its CFA and certification on the day, a small range sum per (uai,
+certification) and entry day. It is exact here; what a reader sees of it is protected above
+(app/services/disclosure.py).
 """
 
 from __future__ import annotations
@@ -13,15 +15,57 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from app.domain import timeline
+from app.domain.disclosure import BASE
+from app.domain.intake import EARLY_DAYS, school_year
 from app.repositories import arrays
 from app.repositories.base import Params, Repository, named
 
-ENROLLED = (
-    "(SELECT coalesce(sum(c.entries - c.exits), 0)::int FROM status_change c WHERE c.uai = o.uai"
-    " AND c.certification_code = o.certification_code"
-    f" AND c.status = ANY('{{{','.join(timeline.ENROLLED)}}}') AND c.day <= {{day}})"
-)
+
+def _bounds(t: str, first: str, last: str) -> tuple[str, str, str]:
+    """The window of entries offer ``t`` takes in and its rank (app/domain/intake.py, window):
+    from 30 days before its start to its end, the school year [first, last] without dates."""
+    undated = f"{t}.session_start IS NULL AND {t}.session_end IS NULL"
+    return (
+        f"CASE WHEN {undated} THEN {first} ELSE coalesce({t}.session_start - {EARLY_DAYS}, '-infinity'::date) END",
+        f"CASE WHEN {undated} THEN {last} ELSE coalesce({t}.session_end, 'infinity'::date) END",
+        f"CASE WHEN {undated} THEN {first} ELSE coalesce({t}.session_start, '-infinity'::date) END",
+    )
+
+
+def enrolled_sql(arg: Params, on: date) -> str:
+    """Offer ``o``'s enrolled on ``on`` (see :func:`enrolled_at`)."""
+    first, last = school_year(on)
+    return enrolled_at(arg(on), f"{arg(first)}::date", f"{arg(last)}::date")
+
+
+# the school year of a date column or parameter ``d``: from 1 August to 31 July
+SCHOOL_YEAR_FIRST = "make_date(extract(year FROM {d} - interval '7 months')::int, 8, 1)"
+SCHOOL_YEAR_LAST = "(make_date(extract(year FROM {d} - interval '7 months')::int + 1, 7, 31))"
+
+
+def enrolled_at(day: str, first: str, last: str) -> str:
+    """Offer ``o``'s enrolled on ``day`` (SQL expressions: the day, its school year's first and
+    last days), exact (app/domain/intake.py): the youths of its intake filling a place, from the
+    intakes' change points, the entries its window takes in and no later session's (then lower
+    id) window takes too. The reader's protection is applied above (app/services/disclosure.py)."""
+    o_from, o_to, o_rank = _bounds("o", first, last)
+    b_from, b_to, b_rank = _bounds("b", first, last)
+    return (
+        "(SELECT coalesce(sum(k.youths), 0)::int FROM (SELECT i.entered_on, sum(i.youths) AS youths"
+        " FROM intake_change i WHERE i.uai = o.uai AND i.certification_code = o.certification_code"
+        f" AND i.day <= {day} GROUP BY i.entered_on) AS k"
+        f" WHERE k.entered_on >= {o_from} AND k.entered_on <= {o_to}"
+        " AND NOT EXISTS (SELECT FROM offer b WHERE b.certification_code = o.certification_code AND b.uai = o.uai"
+        f" AND b.id <> o.id AND k.entered_on >= {b_from} AND k.entered_on <= {b_to}"
+        f" AND ({b_rank}, -b.id) > ({o_rank}, -o.id)))"
+    )
+
+
+def protected_sql(expression: str) -> str:
+    """``expression`` as a protected count (app/domain/disclosure.py, protect)."""
+    return f"(CASE WHEN ({expression}) < {BASE} THEN 0 ELSE (({expression}) + {BASE // 2}) / {BASE} * {BASE} END)"
+
+
 COLUMNS = (
     "o.id, o.uai, o.offer_ref, o.title, o.siret, o.certification_code, o.department_code, o.session_start,"
     " o.session_end, o.capacity, o.revised_capacity, o.parcoursup_id, o.affelnet_id, o.updated_at"
@@ -36,12 +80,14 @@ class OfferQuery:
     uai: str | None = None
     with_vacancies_only: bool = False
 
+    protected: bool = True  # the reader sees enrolled and vacancies protected (app/domain/scope.py)
+
     def where(self, arg: Params, *, enrolled_needed: bool) -> tuple[str, str]:
-        """(conditions on ``o``, the enrolled expression, when needed or filtered on)."""
+        """(conditions on ``o``, the exact enrolled expression, when needed or filtered on)."""
 
         enrolled = ""
         if enrolled_needed or self.with_vacancies_only:
-            enrolled = ENROLLED.replace("{day}", arg(self.on))
+            enrolled = enrolled_sql(arg, self.on)
         conditions = ["true"]
         if self.departments is not None:
             conditions.append(f"o.department_code = ANY({arg(sorted(self.departments))}::text[])")
@@ -49,8 +95,9 @@ class OfferQuery:
             conditions.append(f"o.certification_code = {arg(self.certification)}")
         if self.uai is not None:
             conditions.append(f"o.uai = {arg(self.uai)}")
-        if self.with_vacancies_only:
-            conditions.append(f"coalesce(o.revised_capacity, o.capacity) > {enrolled}")
+        if self.with_vacancies_only:  # on the vacancies as the reader sees them
+            shown = protected_sql(enrolled) if self.protected else enrolled
+            conditions.append(f"coalesce(o.revised_capacity, o.capacity) > {shown}")
         return " AND ".join(conditions), enrolled
 
 
@@ -114,10 +161,12 @@ class OfferRepository(Repository):
         return bool(rows)
 
     async def by_ids(self, ids: Sequence[int], on: date) -> list[Any]:
-        enrolled = ENROLLED.replace("{day}", "$2")
+        """These offers, with their exact enrolled on ``on``."""
+        arg = Params([arrays.ints(ids)])
+        enrolled = enrolled_sql(arg, on)
         return await self.db.fetch(
             f"SELECT {COLUMNS}, {enrolled} AS enrolled FROM unnest($1::text::bigint[]) AS i(id) JOIN offer o ON o.id = i.id",
-            arrays.ints(ids), on,
+            *arg,
         )
 
     async def page(self, query: OfferQuery, after_id: int | None, limit: int) -> list[Any]:

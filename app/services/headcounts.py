@@ -23,15 +23,15 @@ from datetime import date, timedelta
 
 from app.auth import Principal
 from app.db import RequestSession
+from app.domain.disclosure import vacancies
 from app.domain.identifiers import Invalid, check_certification
 from app.errors import BadInput
-from app.repositories.headcounts import HeadcountRepository
+from app.repositories.headcounts import HeadcountRepository, OpenOffer
 from app.repositories.reference import ReferenceRepository
 from app.services.arguments import departments_argument, uai_argument
+from app.services.disclosure import shown, shown_count
 
 MAX_POINTS = 60
-SMALL = range(1, 5)
-COUNTED = ("registered", "apprentices", "contract_broken", "dropped_out")
 STATUS_FIELD = {"REGISTERED": "registered", "APPRENTICE": "apprentices", "CONTRACT_BROKEN": "contract_broken"}
 DIMENSIONS = ("NATIONAL", "REGION", "DEPARTMENT", "CFA", "CERTIFICATION")
 
@@ -133,11 +133,16 @@ async def series(
     cuts = sorted(set(points) | school_cuts)
     position = {cut: i for i, cut in enumerate(cuts)}
     sums = await repository.sums(cuts, key=key, departments=departments, uais=uais, certifications=certifications)
-    capacities = await repository.capacities(points, key=key, departments=departments, uais=uais, certifications=certifications)
+    offers = await repository.offers_open(points, departments=departments, uais=uais, certifications=certifications)
     to_group: Callable[[str], str] = lambda code: code  # noqa: E731
+    region_of: dict[str, str] = {}
     if group_by in ("REGION", "NATIONAL"):
         region_of = await repository.regions_of_departments()
         to_group = region_of.__getitem__ if group_by == "REGION" else (lambda code: "FR")
+    offer_group: Callable[[OpenOffer], str] = {  # an offer's row: by where its training takes place
+        "NATIONAL": lambda o: "FR", "REGION": lambda o: region_of[o.department_code],
+        "DEPARTMENT": lambda o: o.department_code, "CFA": lambda o: o.uai, "CERTIFICATION": lambda o: o.certification_code,
+    }[group_by]
     # net[bucket][(group, status)], dropped[bucket][group]
     net: list[dict[tuple[str, str], int]] = [{} for _ in cuts]
     dropped: list[dict[str, int]] = [{} for _ in cuts]
@@ -148,11 +153,17 @@ async def series(
         net[bucket][(group, status)] = net[bucket].get((group, status), 0) + change
         if status == "DROPPED_OUT":
             dropped[bucket][group] = dropped[bucket].get(group, 0) + entries
-    capacity_of: dict[tuple[date, str], int] = {}
-    for day, code, capacity in capacities:
-        group = to_group(code)
+    # Each offer's vacancies from its enrolled as the reader sees it, summed per row: never
+    # netting one offer's excess against another's places.
+    places: dict[tuple[date, str], Places] = {}
+    for offer in offers:
+        group = offer_group(offer)
         groups.add(group)
-        capacity_of[(day, group)] = capacity_of.get((day, group), 0) + capacity
+        enrolled = shown_count(principal.scope, offer.enrolled)
+        row_places = places.setdefault((offer.day, group), Places())
+        row_places.capacity += offer.capacity
+        row_places.vacancies += vacancies(offer.capacity, enrolled) or 0
+        row_places.over_capacity = row_places.over_capacity or enrolled > offer.capacity
     if group_by == "NATIONAL":
         groups = {"FR"}
     labels = await _labels(repository, group_by, sorted(groups))
@@ -174,31 +185,33 @@ async def series(
         dropped_before = dropped_at[position[school_year_start(point) - timedelta(days=1)]]
         rows = []
         for group in sorted(groups):
-            row = Row(key=group, label=labels.get(group, group), rule_version=rule_version)
-            row.registered = counts.get((group, "REGISTERED"), 0)
-            row.apprentices = counts.get((group, "APPRENTICE"), 0)
-            row.contract_broken = counts.get((group, "CONTRACT_BROKEN"), 0)
-            row.dropped_out = dropped_until.get(group, 0) - dropped_before.get(group, 0)
-            capacity = capacity_of.get((point, group))
-            if capacity is not None:
-                enrolled = row.registered + row.apprentices + row.contract_broken
-                row.capacity, row.vacancies, row.over_capacity = capacity, max(capacity - enrolled, 0), enrolled > capacity
-            if any(getattr(row, name) for name in COUNTED) or row.capacity is not None or group_by == "NATIONAL":
+            exact = {
+                "registered": counts.get((group, "REGISTERED"), 0),
+                "apprentices": counts.get((group, "APPRENTICE"), 0),
+                "contract_broken": counts.get((group, "CONTRACT_BROKEN"), 0),
+                "dropped_out": dropped_until.get(group, 0) - dropped_before.get(group, 0),
+            }
+            counted, suppressed = shown(principal.scope, exact)
+            row = Row(key=group, label=labels.get(group, group), rule_version=rule_version,
+                      registered=counted["registered"], apprentices=counted["apprentices"],
+                      contract_broken=counted["contract_broken"], dropped_out=counted["dropped_out"],
+                      suppressed=bool(suppressed), suppressed_fields=suppressed)
+            of_row = places.get((point, group))
+            if of_row is not None:
+                row.capacity, row.vacancies, row.over_capacity = of_row.capacity, of_row.vacancies, of_row.over_capacity
+            if any(exact.values()) or row.capacity is not None or group_by == "NATIONAL":
                 rows.append(row)
-        if principal.scope.protected_counts and group_by in ("CFA", "CERTIFICATION"):
-            for row in rows:
-                suppress(row)
         answer.append(rows)
     return answer
 
 
-def suppress(row: Row) -> None:
-    """Counts from 1 to 4 become 0, and the row says which were suppressed."""
-    for name in COUNTED:
-        if getattr(row, name) in SMALL:
-            setattr(row, name, 0)
-            row.suppressed = True
-            row.suppressed_fields.append(name)
+@dataclass
+class Places:
+    """The places of a row: its offers' capacities and vacancies, each offer's never below 0."""
+
+    capacity: int = 0
+    vacancies: int = 0
+    over_capacity: bool = False  # some offer has more enrolled than places
 
 
 async def _labels(repository: HeadcountRepository, group_by: str, keys: list[str]) -> dict[str, str]:

@@ -25,12 +25,14 @@ from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
 from app.domain.identifiers import Invalid, check_certification, check_department_code, check_siret, stored_id
+from app.domain.scope import Scope
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
 from app.services.arguments import departments_argument, uai_argument
+from app.services.disclosure import shown_offer
 from app.services.pagination import Page, page_of, position
 from app.services.records import Reject, date_field, reported_id, shape, string_field, uai_value, vendor_may_write
 from app.settings import Settings
@@ -177,21 +179,22 @@ async def _recompute_contracts_at(db: RequestSession, settings: Settings, pairs:
     await rederive(db, settings, await OfferRepository(db).youths_with_contracts_at(pairs), with_outcomes=True)
 
 
-async def revise_capacity(db: RequestSession, offer_id: str, capacity: int | None) -> Any:
+async def revise_capacity(db: RequestSession, scope: Scope, offer_id: str, capacity: int | None) -> Any:
     if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
         raise BadInput(f"capacity: a whole number from 0 to {MAX_CAPACITY:,}, or null", field="capacity", reason="INVALID_CAPACITY")
     known = stored_id(offer_id)
     if known is None or not await OfferRepository(db).revise(known, capacity):
         raise BadInput("offerId: no offer has this id", field="offerId", reason="UNKNOWN_OFFER")
-    return (await by_ids(db, [known]))[0]
+    return (await by_ids(db, scope, [known]))[0]
 
 
 # Reads ------------------------------------------------------------------------------------------
 
 
-async def by_ids(db: RequestSession, ids: Sequence[int], *, on: date | None = None) -> list[Any | None]:
-    """The offers with these ids (None where unknown), each with ``enrolled`` today, in key order."""
-    rows = {row["id"]: row for row in await OfferRepository(db).by_ids(ids, on or france_today())}
+async def by_ids(db: RequestSession, scope: Scope, ids: Sequence[int], *, on: date | None = None) -> list[Any | None]:
+    """The offers with these ids (None where unknown), each with ``enrolled`` and ``vacancies``
+    today as ``scope`` reads them, in key order."""
+    rows = {row["id"]: shown_offer(scope, row) for row in await OfferRepository(db).by_ids(ids, on or france_today())}
     return [rows.get(offer_id) for offer_id in ids]
 
 
@@ -221,9 +224,9 @@ async def page(
     after_id = position(CURSOR, after, int)
     query = OfferQuery(
         on=france_today(), departments=frozenset(wanted) if wanted is not None else None, certification=code,
-        uai=normalised_uai, with_vacancies_only=with_vacancies_only,
+        uai=normalised_uai, with_vacancies_only=with_vacancies_only, protected=principal.scope.protected_offer_counts,
     )
     repository = OfferRepository(db)
-    rows = await repository.page(query, after_id, first + 1)
+    rows = [shown_offer(principal.scope, row) for row in await repository.page(query, after_id, first + 1)]
     return page_of(rows, first, CURSOR, lambda row: (row["id"],), await repository.count(query))
 

@@ -36,6 +36,7 @@ from app.repositories.wishes import OutcomeCount, WishQuery, WishRepository
 from app.security import IdentityVault
 from app.services import outcomes
 from app.services.arguments import uai_argument
+from app.services.disclosure import shown_count
 from app.services.identity import resolve_youths
 from app.services.pagination import Page, page_of, position
 from app.services.paths import recompute
@@ -279,11 +280,14 @@ async def one(db: RequestSession, principal: Principal, portal_wish_id: str, req
 
 
 async def summary(db: RequestSession, principal: Principal, values: WishFilterValues | None) -> list[OutcomeCount]:
-    """How many wishes are at each outcome, in stage then match order; no person in it, not audited."""
+    """How many wishes are at each outcome, in stage then match order; no person in it, not audited.
+    A portal reads its own wishes' counts exact; a pilot reads them protected (a multiple of 5, 1 to
+    4 shown as 0), whatever the filter or the time window."""
     query = query_for(principal, values)
     async with tenancy.as_portal(db, query.portal) if query.portal is not None else contextlib.nullcontext():
         rows = await WishRepository(db).summary(query)
-    return sorted(rows, key=_summary_order)
+    scope = principal.scope
+    return sorted((row._replace(wishes=shown_count(scope, row.wishes)) for row in rows), key=_summary_order)
 
 
 _STAGE_ORDER: dict[str, int] = {stage: i for i, stage in enumerate(Stage)}  # the contract's order

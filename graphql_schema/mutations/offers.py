@@ -31,4 +31,6 @@ async def revise_capacity(
         int | None, strawberry.argument(description="The revised capacity; null withdraws the revision.")
     ] = None,
 ) -> Offer:
-    return Offer.from_row(await offers.revise_capacity(info.context.db, str(offer_id), capacity))
+    context = info.context
+    return Offer.from_row(
+        await offers.revise_capacity(context.db, context.require_principal().scope, str(offer_id), capacity))

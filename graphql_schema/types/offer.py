@@ -37,7 +37,10 @@ class Offer:
         description="Capacity revised by the authorities (e.g. sanitary rules); overrides `capacity` when set."
     )
     enrolled: int = strawberry.field(
-        description="Youths currently REGISTERED, APPRENTICE or CONTRACT_BROKEN on this CFA and certification."
+        description="Youths of this intake: REGISTERED, APPRENTICE or CONTRACT_BROKEN today at this CFA and certification,"
+        " who entered (first REGISTERED or APPRENTICE there) during this offer's session, from 30 days before its start"
+        " (its school year when it has no dates); each youth in one offer only, the latest session started. Small counts"
+        " protected for every role but ADMIN: a multiple of 5, 1 to 4 shown as 0 (statistical disclosure control)."
     )
     parcoursup_id: str | None = strawberry.field(description="Parcoursup formation id (g_ta_cod).")
     affelnet_id: str | None = strawberry.field(description='Affelnet offer: "<académie>/<code>".')
@@ -45,6 +48,7 @@ class Offer:
     uai: strawberry.Private[str]
     certification_code: strawberry.Private[str]
     department_code: strawberry.Private[str]
+    shown_vacancies: strawberry.Private[int | None]  # from the enrolled shown (app/services/disclosure.py)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], preloaded: OfferPreloaded | None = None) -> Offer:
@@ -53,14 +57,15 @@ class Offer:
             id=strawberry.ID(str(row["id"])), offer_ref=row["offer_ref"], title=row["title"], siret=row["siret"],
             session_start=row["session_start"], session_end=row["session_end"],
             capacity=row["capacity"], revised_capacity=row["revised_capacity"], enrolled=row["enrolled"],
+            shown_vacancies=row["vacancies"],
             parcoursup_id=row["parcoursup_id"], affelnet_id=row["affelnet_id"], updated_at=row["updated_at"],
             uai=row["uai"], certification_code=row["certification_code"], department_code=row["department_code"],
         )
 
-    @strawberry.field(description="(revisedCapacity ?? capacity) - enrolled, never below 0; null when no capacity is known.")
+    @strawberry.field(description="(revisedCapacity ?? capacity) - enrolled (as shown), never below 0; null when no"
+                      " capacity is known.")
     def vacancies(self) -> int | None:
-        effective = self.revised_capacity if self.revised_capacity is not None else self.capacity
-        return None if effective is None else max(effective - self.enrolled, 0)
+        return self.shown_vacancies
 
     preloaded: strawberry.Private[OfferPreloaded | None] = None
 
