@@ -24,11 +24,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain import policy
+from app.domain.actors import Portal
 from app.domain.dates import RANGE_TEXT, in_calendar
 from app.domain.dates import today as france_today
 from app.domain.outcome import Stage
 from app.errors import BadInput
 from app.services import clients, offer_import, risks, wishes, youths
+from app.services.territory import DIMENSIONS, Filter
 
 CHUNK = 5000
 STAGES = frozenset(Stage)
@@ -234,6 +236,21 @@ async def offers_import(request: Request) -> Response:
     return JSONResponse(report.as_dict())
 
 
+def _grouping(request: Request) -> tuple[str, Filter]:
+    """The ``groupBy`` parameter (default REGION) and the filter of an aggregate's export:
+    ``regions``, ``departments``, ``uais``, ``certifications``, each comma-separated."""
+    params = request.query_params
+
+    def listed(name: str) -> list[str] | None:
+        return [v.strip() for v in params.get(name, "").split(",") if v.strip()] or None
+
+    group_by = params.get("groupBy", "REGION").upper()
+    if group_by not in DIMENSIONS:
+        raise BadInput(f"groupBy is one of {', '.join(DIMENSIONS)}", field="groupBy", reason="INVALID_GROUP")
+    return group_by, Filter(regions=listed("regions"), departments=listed("departments"), uais=listed("uais"),
+                            certifications=listed("certifications"))
+
+
 HEADCOUNT_COLUMNS = [
     "on", "key", "label", "registered", "apprentices", "contract_broken", "dropped_out", "capacity", "vacancies",
     "over_capacity", "suppressed", "suppressed_fields", "rule_version",
@@ -249,20 +266,9 @@ async def headcounts_csv(request: Request) -> Response:
     found = await _principal(request, "GET /exports/headcounts.csv")
     if isinstance(found, Response):
         return found
-    params = request.query_params
-
-    def listed(name: str) -> list[str] | None:
-        return [v.strip() for v in params.get(name, "").split(",") if v.strip()] or None
-
     try:
         on = _day(request, "on") or france_today()
-        group_by = params.get("groupBy", "REGION").upper()
-        if group_by not in headcounts.DIMENSIONS:
-            raise BadInput(f"groupBy is one of {', '.join(headcounts.DIMENSIONS)}", field="groupBy", reason="INVALID_GROUP")
-        wanted = headcounts.Filter(
-            regions=listed("regions"), departments=listed("departments"), uais=listed("uais"),
-            certifications=listed("certifications"),
-        )
+        group_by, wanted = _grouping(request)
         db: RequestSession = request.scope["state"]["db"]
         (rows,) = await headcounts.series(db, found, [on], group_by, wanted, request.app.state.settings.rule_version)
     except BadInput as problem:
@@ -279,3 +285,43 @@ async def headcounts_csv(request: Request) -> Response:
         ])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="headcounts-{on.isoformat()}.csv"'})
+
+
+CONVERSION_COLUMNS = [
+    "key", "label", "wishes", "handled", "handled_by_wished_cfa", "registered", "apprentices", "apprentices_as_wished",
+    "left", "suppressed", "suppressed_fields",
+]
+
+
+async def conversion_csv(request: Request) -> Response:
+    """PILOT (in scope, by the wished CFA) and ADMIN: the `wishConversion` rows (and the same
+    small-count rule). Parameters: ``groupBy``, ``portal``, ``submittedFrom``, ``submittedTo``,
+    ``regions``, ``departments``, ``uais``, ``certifications`` (lists comma-separated)."""
+    from app.services import conversion
+
+    found = await _principal(request, "GET /exports/conversion.csv")
+    if isinstance(found, Response):
+        return found
+    try:
+        group_by, wanted = _grouping(request)
+        portal = request.query_params.get("portal")
+        if portal is not None and portal.upper() not in {p.value for p in Portal}:
+            raise BadInput("portal is PARCOURSUP or AFFELNET", field="portal", reason="INVALID_PORTAL")
+        db: RequestSession = request.scope["state"]["db"]
+        rows = await conversion.conversion(
+            db, found, group_by, wanted, portal=None if portal is None else portal.upper(),
+            submitted_from=_instant(request, "submittedFrom"), submitted_to=_instant(request, "submittedTo"),
+        )
+    except BadInput as problem:
+        return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
+    request.scope["state"]["cost"].rows += len(rows)
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(CONVERSION_COLUMNS)
+    for row in rows:
+        writer.writerow([
+            row.key, row.label, row.wishes, row.handled, row.handled_by_wished_cfa, row.registered, row.apprentices,
+            row.apprentices_as_wished, row.left, str(row.suppressed).lower(), "|".join(row.suppressed_fields),
+        ])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="conversion.csv"'})

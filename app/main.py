@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/exports/wishes.csv", exports.wishes_csv, methods=["GET"]),
             Route("/exports/at-risk.csv", exports.at_risk_csv, methods=["GET"]),
             Route("/exports/headcounts.csv", exports.headcounts_csv, methods=["GET"]),
+            Route("/exports/conversion.csv", exports.conversion_csv, methods=["GET"]),
             Route("/dashboard", dashboard, methods=["GET"]),
             Mount("/dashboard/static", StaticFiles(directory=STATIC / "dashboard"), name="dashboard-static"),
             Route("/imports/offers", exports.offers_import, methods=["POST"]),

@@ -100,6 +100,12 @@ class Query:
         extensions=[guard()],
         description="PILOT, ADMIN: headcounts at each week or month end in [from, to]; at most 60 points.",
     )
+    wish_conversion = strawberry.field(
+        resolver=headcount_queries.wish_conversion,
+        extensions=[guard()],
+        description="v2: PILOT (in scope, by the wished CFA), ADMIN: what became of the wishes, by place, per portal "
+        "and submission window; the wishes' outcomes, counted. Never a person; protected for a PILOT.",
+    )
 
 
 @strawberry.type(description="Writes. Batches take 1 to 2,000 records; per-record problems come back in the payload.")

@@ -37,18 +37,11 @@ SHARED_V2 = ROOT.parent / "shared" / "contract" / "hub-v2.graphql"
 # The v2 items not served yet, by the issue that serves them. Shorten it; never lengthen it.
 PENDING = {
     # issue 17: pilots' figures
-    "ConversionRow",
     "CoverageRow",
     "Query.transmissionCoverage",
     "Query.transmissionCoverage(filter:)",
     "Query.transmissionCoverage(groupBy:)",
     "Query.transmissionCoverage(on:)",
-    "Query.wishConversion",
-    "Query.wishConversion(filter:)",
-    "Query.wishConversion(groupBy:)",
-    "Query.wishConversion(portal:)",
-    "Query.wishConversion(submittedFrom:)",
-    "Query.wishConversion(submittedTo:)",
     # issue 18: youths without an INE, organisations
     "Cfa.consentGiven (meaning)",
     "Cfa.responsible",

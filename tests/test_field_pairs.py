@@ -31,6 +31,7 @@ SELECTIONS = {
     "headcounts": "headcounts(groupBy: NATIONAL, on: \"2026-10-01\") { key apprentices registered }",
     "headcountSeries": 'headcountSeries(from: "2026-09-01", to: "2026-10-31", interval: MONTH, groupBy: NATIONAL)'
                        " { on rows { apprentices } }",
+    "wishConversion": "wishConversion(groupBy: DEPARTMENT) { key wishes handled }",
 }
 QUERY_FIELDS = dict(schema._schema.query_type.fields)
 ROLES_OF = {name: roles_for(f"Query.{name}") for name in QUERY_FIELDS}

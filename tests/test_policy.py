@@ -54,6 +54,7 @@ REQUESTS = {  # a request each keyed endpoint answers without a 403 for a role t
     "GET /exports/wishes.csv": ("GET", "/exports/wishes.csv", None),
     "GET /exports/at-risk.csv": ("GET", "/exports/at-risk.csv", None),
     "GET /exports/headcounts.csv": ("GET", "/exports/headcounts.csv?groupBy=DEPARTMENT", None),
+    "GET /exports/conversion.csv": ("GET", "/exports/conversion.csv?groupBy=DEPARTMENT", None),
     "POST /imports/offers": ("POST", "/imports/offers", b"offerRef,uai\n"),
 }
 

@@ -32,6 +32,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "Query.atRiskYouths": frozenset({ADVISER, ADMIN}),
     "Query.headcounts": frozenset({PILOT, ADMIN}),
     "Query.headcountSeries": frozenset({PILOT, ADMIN}),
+    "Query.wishConversion": frozenset({PILOT, ADMIN}),
     # writes
     "Mutation.recordSteps": frozenset({VENDOR}),
     "Mutation.upsertOffers": frozenset({VENDOR}),
@@ -47,6 +48,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "GET /exports/wishes.csv": frozenset({PORTAL}),
     "GET /exports/at-risk.csv": frozenset({ADVISER, ADMIN}),
     "GET /exports/headcounts.csv": frozenset({PILOT, ADMIN}),
+    "GET /exports/conversion.csv": frozenset({PILOT, ADMIN}),
     "POST /imports/offers": frozenset({VENDOR}),
 }
 

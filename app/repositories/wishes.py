@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from app.domain.outcome import Outcome, Target
+from app.domain.outcome import Match, Outcome, Stage, Target
 from app.domain.scope import Scope
 from app.repositories import arrays
 from app.repositories.base import Params, Repository, named
@@ -127,6 +127,23 @@ class OutcomeStepRow(NamedTuple):
     contract_start: date | None
     contract_end: date | None
     training_end: date | None
+
+
+class ConversionCounts(NamedTuple):
+    key: str
+    wishes: int
+    handled: int
+    handled_by_wished_cfa: int
+    registered: int
+    apprentices: int
+    apprentices_as_wished: int
+    left: int
+
+
+CONVERSION_KEY = {  # the row of a wish: by the wished CFA's place
+    "NATIONAL": "'FR'", "REGION": "d.region_code", "DEPARTMENT": "c.department_code", "CFA": "w.uai",
+    "CERTIFICATION": "w.certification_code",
+}
 
 
 class WishRepository(Repository):
@@ -293,3 +310,34 @@ class WishRepository(Repository):
             " ORDER BY w.id, e.effective_date, e.id",
             arrays.ints(wish_ids),
         )
+
+    async def conversion(
+        self, group_by: str, *, departments: frozenset[str] | None, uais: Sequence[str] | None,
+        certifications: Sequence[str] | None, portal: str | None, submitted_from: datetime | None,
+        submitted_to: datetime | None,
+    ) -> list[ConversionCounts]:
+        """The wishes' stored outcomes counted by the wished CFA's place (``group_by``: NATIONAL,
+        REGION, DEPARTMENT, CFA or CERTIFICATION); ``departments``: the wished CFAs'."""
+        arg = Params()
+        conditions = ["true"]
+        for values, column in ((departments, "c.department_code"), (uais, "w.uai"), (certifications, "w.certification_code")):
+            if values is not None:
+                conditions.append(f"{column} = ANY({arg(sorted(values))}::text[])")
+        if portal is not None:
+            conditions.append(f"w.portal = {arg(portal)}")
+        if submitted_from is not None:
+            conditions.append(f"w.submitted_at >= {arg(submitted_from)}")
+        if submitted_to is not None:
+            conditions.append(f"w.submitted_at < {arg(submitted_to)}")
+        return named(ConversionCounts, await self.db.fetch(
+            f"SELECT {CONVERSION_KEY[group_by]}, count(*)::int,"
+            f" (count(*) FILTER (WHERE w.outcome_stage <> '{Stage.NO_NEWS}'))::int,"
+            " (count(*) FILTER (WHERE w.outcome_handled_by_wished_cfa))::int,"
+            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.REGISTERED}'))::int,"
+            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}'))::int,"
+            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}' AND w.outcome_match = '{Match.AS_WISHED}'))::int,"
+            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.LEFT}'))::int"
+            " FROM wish w JOIN cfa c ON c.uai = w.uai JOIN department d ON d.code = c.department_code"
+            f" WHERE {' AND '.join(conditions)} GROUP BY 1",
+            *arg,
+        ))

@@ -24,16 +24,13 @@ from datetime import date, timedelta
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.disclosure import vacancies
-from app.domain.identifiers import Invalid, check_certification
 from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository, OpenOffer
-from app.repositories.reference import ReferenceRepository
-from app.services.arguments import departments_argument, uai_argument
 from app.services.disclosure import shown, shown_count
+from app.services.territory import Filter, territory
 
 MAX_POINTS = 60
 STATUS_FIELD = {"REGISTERED": "registered", "APPRENTICE": "apprentices", "CONTRACT_BROKEN": "contract_broken"}
-DIMENSIONS = ("NATIONAL", "REGION", "DEPARTMENT", "CFA", "CERTIFICATION")
 
 
 @dataclass
@@ -50,14 +47,6 @@ class Row:
     rule_version: str = ""
     suppressed: bool = False
     suppressed_fields: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Filter:
-    regions: Sequence[str] | None = None
-    departments: Sequence[str] | None = None
-    uais: Sequence[str] | None = None
-    certifications: Sequence[str] | None = None
 
 
 def school_year_start(day: date) -> date:
@@ -94,38 +83,14 @@ def series_points(first: date, last: date, interval: str) -> list[date]:
     return points
 
 
-async def _scope(db: RequestSession, principal: Principal, wanted: Filter) -> tuple[frozenset[str] | None, list[str] | None, list[str] | None]:
-    """(departments, uais, certifications) after the scope and the filter."""
-    departments = principal.scope.headcount_departments
-    reference = ReferenceRepository(db)
-    if wanted.departments is not None:
-        codes = departments_argument(wanted.departments, "filter.departments")
-        departments = frozenset(codes) if departments is None else departments & codes
-    if wanted.regions is not None:
-        in_regions = frozenset(await reference.department_codes_of_regions([r.strip() for r in wanted.regions]))
-        departments = in_regions if departments is None else departments & in_regions
-    uais = None
-    if wanted.uais is not None:
-        uais = [uai_argument(raw, "filter.uais") for raw in wanted.uais]
-    certifications = None
-    if wanted.certifications is not None:
-        certifications = []
-        for raw in wanted.certifications:
-            checked_certification = check_certification(raw)
-            if isinstance(checked_certification, Invalid):
-                raise BadInput(f"filter.certifications: {checked_certification.message}", field="filter.certifications",
-                               reason=checked_certification.code)
-            certifications.append(checked_certification.code)
-    return departments, uais, certifications
-
-
 async def series(
     db: RequestSession, principal: Principal, points: Sequence[date], group_by: str, wanted: Filter, rule_version: str,
 ) -> list[list[Row]]:
     """The rows of each point, in key order."""
-    departments, uais, certifications = await _scope(db, principal, wanted)
-    if departments is not None and not departments:
+    place = await territory(db, principal.scope.headcount_departments, wanted)
+    if place.nowhere:
         return [[] for _ in points]
+    departments, uais, certifications = place.departments, place.uais, place.certifications
     repository = HeadcountRepository(db)
     key = {"NATIONAL": "department", "REGION": "department", "DEPARTMENT": "department", "CFA": "uai",
            "CERTIFICATION": "certification"}[group_by]

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
 from app.domain.dates import today as france_today
+from app.services import conversion as conversion_service
 from app.services import headcounts as service
+from app.services.territory import Filter
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import HeadcountFilter
-from graphql_schema.types.enums import HeadcountDimension, Interval
-from graphql_schema.types.headcount import HeadcountPoint, HeadcountRow
+from graphql_schema.types.enums import HeadcountDimension, Interval, Portal
+from graphql_schema.types.headcount import ConversionRow, HeadcountPoint, HeadcountRow
 
 
-def _filter(filter: HeadcountFilter | None) -> service.Filter:
+def _filter(filter: HeadcountFilter | None) -> Filter:
     if filter is None:
-        return service.Filter()
-    return service.Filter(
+        return Filter()
+    return Filter(
         regions=filter.regions, departments=filter.departments, uais=filter.uais, certifications=filter.certifications
     )
 
@@ -53,3 +55,20 @@ async def headcount_series(
         context.db, context.require_principal(), points, group_by.name, _filter(filter), context.settings.rule_version
     )
     return [HeadcountPoint(on=point, rows=[HeadcountRow.from_row(r) for r in rows]) for point, rows in zip(points, answer)]
+
+
+async def wish_conversion(
+    info: Info,
+    group_by: Annotated[HeadcountDimension, strawberry.argument(description="How rows are grouped (the wished CFA's place).")],
+    filter: HeadcountFilter | None = None,
+    portal: Annotated[Portal | None, strawberry.argument(description="One portal's wishes; default both.")] = None,
+    submitted_from: Annotated[
+        datetime | None, strawberry.argument(description="Wishes submitted at or after this instant.")] = None,
+    submitted_to: Annotated[datetime | None, strawberry.argument(description="Wishes submitted before this instant.")] = None,
+) -> list[ConversionRow]:
+    context = info.context
+    rows = await conversion_service.conversion(
+        context.db, context.require_principal(), group_by.name, _filter(filter),
+        portal=None if portal is None else portal.value, submitted_from=submitted_from, submitted_to=submitted_to,
+    )
+    return [ConversionRow.from_row(row) for row in rows]

@@ -25,8 +25,9 @@ class HeadcountRow:
         description="The version of the status rules (thresholds) that produced the figures."
     )
     suppressed: bool = strawberry.field(
-        description="Statistical disclosure control: in CFA and CERTIFICATION rows seen by a PILOT, a count from 1 to "
-        "4 is shown as 0 and the row is flagged; `suppressedFields` names those counts."
+        description="Statistical disclosure control: every count a PILOT reads is a multiple of 5 (the nearest), a "
+        "count from 1 to 4 shown as 0 and the row flagged; `suppressedFields` names those counts. Vacancies come "
+        "from the shown counts."
     )
     suppressed_fields: list[str] = strawberry.field(
         description="The counts shown as 0 because they were from 1 to 4 (registered, apprentices, contractBroken, droppedOut)."
@@ -47,3 +48,33 @@ class HeadcountRow:
 class HeadcountPoint:
     on: date = strawberry.field(description="The date of the point.")
     rows: list[HeadcountRow] = strawberry.field(description="One row per group.")
+
+
+@strawberry.type(description="v2: what became of the wishes, by place: the pilots' conversion of wishes into apprenticeships.")
+class ConversionRow:
+    key: str = strawberry.field(
+        description='The wished CFA\'s region or department, the wished UAI or certification, or "FR".'
+    )
+    label: str = strawberry.field(description="A name for people.")
+    wishes: int = strawberry.field(description="Wishes (vœux) submitted in the window.")
+    handled: int = strawberry.field(description="Wishes with an outcome beyond NO_NEWS (vœux exploités).")
+    handled_by_wished_cfa: int = strawberry.field(description="Wishes the wished CFA itself reported a step for.")
+    registered: int = strawberry.field(description="Outcome REGISTERED.")
+    apprentices: int = strawberry.field(description="Outcome APPRENTICE, any match.")
+    apprentices_as_wished: int = strawberry.field(description="Outcome APPRENTICE at the wished CFA and certification.")
+    left: int = strawberry.field(description="Outcome LEFT.")
+    suppressed: bool = strawberry.field(
+        description="Statistical disclosure control: for a PILOT every count is a multiple of 5, from 1 to 4 shown as 0 "
+        "and flagged here; `suppressedFields` names those counts."
+    )
+    suppressed_fields: list[str] = strawberry.field(description="The counts shown as 0 because they were from 1 to 4.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> ConversionRow:
+        camel = {"handled_by_wished_cfa": "handledByWishedCfa", "apprentices_as_wished": "apprenticesAsWished"}
+        return cls(
+            key=row.key, label=row.label, wishes=row.wishes, handled=row.handled,
+            handled_by_wished_cfa=row.handled_by_wished_cfa, registered=row.registered, apprentices=row.apprentices,
+            apprentices_as_wished=row.apprentices_as_wished, left=row.left, suppressed=row.suppressed,
+            suppressed_fields=[camel.get(name, name) for name in row.suppressed_fields],
+        )
