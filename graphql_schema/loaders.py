@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
+from app.auth import Principal
 from app.db import RequestSession
 from app.domain.actors import Role
 from app.domain.scope import Scope
 from app.security import IdentityVault
-from app.services import offers, reference, wishes, youths
+from app.services import coverage, offers, reference, wishes, youths
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -33,10 +34,10 @@ def _loader(db: RequestSession, fetch: Callable[[RequestSession, Sequence[K]], A
 
 
 class Loaders:
-    def __init__(self, db: RequestSession, vault: IdentityVault, scope: Scope | None = None):
+    def __init__(self, db: RequestSession, vault: IdentityVault, principal: Principal | None = None):
         self._db = db
         self._vault = vault
-        self._scope = scope  # the caller's (None before authentication: then nothing is read)
+        self._principal = principal  # the caller (None before authentication: then nothing is read)
 
     @cached_property
     def region_by_code(self) -> DataLoader[str, Any]:
@@ -84,9 +85,21 @@ class Loaders:
 
     @cached_property
     def offer_by_id(self) -> DataLoader[int, Any]:
-        scope = self._scope or Scope(Role.PILOT)  # never exact without a caller
+        scope = self._principal.scope if self._principal else Scope(Role.PILOT)  # never exact without a caller
 
         async def fetch(db: RequestSession, ids: Sequence[int]) -> list[Any]:
             return await offers.by_ids(db, scope, ids)
+
+        return _loader(self._db, fetch)
+
+    @cached_property
+    def transmission_by_uai(self) -> DataLoader[str, Any]:
+        """A CFA's transmission, or None where the caller may not read it (app/services/coverage.py)."""
+        principal = self._principal
+
+        async def fetch(db: RequestSession, uais: Sequence[str]) -> list[Any]:
+            if principal is None:
+                return [None] * len(uais)
+            return await coverage.transmissions(db, principal, uais)
 
         return _loader(self._db, fetch)

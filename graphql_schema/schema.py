@@ -100,6 +100,12 @@ class Query:
         extensions=[guard()],
         description="PILOT, ADMIN: headcounts at each week or month end in [from, to]; at most 60 points.",
     )
+    transmission_coverage = strawberry.field(
+        resolver=headcount_queries.transmission_coverage,
+        extensions=[guard()],
+        description="v2: PILOT (in scope), ADMIN: how many CFAs are known, consent and transmit (a record received in "
+        "the 30 days up to `on`), and the apprentices of the transmitting ones, by place.",
+    )
     wish_conversion = strawberry.field(
         resolver=headcount_queries.wish_conversion,
         extensions=[guard()],

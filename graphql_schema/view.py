@@ -68,7 +68,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
             settings=state.settings,
             vault=state.vault,
             principal=principal,  # admitted by app/admission.py
-            loaders=Loaders(db, state.vault, principal.scope if principal is not None else None),
+            loaders=Loaders(db, state.vault, principal),
             request_id=request_state["request_id"],
             known_youths=state.known_youths,
             cost=request_state.get("cost") or RequestCost(),

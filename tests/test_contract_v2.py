@@ -36,12 +36,6 @@ SHARED_V2 = ROOT.parent / "shared" / "contract" / "hub-v2.graphql"
 
 # The v2 items not served yet, by the issue that serves them. Shorten it; never lengthen it.
 PENDING = {
-    # issue 17: pilots' figures
-    "CoverageRow",
-    "Query.transmissionCoverage",
-    "Query.transmissionCoverage(filter:)",
-    "Query.transmissionCoverage(groupBy:)",
-    "Query.transmissionCoverage(on:)",
     # issue 18: youths without an INE, organisations
     "Cfa.consentGiven (meaning)",
     "Cfa.responsible",
@@ -52,7 +46,6 @@ PENDING = {
     "StepInput.learnerRef",
     "StepInput.responsibleUai",
     # issue 19: the CFA and its vendors as actors
-    "Cfa.transmission",
     "Client.uais",
     "Mutation.createClient (meaning)",
     "Mutation.createClient(uais:)",
@@ -73,7 +66,6 @@ PENDING = {
     "Query.myCfas(first:)",
     "Query.myWebhooks",
     "Role.CFA",
-    "Transmission",
     "Webhook",
     "WebhookEvent",
     # issue 20: the ecosystem (Relay, scalars)

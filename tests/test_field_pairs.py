@@ -32,6 +32,7 @@ SELECTIONS = {
     "headcountSeries": 'headcountSeries(from: "2026-09-01", to: "2026-10-31", interval: MONTH, groupBy: NATIONAL)'
                        " { on rows { apprentices } }",
     "wishConversion": "wishConversion(groupBy: DEPARTMENT) { key wishes handled }",
+    "transmissionCoverage": "transmissionCoverage(groupBy: DEPARTMENT) { key cfas transmitting apprentices }",
 }
 QUERY_FIELDS = dict(schema._schema.query_type.fields)
 ROLES_OF = {name: roles_for(f"Query.{name}") for name in QUERY_FIELDS}

@@ -33,6 +33,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "Query.headcounts": frozenset({PILOT, ADMIN}),
     "Query.headcountSeries": frozenset({PILOT, ADMIN}),
     "Query.wishConversion": frozenset({PILOT, ADMIN}),
+    "Query.transmissionCoverage": frozenset({PILOT, ADMIN}),
     # writes
     "Mutation.recordSteps": frozenset({VENDOR}),
     "Mutation.upsertOffers": frozenset({VENDOR}),

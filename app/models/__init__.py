@@ -2,7 +2,7 @@
 
 from app.models.base import metadata
 from app.models.certification import Certification
-from app.models.cfa import Cfa, CfaConsentEvent, CfaVendor
+from app.models.cfa import Cfa, CfaConsentEvent, CfaTransmissionDay, CfaVendor
 from app.models.client import ApiClient, ApiKey, RateBucket
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
@@ -32,6 +32,7 @@ __all__ = [
     "CfaStatusMonth",
     "Cfa",
     "CfaConsentEvent",
+    "CfaTransmissionDay",
     "CfaVendor",
     "Department",
     "DepartmentStatusChange",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ARRAY, Uuid, false
+from sqlalchemy import ARRAY, Index, Uuid, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, timestamp_field
@@ -47,3 +47,20 @@ class CfaVendor(SQLModel, table=True):
         foreign_key="api_client.id", primary_key=True, index=True, ondelete="CASCADE"
     )
     created_at: datetime = created_at_field()
+
+
+class CfaTransmissionDay(SQLModel, table=True):
+    """What a CFA's software sent on one day (France's calendar), kept by the ingestion in the
+    batch's transaction: the records received valid (steps and offers, stored or unchanged), the
+    steps stored (accepted), the steps rejected, the last receipt. Coverage and a CFA's
+    transmission read a few rows per CFA, never the events."""
+
+    __tablename__ = "cfa_transmission_day"
+    __table_args__ = (Index("ix_cfa_transmission_day_day", "day"),)
+
+    uai: str = Field(primary_key=True, max_length=8)
+    day: date = Field(primary_key=True)
+    received: int = 0
+    steps_accepted: int = 0
+    steps_rejected: int = 0
+    last_received_at: datetime | None = timestamp_field()  # the last valid record's; None: rejections alone

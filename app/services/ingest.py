@@ -38,6 +38,7 @@ from app.domain.timeline import Step, StepFact
 from app.repositories.derivation import DerivationQueue
 from app.repositories.feedback import FeedbackRepository
 from app.repositories.steps import StepRepository, WrittenEvent
+from app.repositories.transmission import Received, TransmissionRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import derivation
@@ -368,7 +369,9 @@ async def _record_steps(
     known_youths: KnownYouths | None = None,
 ) -> BatchResult:
     nir_hmac = settings.nir_matching == NirMatching.HMAC
-    valid, result = validate(records, vault, nir_hmac=nir_hmac, today=today or france_today())
+    day = today or france_today()
+    valid, result = validate(records, vault, nir_hmac=nir_hmac, today=day)
+    to_write: list[_Valid] = []
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
     # never merged and the batch writes no derived row. Otherwise its youths stay locked.
@@ -415,8 +418,30 @@ async def _record_steps(
                 # a youth whose derivation fails is set aside; the batch and the others go on
                 await derivation.derive(db, settings, path_youths, written.youths + replaced_youths,
                                         histories=written.fresh, links=links)
+    await TransmissionRepository(db).note(day, receipts(records, valid, to_write, result))
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
+
+
+def receipts(
+    records: Sequence[Mapping[str, Any]], kept: Sequence[Any], stored: Sequence[Any], result: BatchResult,
+) -> list[Received]:
+    """What a batch brings each CFA's transmission stamps: the valid records it took (``kept``,
+    stored or unchanged), the steps it stored, the records it rejected whose UAI is readable."""
+    received: dict[str, list[int]] = {}
+    for record in kept:
+        received.setdefault(record.uai, [0, 0, 0])[0] += 1
+    for record in stored:
+        received.setdefault(record.uai, [0, 0, 0])[1] += 1
+    for error in result.rejected:
+        record = records[error.index] if 0 <= error.index < len(records) else None
+        raw = record.get("uai") if isinstance(record, Mapping) else None
+        try:
+            uai = uai_value(raw)
+        except (Reject, TypeError):
+            continue
+        received.setdefault(uai, [0, 0, 0])[2] += 1
+    return [Received(uai, *counts) for uai, counts in received.items()]
 
 
 async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchResult, nir_hmac: bool) -> list[_Valid]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +32,7 @@ from app.repositories.feedback import FeedbackRepository
 from app.repositories.offers import OfferQuery, OfferRepository
 from app.repositories.reference import ReferenceRepository
 from app.repositories.steps import StepRepository
+from app.repositories.transmission import Received, TransmissionRepository
 from app.services.arguments import departments_argument, uai_argument
 from app.services.disclosure import shown_offer
 from app.services.pagination import Page, page_of, position
@@ -167,6 +169,9 @@ async def upsert_offers(
                     moved.update({(v.uai, v.certification), (v.uai, before.certification_code)})
             if moved:
                 await _recompute_contracts_at(db, settings, sorted(moved))
+    # offers count as received in the CFAs' transmission stamps (not as steps)
+    await TransmissionRepository(db).note(
+        france_today(), [Received(uai, count, 0, 0) for uai, count in Counter(v.uai for v in valid).items()])
     await FeedbackRepository(db).add_rejections(principal.client_id, OPERATION, result.rejected)
     return result
 

@@ -9,12 +9,13 @@ import strawberry
 
 from app.domain.dates import today as france_today
 from app.services import conversion as conversion_service
+from app.services import coverage as coverage_service
 from app.services import headcounts as service
 from app.services.territory import Filter
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import HeadcountFilter
 from graphql_schema.types.enums import HeadcountDimension, Interval, Portal
-from graphql_schema.types.headcount import ConversionRow, HeadcountPoint, HeadcountRow
+from graphql_schema.types.headcount import ConversionRow, CoverageRow, HeadcountPoint, HeadcountRow
 
 
 def _filter(filter: HeadcountFilter | None) -> Filter:
@@ -72,3 +73,16 @@ async def wish_conversion(
         portal=None if portal is None else portal.value, submitted_from=submitted_from, submitted_to=submitted_to,
     )
     return [ConversionRow.from_row(row) for row in rows]
+
+
+async def transmission_coverage(
+    info: Info,
+    group_by: Annotated[HeadcountDimension, strawberry.argument(
+        description="How rows are grouped: NATIONAL, REGION, DEPARTMENT or CFA (by the CFA's department).")],
+    on: Annotated[date | None, strawberry.argument(description="The date; default today.")] = None,
+    filter: HeadcountFilter | None = None,
+) -> list[CoverageRow]:
+    context = info.context
+    rows = await coverage_service.coverage(
+        context.db, context.require_principal(), on or france_today(), group_by.name, _filter(filter))
+    return [CoverageRow.from_row(row) for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -10,6 +11,19 @@ import strawberry
 from graphql_schema.context import Info
 from graphql_schema.types.enums import CertificationKind
 from graphql_schema.types.reference import Department, Region, load_department
+
+
+@strawberry.type(description="v2: what a CFA's software has sent lately.")
+class Transmission:
+    last_received_at: datetime | None = strawberry.field(description="The last step or offer received for this CFA.")
+    steps_last_30_days: int = strawberry.field(description="Steps accepted (stored) in the 30 days up to today.")
+    rejected_last_30_days: int = strawberry.field(description="Steps rejected in the same days.")
+    vendors: list[str] = strawberry.field(description="Names of the vendors authorised to write for it.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Transmission:
+        return cls(last_received_at=row.last_received_at, steps_last_30_days=row.steps_last_30_days,
+                   rejected_last_30_days=row.rejected_last_30_days, vendors=list(row.vendors))
 
 
 @strawberry.type(description="A CFA (centre de formation d'apprentis). Readable by every role.")
@@ -33,6 +47,12 @@ class Cfa:
     async def region(self, info: Info) -> Region:
         department = await info.context.loaders.department_by_code.load(self.department_code)
         return Region.from_row(await info.context.loaders.region_by_code.load(department.region_code))
+
+    @strawberry.field(description="v2: what the CFA's software has sent lately: ADMIN, PILOT (in scope), the CFA's "
+                      "authorised vendors; null for other roles.")
+    async def transmission(self, info: Info) -> Transmission | None:
+        row = await info.context.loaders.transmission_by_uai.load(self.uai)
+        return None if row is None else Transmission.from_row(row)
 
     @classmethod
     def from_row(cls, row: Any) -> Cfa:

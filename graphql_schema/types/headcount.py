@@ -78,3 +78,22 @@ class ConversionRow:
             apprentices_as_wished=row.apprentices_as_wished, left=row.left, suppressed=row.suppressed,
             suppressed_fields=[camel.get(name, name) for name in row.suppressed_fields],
         )
+
+
+@strawberry.type(description="v2: transmission coverage: how much of a territory's CFAs send their data.")
+class CoverageRow:
+    key: str = strawberry.field(description='The region or department code, the UAI, or "FR".')
+    label: str = strawberry.field(description="A name for people.")
+    cfas: int = strawberry.field(description="CFAs known to the hub in the row.")
+    consenting: int = strawberry.field(description="Of which consent is given.")
+    transmitting: int = strawberry.field(description="Of which a record was received in the 30 days up to `on`.")
+    apprentices: int = strawberry.field(
+        description="Apprentices on `on` in the transmitting CFAs (small counts protected as in headcounts)."
+    )
+    suppressed: bool = strawberry.field(description="The apprentices count is from 1 to 4, shown as 0 (for a PILOT).")
+    suppressed_fields: list[str] = strawberry.field(description="The counts shown as 0 because they were from 1 to 4.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> CoverageRow:
+        return cls(key=row.key, label=row.label, cfas=row.cfas, consenting=row.consenting, transmitting=row.transmitting,
+                   apprentices=row.apprentices, suppressed=row.suppressed, suppressed_fields=list(row.suppressed_fields))
