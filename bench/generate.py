@@ -40,6 +40,7 @@ from app.domain.dates import today as france_today
 from app.domain.identifiers import uai_check_letter  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.progress import Progress  # noqa: E402
+from app.repositories.transmission import TransmissionRepository  # noqa: E402
 from app.security import IdentityVault  # noqa: E402
 from app.services import clients, outcomes  # noqa: E402
 from app.services.paths import recompute  # noqa: E402
@@ -167,6 +168,7 @@ async def generate(
             progress.advance(count)
         progress.finish()
         await driver.execute(f"SELECT setval(pg_get_serial_sequence('youth', 'id'), {first_id + youths})")
+        await TransmissionRepository(db).stamp_from_events()  # the CFAs' transmission, as recordSteps keeps it
         await db.commit()
         await driver.execute("ANALYZE")  # the planner must know the tables' sizes before the derivations
         await db.close()

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
+    EnumValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -41,6 +42,9 @@ from graphql_schema.strings import variable_errors
 LIST_SIZE = {"cfas": 50, "wishes": 50, "offers": 50, "atRiskYouths": 50, "myRejections": 50, "history": 20,
              "rows": 100, "headcountSeries": 60, "headcounts": 100}
 DEFAULT_PAGE = 50
+# An aggregate's rows by its literal `groupBy`: one for the nation, the regions, the departments; a
+# guess for CFAs and certifications (a series' `rows` keep the guess of LIST_SIZE).
+GROUP_SIZE = {"NATIONAL": 1, "REGION": 18, "DEPARTMENT": 101, "CFA": 100, "CERTIFICATION": 100}
 # Selection sets nested deeper than this are not measured further (the depth limit refuses them
 # long before; this only bounds the measuring's own recursion).
 MAX_NESTING = 100
@@ -161,6 +165,9 @@ def _selection_set(selection_set: SelectionSetNode, fragments: Mapping[str, Meas
 def _multiplier(field: FieldNode, variable_page: int) -> int:
     """How many times a field's children count: its page (``first``) or its list's usual length."""
     for argument in field.arguments or ():
+        if (argument.name.value == "groupBy" and isinstance(argument.value, EnumValueNode)
+                and field.name.value != "headcountSeries"):  # a series: its points, then rows of guessed size
+            return GROUP_SIZE.get(argument.value.value, DEFAULT_PAGE)  # an aggregate's rows: how many groups
         if argument.name.value == "first":
             value = argument.value
             raw: Any = variable_page if value.kind == "variable" else getattr(value, "value", None)

@@ -59,6 +59,18 @@ class TransmissionRepository(Repository):
             arrays.ints(r.steps_rejected for r in rows),
         )
 
+    async def stamp_from_events(self) -> None:
+        """Stamp the CFAs' transmission from the stored step events (their receipt day in France),
+        for data loaded without the ingestion (the demo)."""
+        await self.db.run(
+            "INSERT INTO cfa_transmission_day AS t (uai, day, received, steps_accepted, steps_rejected, last_received_at)"
+            " SELECT e.uai, (e.received_at AT TIME ZONE 'Europe/Paris')::date, count(*), count(*), 0, max(e.received_at)"
+            " FROM step_event e JOIN cfa c ON c.uai = e.uai GROUP BY 1, 2 ORDER BY 1, 2"
+            " ON CONFLICT (uai, day) DO UPDATE SET received = t.received + excluded.received,"
+            " steps_accepted = t.steps_accepted + excluded.steps_accepted,"
+            " last_received_at = greatest(t.last_received_at, excluded.last_received_at)"
+        )
+
     async def coverage(
         self, on: date, *, departments: frozenset[str] | None, uais: Sequence[str] | None,
     ) -> list[CfaCoverage]:

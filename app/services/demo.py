@@ -23,6 +23,7 @@ from app.domain.identifiers import uai_check_letter
 from app.domain.timeline import FIRST_STEPS, Step
 from app.progress import Progress
 from app.repositories.clients import ClientRepository
+from app.repositories.transmission import TransmissionRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import clients as client_service
@@ -105,6 +106,9 @@ def _path(rng: random.Random, wish_day: date, today: date, training_end: date) -
     if roll < 0.30:
         return steps  # stuck after a meeting
     day += timedelta(days=rng.randint(5, 40))
+    # registered for the school year's session: from some 25 days before it starts (a session takes
+    # in from 30 days before its start, app/domain/intake.py)
+    day = max(day, SCHOOL_YEAR_START - timedelta(days=rng.randint(0, 25)))
     steps.append(("REGISTERED", day, {}))
     if roll < 0.45:
         return steps
@@ -115,7 +119,7 @@ def _path(rng: random.Random, wish_day: date, today: date, training_end: date) -
     steps.append(("APPRENTICE", day, contract))
     if roll < 0.80:
         return steps
-    day += timedelta(days=rng.randint(30, 200))
+    day += timedelta(days=rng.randint(20, 100))
     if roll < 0.88:
         steps.append(("CONTRACT_BROKEN", day, {"contract_end": day - timedelta(days=1)}))
     elif roll < 0.93:
@@ -271,6 +275,7 @@ async def load_demo(
             columns=["vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step",
                      "effective_date", "contract_start", "contract_end", "training_end", "content_hash", "received_at"],
         )
+    await TransmissionRepository(db).stamp_from_events()  # the CFAs' transmission, as recordSteps keeps it
     progress.advance()
     # The derived paths, as recordSteps would have left them (the youths were created here).
     youth_ids = [first_id + i for i in range(len(youths))]
