@@ -296,7 +296,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date as date_
 
     url = _prepare(settings)
-    from app.services.derivation import sweep_outcomes
+    from app.services.derivation import advance_cut, sweep_outcomes
 
     try:
         on = date_.fromisoformat(args.on) if args.on else None
@@ -307,7 +307,9 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> int:
         database = Database(make_engine(url, settings))
         try:
-            return await sweep_outcomes(database, settings, on)
+            changed = await sweep_outcomes(database, settings, on)
+            await advance_cut(database, on)  # the CFAs' headcount sums, up to the day before
+            return changed
         finally:
             await database.dispose()
 

@@ -103,6 +103,13 @@ PILOT_QUERIES = {
         f'{{ headcountSeries(from: "{school_year_start(france_today()).isoformat()}", to: "{france_today().isoformat()}",'
         f" interval: MONTH, groupBy: REGION) {{ on rows {{ {ROW} }} }} }}"
     ),
+    "transmissionCoverage by DEPARTMENT": (
+        "{ transmissionCoverage(groupBy: DEPARTMENT) { key label cfas consenting transmitting apprentices } }"
+    ),
+    "wishConversion by REGION": (
+        "{ wishConversion(groupBy: REGION) { key label wishes handled handledByWishedCfa registered apprentices"
+        " apprenticesAsWished left suppressed suppressedFields } }"
+    ),
 }
 
 
@@ -359,6 +366,10 @@ async def adviser(url: str, keys: dict[str, str], workers: int, seconds: float) 
 
 async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
     rows = []
+    # what every hub process's sweeper does: the CFAs' headcount sums moved on to yesterday
+    swept = subprocess.run([sys.executable, "-m", "app.cli", "sweep"], env={**os.environ, "HUB_DATABASE_URL": url},
+                           cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    assert swept.returncode == 0, swept.stderr[-2000:]
     server, port = await start_hub(url, workers)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
@@ -414,6 +425,40 @@ async def pilot(url: str, key: str, workers: int, seconds: float) -> list[dict]:
 
         by_cfa["sql"] = await load(fire_cfa, 1, seconds)
         rows.insert(1, by_cfa)
+        # coverage: the plain SQL of the CFAs known, consenting and transmitting by department,
+        # and the apprentices of each CFA from its sums up to the cut and the days since
+        coverage_sql = (
+            "SELECT c.department_code, count(*), count(*) FILTER (WHERE c.consent_given),"
+            " count(*) FILTER (WHERE EXISTS (SELECT FROM cfa_transmission_day t WHERE t.uai = c.uai AND t.day <= $1"
+            " AND t.day > $1 - 30 AND t.received > 0)) FROM cfa c GROUP BY 1"
+        )
+        apprentices_sql = (
+            "SELECT uai, sum(n) FROM (SELECT uai, net AS n FROM cfa_status_base WHERE status = 'APPRENTICE'"
+            " UNION ALL SELECT uai, entries - exits FROM status_change WHERE status = 'APPRENTICE'"
+            " AND day > (SELECT cut FROM status_cut) AND day <= $1) x GROUP BY 1"
+        )
+
+        async def fire_coverage() -> None:
+            await connection.fetch(coverage_sql, today)
+            await connection.fetch(apprentices_sql, today)
+
+        conversion_sql = (
+            "SELECT d.region_code, count(*), count(*) FILTER (WHERE w.outcome_stage <> 'NO_NEWS'),"
+            " count(*) FILTER (WHERE w.outcome_handled_by_wished_cfa), count(*) FILTER (WHERE w.outcome_stage = 'REGISTERED'),"
+            " count(*) FILTER (WHERE w.outcome_stage = 'APPRENTICE'),"
+            " count(*) FILTER (WHERE w.outcome_stage = 'APPRENTICE' AND w.outcome_match = 'AS_WISHED'),"
+            " count(*) FILTER (WHERE w.outcome_stage = 'LEFT')"
+            " FROM wish w JOIN cfa c ON c.uai = w.uai JOIN department d ON d.code = c.department_code GROUP BY 1"
+        )
+
+        async def fire_conversion() -> None:
+            await connection.fetch(conversion_sql)
+
+        for row in rows:
+            if row["workload"].endswith("transmissionCoverage by DEPARTMENT"):
+                row["sql"] = await load(fire_coverage, 1, seconds)
+            elif row["workload"].endswith("wishConversion by REGION"):
+                row["sql"] = await load(fire_conversion, 1, seconds)
         # the live GROUP BY over the raw step events, for the count by region on today
         async def live() -> None:
             await connection.fetch(PLAIN_SQL, today)

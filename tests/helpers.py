@@ -90,6 +90,21 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     expected = [tuple(r) for r in (await connection.execute(text(CHANGE_POINTS_FROM_PATHS))).all()]
     stored = [tuple(r) for r in (await connection.execute(text(STORED_CHANGE_POINTS))).all()]
     assert stored == expected
+    # each CFA's sums up to the cut equal the change points summed up to it
+    base = (
+        "SELECT uai, status, net, entries, year_entries FROM cfa_status_base"
+        " WHERE net <> 0 OR entries <> 0 OR year_entries <> 0 ORDER BY 1, 2"
+    )
+    summed_to_cut = (
+        "SELECT s.uai, s.status, sum(s.entries - s.exits) FILTER (WHERE s.day <= k.cut)::int,"
+        " coalesce(sum(s.entries) FILTER (WHERE s.day <= k.cut), 0)::int,"
+        " coalesce(sum(s.entries) FILTER (WHERE s.day <= k.year_cut), 0)::int"
+        " FROM status_change s, status_cut k GROUP BY 1, 2 HAVING sum(s.entries - s.exits) FILTER (WHERE s.day <= k.cut) <> 0"
+        " OR coalesce(sum(s.entries) FILTER (WHERE s.day <= k.cut), 0) <> 0 ORDER BY 1, 2"
+    )
+    assert [tuple(r) for r in (await connection.execute(text(base))).all()] == [
+        tuple(r) for r in (await connection.execute(text(summed_to_cut))).all()
+    ]
     # the intakes' change points: the paths' stays (taking every path away gives their opposite)
     from app.domain.intake import intake_points
 

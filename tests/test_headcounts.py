@@ -142,3 +142,40 @@ async def test_the_export_checks_its_key(world, http):
     assert bad.status_code == 400
     ok = await http.get("/exports/headcounts.csv", params={"groupBy": "NATIONAL"}, headers={"Authorization": f"Bearer {world['paris']}"})
     assert ok.text.splitlines()[0].startswith("on,key,label,registered")
+
+
+async def test_headcounts_by_cfa_from_the_sums_up_to_the_cut_equal_the_whole_history(gql, world, database, connection):
+    from app.services.derivation import advance_cut
+    from tests.helpers import assert_change_points_match_paths
+
+    def steps(prefix, specs):
+        return [{"eventId": f"{prefix}{i}", "uai": uai, "ine": f"{ine:09d}AB", "certification": cert, "step": step,
+                 "effectiveDate": (TODAY - timedelta(days=days)).isoformat()}
+                for i, (uai, ine, cert, step, days) in enumerate(specs)]
+
+    first = steps("a", [(X, 1, CAP, "REGISTERED", 120), (X, 1, CAP, "APPRENTICE", 100), (X, 2, CAP, "REGISTERED", 40),
+                        (Z, 3, BTS, "APPRENTICE", 200), (Z, 3, BTS, "CONTRACT_BROKEN", 30), (LYON, 4, CAP, "APPRENTICE", 1),
+                        (LYON, 5, CAP, "REGISTERED", 95), (X, 6, BTS, "APPRENTICE", 10), (X, 6, BTS, "DROPPED_OUT", 2)])
+    assert (await gql.data(RECORD, {"input": first}, key=world["vendor"]))["recordSteps"]["accepted"] == 9
+    every = {"certifications": [CAP, BTS]}  # a filter on certifications reads the whole history
+
+    async def by_cfa(filter=None, on=None):
+        return await rows(gql, world["admin"], "CFA", on=on, filter=filter)
+
+    whole = await by_cfa(every)
+    assert await by_cfa() == whole
+    assert await advance_cut(database)  # up to yesterday
+    assert not await advance_cut(database)  # there already
+    cut = (await connection.execute(text("SELECT cut FROM status_cut"))).scalar_one()
+    assert cut == TODAY - timedelta(days=1)
+    assert await by_cfa() == whole  # the sums up to the cut and today's change points
+    assert await by_cfa({"departments": ["75"]}) == {k: v for k, v in whole.items() if DEPARTMENT[k] == "75"}
+    assert await by_cfa({"uais": [LYON]}) == {LYON: whole[LYON]}
+    # a late report before the cut and a step of today move both ways the same
+    later = steps("b", [(X, 2, CAP, "APPRENTICE", 35), (Z, 7, CAP, "REGISTERED", 0), (LYON, 5, CAP, "DROPPED_OUT", 50)])
+    assert (await gql.data(RECORD, {"input": later}, key=world["vendor"]))["recordSteps"]["accepted"] == 3
+    await assert_change_points_match_paths(connection)
+    assert await by_cfa() == await by_cfa(every) != whole
+    # a day before the cut, and a series, read the whole history as before
+    past = (TODAY - timedelta(days=50)).isoformat()
+    assert await by_cfa(on=past) == await by_cfa(every, on=past)

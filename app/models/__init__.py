@@ -7,6 +7,7 @@ from app.models.client import ApiClient, ApiKey, RateBucket
 from app.models.feedback import AuditEntry, Rejection
 from app.models.offer import Offer
 from app.models.path import (
+    CfaStatusBase,
     CfaStatusMonth,
     DepartmentStatusChange,
     DepartmentStatusMonth,
@@ -15,6 +16,7 @@ from app.models.path import (
     PendingDerivation,
     RecomputeProgress,
     StatusChange,
+    StatusCut,
     YouthPath,
     YouthRisk,
 )
@@ -29,6 +31,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Certification",
+    "CfaStatusBase",
     "CfaStatusMonth",
     "Cfa",
     "CfaConsentEvent",
@@ -46,6 +49,7 @@ __all__ = [
     "Region",
     "Rejection",
     "StatusChange",
+    "StatusCut",
     "StepEvent",
     "Wish",
     "Youth",

@@ -101,6 +101,34 @@ class IntakeChange(SQLModel, table=True):
     youths: int = 0
 
 
+class StatusCut(SQLModel, table=True):
+    """The day up to which ``cfa_status_base`` holds the change points' sums (one row): advanced
+    to yesterday by every hub process's sweeper (``hub sweep`` too); ``year_cut``: the 31 July
+    before the cut's school year."""
+
+    __tablename__ = "status_cut"
+
+    id: int = Field(primary_key=True)
+    cut: date
+    year_cut: date
+
+
+class CfaStatusBase(SQLModel, table=True):
+    """Each CFA's headcount change points summed up to the cut (``status_cut``): ``net`` (entries
+    minus exits: the youths in the status on the cut), ``entries``, and ``year_entries`` (entries
+    up to the year cut). Kept with ``status_change`` in the same statement for days up to the
+    cut (a late report), moved on by the sweeper: a headcount by CFA on a day after the cut reads
+    one row per CFA and status and the days since the cut, never the whole history."""
+
+    __tablename__ = "cfa_status_base"
+
+    uai: str = Field(primary_key=True, max_length=8)
+    status: str = Field(primary_key=True, max_length=16)
+    net: int = 0
+    entries: int = 0
+    year_entries: int = 0
+
+
 class DepartmentStatusChange(SQLModel, table=True):
     """The change points summed by department (the CFA's), kept with ``status_change`` in the
     same statements: a headcount by region or department on a date sums a few hundred thousand

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
+from app.domain.intake import school_year
 from app.repositories.base import Params, Repository, named
 from app.repositories.offers import SCHOOL_YEAR_FIRST, SCHOOL_YEAR_LAST, enrolled_at
 
@@ -28,7 +29,72 @@ class OpenOffer(NamedTuple):
     enrolled: int
 
 
+class Cut(NamedTuple):
+    cut: date  # cfa_status_base sums the change points up to this day
+    year_cut: date  # and its year_entries the entries up to this one (the 31 July before the cut's school year)
+
+
+class CfaCount(NamedTuple):
+    day: date
+    uai: str
+    status: str
+    youths: int  # in the status on the day
+    dropped: int  # entries since the 31 July before the day (the abandons, for DROPPED_OUT)
+
+
 class HeadcountRepository(Repository):
+    async def advance_cut(self, to: date) -> bool:
+        """Move the CFAs' sums (``cfa_status_base``) on to ``to`` (never back); False when they
+        are there already. Waits for the batches writing change points (they read the cut FOR
+        SHARE), then adds what they wrote between the old cut and the new one."""
+        old = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1 FOR UPDATE"))[0]
+        if old.cut >= to:
+            return False
+        year_cut = school_year(to)[0] - timedelta(days=1)
+        await self.db.run(
+            "INSERT INTO cfa_status_base AS b (uai, status, net, entries, year_entries)"
+            " SELECT uai, status, coalesce(sum(entries - exits) FILTER (WHERE day > $1 AND day <= $2), 0),"
+            " coalesce(sum(entries) FILTER (WHERE day > $1 AND day <= $2), 0),"
+            " coalesce(sum(entries) FILTER (WHERE day > $3 AND day <= $4), 0) FROM status_change"
+            " WHERE (day > $1 AND day <= $2) OR (day > $3 AND day <= $4) GROUP BY 1, 2 ORDER BY 1, 2"
+            " ON CONFLICT (uai, status) DO UPDATE SET net = b.net + excluded.net, entries = b.entries + excluded.entries,"
+            " year_entries = b.year_entries + excluded.year_entries",
+            old.cut, to, old.year_cut, year_cut,
+        )
+        await self.db.run("UPDATE status_cut SET cut = $1, year_cut = $2 WHERE id = 1", to, year_cut)
+        return True
+
+    async def cfa_counts(
+        self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
+    ) -> list[CfaCount] | None:
+        """Each CFA's youths by status on each point, and its abandons since the 31 July before,
+        from its sums up to the cut and the change points of the days since; None when a point is
+        not after the cut or not in the cut's school year (then :meth:`sums` answers)."""
+        cut = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0]
+        if any(point < cut.cut or school_year(point)[0] - timedelta(days=1) != cut.year_cut for point in points):
+            return None
+        args = Params([list(points), cut.cut])
+        base_conditions, day_conditions = ["true"], ["s.day > $2", "s.day <= p.day"]
+        join = ""
+        if departments is not None:
+            join = " JOIN cfa c ON c.uai = {t}.uai"
+            placeholder = args(sorted(departments))
+            base_conditions.append(f"c.department_code = ANY({placeholder}::text[])")
+            day_conditions.append(f"c.department_code = ANY({placeholder}::text[])")
+        if uais is not None:
+            placeholder = args(sorted(uais))
+            base_conditions.append(f"b.uai = ANY({placeholder}::text[])")
+            day_conditions.append(f"s.uai = ANY({placeholder}::text[])")
+        return named(CfaCount, await self.db.fetch(
+            "SELECT p.day, x.uai, x.status, sum(x.youths)::int, sum(x.dropped)::int FROM unnest($1::date[]) AS p(day)"
+            " CROSS JOIN LATERAL (SELECT b.uai, b.status, b.net AS youths, b.entries - b.year_entries AS dropped"
+            f" FROM cfa_status_base b{join.format(t='b')} WHERE {' AND '.join(base_conditions)}"
+            " UNION ALL SELECT s.uai, s.status, s.entries - s.exits, s.entries"
+            f" FROM status_change s{join.format(t='s')} WHERE {' AND '.join(day_conditions)}) AS x"
+            " GROUP BY 1, 2, 3",
+            *args,
+        ))
+
     async def sums(
         self, cuts: Sequence[date], *, key: str, departments: frozenset[str] | None,
         uais: Sequence[str] | None, certifications: Sequence[str] | None,

@@ -50,14 +50,23 @@ class PathRepository(Repository):
         if not changes:
             return
         rows = sorted(changes)
-        # One statement for the four levels: the CFA's rows, the same by CFA and month, by the
-        # CFA's department, and by department and month (each in key order).
+        # One statement for the five levels: the CFA's rows, its sums up to the cut, the same by
+        # CFA and month, by the CFA's department, and by department and month (each in key order).
         await self.db.run(
             "WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text::date[], $5::text::int[],"
             " $6::text::int[]) AS c(uai, certification_code, status, day, entries, exits)),"
             " by_cfa AS (INSERT INTO status_change AS s (uai, certification_code, status, day, entries, exits)"
             " SELECT * FROM c ON CONFLICT (uai, certification_code, status, day) DO UPDATE"
             " SET entries = s.entries + excluded.entries, exits = s.exits + excluded.exits),"
+            # the CFA's sums up to the cut, for the days the cut covers (a late report); the cut's
+            # row is read FOR SHARE: the sweeper moving it waits for this transaction (and then
+            # sums what it wrote), a batch after the move reads the new cut
+            " cut AS (SELECT cut, year_cut FROM status_cut WHERE id = 1 FOR SHARE),"
+            " by_base AS (INSERT INTO cfa_status_base AS b (uai, status, net, entries, year_entries)"
+            " SELECT c.uai, c.status, sum(c.entries - c.exits), sum(c.entries),"
+            " coalesce(sum(c.entries) FILTER (WHERE c.day <= cut.year_cut), 0) FROM c, cut WHERE c.day <= cut.cut"
+            " GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (uai, status) DO UPDATE SET net = b.net + excluded.net,"
+            " entries = b.entries + excluded.entries, year_entries = b.year_entries + excluded.year_entries),"
             " by_cfa_month AS (INSERT INTO cfa_status_month AS k (uai, status, month, entries, exits)"
             " SELECT uai, status, date_trunc('month', day)::date, sum(entries), sum(exits) FROM c GROUP BY 1, 2, 3"
             " ORDER BY 1, 2, 3 ON CONFLICT (uai, status, month) DO UPDATE"

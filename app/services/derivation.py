@@ -37,7 +37,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 import asyncpg
@@ -47,6 +47,7 @@ from app.db import Database, RequestSession, is_unavailable
 from app.domain.dates import today as france_today
 from app.domain.timeline import StepFact
 from app.repositories.derivation import DerivationFailures, DerivationQueue, RecomputeProgress
+from app.repositories.headcounts import HeadcountRepository
 from app.repositories.wishes import WishRepository
 from app.repositories.youths import YouthRepository
 from app.services import outcomes
@@ -276,6 +277,18 @@ async def sweep_outcomes(database: Database, settings: Settings, today: date | N
             return changed
 
 
+async def advance_cut(database: Database, today: date | None = None) -> bool:
+    """Move the CFAs' headcount sums (``cfa_status_base``) on to yesterday, so that a headcount by
+    CFA reads them and a day of change points; False when they were there (the sweeper of every
+    hub process, ``hub sweep``)."""
+    day = (today or france_today()) - timedelta(days=1)
+
+    async def move(db: RequestSession) -> bool:
+        return await HeadcountRepository(db).advance_cut(day)
+
+    return bool(await _committed(database, move))
+
+
 class Sweeper:
     """The outcome sweeper of one hub process: every ``outcome_sweep_s``, the outcomes whose day
     has come (processes share the work: each chunk skips the wishes another holds)."""
@@ -300,6 +313,7 @@ class Sweeper:
                 changed = await sweep_outcomes(self.database, self.settings)
                 if changed:
                     log.info("outcome sweep: %d outcomes changed by the rules", changed)
+                await advance_cut(self.database)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the loop must outlive any failure

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from app.auth import Principal
 from app.db import RequestSession
@@ -94,10 +95,6 @@ async def series(
     repository = HeadcountRepository(db)
     key = {"NATIONAL": "department", "REGION": "department", "DEPARTMENT": "department", "CFA": "uai",
            "CERTIFICATION": "certification"}[group_by]
-    school_cuts = {school_year_start(p) - timedelta(days=1) for p in points}
-    cuts = sorted(set(points) | school_cuts)
-    position = {cut: i for i, cut in enumerate(cuts)}
-    sums = await repository.sums(cuts, key=key, departments=departments, uais=uais, certifications=certifications)
     offers = await repository.offers_open(points, departments=departments, uais=uais, certifications=certifications)
     to_group: Callable[[str], str] = lambda code: code  # noqa: E731
     region_of: dict[str, str] = {}
@@ -108,16 +105,23 @@ async def series(
         "NATIONAL": lambda o: "FR", "REGION": lambda o: region_of[o.department_code],
         "DEPARTMENT": lambda o: o.department_code, "CFA": lambda o: o.uai, "CERTIFICATION": lambda o: o.certification_code,
     }[group_by]
-    # net[bucket][(group, status)], dropped[bucket][group]
-    net: list[dict[tuple[str, str], int]] = [{} for _ in cuts]
-    dropped: list[dict[str, int]] = [{} for _ in cuts]
     groups: set[str] = set()
-    for bucket, code, status, change, entries in sums:
-        group = to_group(code)
-        groups.add(group)
-        net[bucket][(group, status)] = net[bucket].get((group, status), 0) + change
-        if status == "DROPPED_OUT":
-            dropped[bucket][group] = dropped[bucket].get(group, 0) + entries
+    # On each point: (group, status) -> youths in the status, and group -> drop-outs since 1 August.
+    stock_of: dict[date, dict[tuple[str, str], int]] = {point: {} for point in points}
+    dropped_of: dict[date, dict[str, int]] = {point: {} for point in points}
+    quick = None
+    if key == "uai" and certifications is None:  # by CFA: the sums up to the cut and the days since
+        quick = await repository.cfa_counts(points, departments=departments, uais=uais)
+    if quick is not None:
+        for point, uai, status, youths, abandons in quick:
+            groups.add(uai)
+            stock = stock_of[point]
+            stock[(uai, status)] = stock.get((uai, status), 0) + youths
+            if status == "DROPPED_OUT":
+                dropped_of[point][uai] = dropped_of[point].get(uai, 0) + abandons
+    else:
+        _sum_by_cuts(await _sums_by_cut(repository, points, key, departments, uais, certifications), points, to_group,
+                     groups, stock_of, dropped_of)
     # Each offer's vacancies from its enrolled as the reader sees it, summed per row: never
     # netting one offer's excess against another's places.
     places: dict[tuple[date, str], Places] = {}
@@ -132,29 +136,16 @@ async def series(
     if group_by == "NATIONAL":
         groups = {"FR"}
     labels = await _labels(repository, group_by, sorted(groups))
-    # Running sums over the cuts, read at each point: stock counts, and drop-outs since the start.
-    running: dict[tuple[str, str], int] = {}
-    running_dropped: dict[str, int] = {}
-    counts_at: list[dict[tuple[str, str], int]] = []  # by cut: (group, status) -> youths
-    dropped_at: list[dict[str, int]] = []  # by cut: group -> drop-outs since the first cut
-    for bucket in range(len(cuts)):
-        for group_status, change in net[bucket].items():
-            running[group_status] = running.get(group_status, 0) + change
-        for group, entries in dropped[bucket].items():
-            running_dropped[group] = running_dropped.get(group, 0) + entries
-        counts_at.append(dict(running) if cuts[bucket] in points else {})
-        dropped_at.append(dict(running_dropped))
     answer: list[list[Row]] = []
     for point in points:
-        counts, dropped_until = counts_at[position[point]], dropped_at[position[point]]
-        dropped_before = dropped_at[position[school_year_start(point) - timedelta(days=1)]]
+        counts, dropped = stock_of[point], dropped_of[point]
         rows = []
         for group in sorted(groups):
             exact = {
                 "registered": counts.get((group, "REGISTERED"), 0),
                 "apprentices": counts.get((group, "APPRENTICE"), 0),
                 "contract_broken": counts.get((group, "CONTRACT_BROKEN"), 0),
-                "dropped_out": dropped_until.get(group, 0) - dropped_before.get(group, 0),
+                "dropped_out": dropped.get(group, 0),
             }
             counted, suppressed = shown(principal.scope, exact)
             row = Row(key=group, label=labels.get(group, group), rule_version=rule_version,
@@ -168,6 +159,46 @@ async def series(
                 rows.append(row)
         answer.append(rows)
     return answer
+
+
+async def _sums_by_cut(
+    repository: HeadcountRepository, points: Sequence[date], key: str, departments: frozenset[str] | None,
+    uais: Sequence[str] | None, certifications: Sequence[str] | None,
+) -> tuple[list[date], list[Any]]:
+    """The cuts (the points and the 31 July before each) and the change points' sums between them."""
+    cuts = sorted(set(points) | {school_year_start(p) - timedelta(days=1) for p in points})
+    return cuts, await repository.sums(cuts, key=key, departments=departments, uais=uais, certifications=certifications)
+
+
+def _sum_by_cuts(
+    by_cut: tuple[list[date], list[Any]], points: Sequence[date], to_group: Callable[[str], str], groups: set[str],
+    stock_of: dict[date, dict[tuple[str, str], int]], dropped_of: dict[date, dict[str, int]],
+) -> None:
+    """Running sums over the cuts, read at each point: stock counts, and the drop-outs between
+    the 31 July before it and the point."""
+    cuts, sums = by_cut
+    net: list[dict[tuple[str, str], int]] = [{} for _ in cuts]  # by bucket: (group, status) -> change
+    entered: list[dict[str, int]] = [{} for _ in cuts]  # by bucket: group -> drop-outs
+    for bucket, code, status, change, entries in sums:
+        group = to_group(code)
+        groups.add(group)
+        net[bucket][(group, status)] = net[bucket].get((group, status), 0) + change
+        if status == "DROPPED_OUT":
+            entered[bucket][group] = entered[bucket].get(group, 0) + entries
+    running: dict[tuple[str, str], int] = {}
+    running_dropped: dict[str, int] = {}
+    dropped_at: dict[date, dict[str, int]] = {}  # by cut: group -> drop-outs up to it
+    for bucket, cut in enumerate(cuts):
+        for group_status, change in net[bucket].items():
+            running[group_status] = running.get(group_status, 0) + change
+        for group, entries in entered[bucket].items():
+            running_dropped[group] = running_dropped.get(group, 0) + entries
+        if cut in stock_of:
+            stock_of[cut] = dict(running)
+        dropped_at[cut] = dict(running_dropped)
+    for point in points:
+        before = dropped_at[school_year_start(point) - timedelta(days=1)]
+        dropped_of[point] = {group: n - before.get(group, 0) for group, n in dropped_at[point].items()}
 
 
 @dataclass
