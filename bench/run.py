@@ -519,6 +519,8 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0, help="per measurement")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--only", default="portal,adviser,pilot,ingest",
+                        help="the workloads to run, comma-separated (default: all)")
     args = parser.parse_args()
     os.environ.update({"HUB_RATE_LIMIT_PER_SECOND": "100000", "HUB_RATE_LIMIT_BURST": "100000"})
 
@@ -542,15 +544,19 @@ async def main() -> None:
             " (SELECT count(*) FROM cfa), (SELECT count(*) FROM offer)")))
         await connection.close()
         keys = await bench_clients(url)
-        postgraphile = install_postgraphile()
+        postgraphile = install_postgraphile() if "portal" in args.only.split(",") else None
         rows = []
-        rows += await portal(url, keys["portal"], args.workers, args.seconds, postgraphile, (100, 500))
-        if args.workers != 1:
-            rows += await portal(url, keys["portal"], 1, args.seconds, postgraphile, (100,))
-        rows += await adviser(url, keys, args.workers, args.seconds)
-        rows += await pilot(url, keys["pilot"], args.workers, args.seconds)
+        only = set(args.only.split(","))
+        if "portal" in only:
+            rows += await portal(url, keys["portal"], args.workers, args.seconds, postgraphile, (100, 500))
+            if args.workers != 1:
+                rows += await portal(url, keys["portal"], 1, args.seconds, postgraphile, (100,))
+        if "adviser" in only:
+            rows += await adviser(url, keys, args.workers, args.seconds)
+        if "pilot" in only:
+            rows += await pilot(url, keys["pilot"], args.workers, args.seconds)
         ingest_row = None
-        if not args.skip_ingest:
+        if not args.skip_ingest and "ingest" in only:
             ingest_row = await ingest.measure(ingest.parse(["--workers", str(args.workers)] + (
                 ["--database-url", args.database_url] if args.database_url else [])))
     finally:

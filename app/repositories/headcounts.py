@@ -74,24 +74,20 @@ class HeadcountRepository(Repository):
         if any(point < cut.cut or school_year(point)[0] - timedelta(days=1) != cut.year_cut for point in points):
             return None
         args = Params([list(points), cut.cut])
-        base_conditions, day_conditions = ["true"], ["s.day > $2", "s.day <= p.day"]
-        join = ""
+        # The filters apply to the summed rows (a few per CFA): joined into the sums, a list of
+        # thousands of UAIs turned the day index's few rows into a probe per CFA (10 times slower).
+        kept = ["true"]
         if departments is not None:
-            join = " JOIN cfa c ON c.uai = {t}.uai"
-            placeholder = args(sorted(departments))
-            base_conditions.append(f"c.department_code = ANY({placeholder}::text[])")
-            day_conditions.append(f"c.department_code = ANY({placeholder}::text[])")
+            kept.append(f"y.uai IN (SELECT c.uai FROM cfa c WHERE c.department_code = ANY({args(sorted(departments))}::text[]))")
         if uais is not None:
-            placeholder = args(sorted(uais))
-            base_conditions.append(f"b.uai = ANY({placeholder}::text[])")
-            day_conditions.append(f"s.uai = ANY({placeholder}::text[])")
+            kept.append(f"y.uai IN (SELECT unnest({args(sorted(uais))}::text[]))")
         return named(CfaCount, await self.db.fetch(
-            "SELECT p.day, x.uai, x.status, sum(x.youths)::int, sum(x.dropped)::int FROM unnest($1::date[]) AS p(day)"
-            " CROSS JOIN LATERAL (SELECT b.uai, b.status, b.net AS youths, b.entries - b.year_entries AS dropped"
-            f" FROM cfa_status_base b{join.format(t='b')} WHERE {' AND '.join(base_conditions)}"
-            " UNION ALL SELECT s.uai, s.status, s.entries - s.exits, s.entries"
-            f" FROM status_change s{join.format(t='s')} WHERE {' AND '.join(day_conditions)}) AS x"
-            " GROUP BY 1, 2, 3",
+            "SELECT y.day, y.uai, y.status, y.youths, y.dropped FROM (SELECT x.day, x.uai, x.status, sum(x.youths)::int AS youths,"
+            " sum(x.dropped)::int AS dropped FROM (SELECT p.day, b.uai, b.status, b.net AS youths, b.entries - b.year_entries"
+            " AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b"
+            " UNION ALL SELECT p.day, s.uai, s.status, s.entries - s.exits, s.entries FROM unnest($1::date[]) AS p(day)"
+            " JOIN status_change s ON s.day > $2 AND s.day <= p.day) AS x GROUP BY 1, 2, 3) AS y"
+            f" WHERE {' AND '.join(kept)}",
             *args,
         ))
 

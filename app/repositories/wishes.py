@@ -320,7 +320,9 @@ class WishRepository(Repository):
         REGION, DEPARTMENT, CFA or CERTIFICATION); ``departments``: the wished CFAs'."""
         arg = Params()
         conditions = ["true"]
-        for values, column in ((departments, "c.department_code"), (uais, "w.uai"), (certifications, "w.certification_code")):
+        if departments is not None:
+            conditions.append(f"w.uai IN (SELECT c.uai FROM cfa c WHERE c.department_code = ANY({arg(sorted(departments))}::text[]))")
+        for values, column in ((uais, "w.uai"), (certifications, "w.certification_code")):
             if values is not None:
                 conditions.append(f"{column} = ANY({arg(sorted(values))}::text[])")
         if portal is not None:
@@ -329,15 +331,20 @@ class WishRepository(Repository):
             conditions.append(f"w.submitted_at >= {arg(submitted_from)}")
         if submitted_to is not None:
             conditions.append(f"w.submitted_at < {arg(submitted_to)}")
+        # Counted by CFA (and certification) from the index alone, then summed by place: the
+        # join to the CFAs and departments meets a few thousand rows, not every wish.
+        by = ", w.certification_code" if group_by == "CERTIFICATION" else ""
+        counts = ("wishes", "handled", "handled_by_wished", "registered", "apprentices", "as_wished", "left_")
         return named(ConversionCounts, await self.db.fetch(
-            f"SELECT {CONVERSION_KEY[group_by]}, count(*)::int,"
-            f" (count(*) FILTER (WHERE w.outcome_stage <> '{Stage.NO_NEWS}'))::int,"
-            " (count(*) FILTER (WHERE w.outcome_handled_by_wished_cfa))::int,"
-            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.REGISTERED}'))::int,"
-            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}'))::int,"
-            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}' AND w.outcome_match = '{Match.AS_WISHED}'))::int,"
-            f" (count(*) FILTER (WHERE w.outcome_stage = '{Stage.LEFT}'))::int"
-            " FROM wish w JOIN cfa c ON c.uai = w.uai JOIN department d ON d.code = c.department_code"
-            f" WHERE {' AND '.join(conditions)} GROUP BY 1",
+            f"WITH w AS (SELECT w.uai{by}, count(*) AS wishes,"
+            f" count(*) FILTER (WHERE w.outcome_stage <> '{Stage.NO_NEWS}') AS handled,"
+            " count(*) FILTER (WHERE w.outcome_handled_by_wished_cfa) AS handled_by_wished,"
+            f" count(*) FILTER (WHERE w.outcome_stage = '{Stage.REGISTERED}') AS registered,"
+            f" count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}') AS apprentices,"
+            f" count(*) FILTER (WHERE w.outcome_stage = '{Stage.APPRENTICE}' AND w.outcome_match = '{Match.AS_WISHED}')"
+            f" AS as_wished, count(*) FILTER (WHERE w.outcome_stage = '{Stage.LEFT}') AS left_"
+            f" FROM wish w WHERE {' AND '.join(conditions)} GROUP BY w.uai{by})"
+            f" SELECT {CONVERSION_KEY[group_by]}, {', '.join(f'sum(w.{name})::int' for name in counts)}"
+            " FROM w JOIN cfa c ON c.uai = w.uai JOIN department d ON d.code = c.department_code GROUP BY 1",
             *arg,
         ))
