@@ -105,6 +105,22 @@ async def assert_change_points_match_paths(connection: Any) -> None:
     assert [tuple(r) for r in (await connection.execute(text(base))).all()] == [
         tuple(r) for r in (await connection.execute(text(summed_to_cut))).all()
     ]
+    # each offer's intake at the cut: the intakes' change points up to it, each entry to its offer
+    from app.domain.intake import Session, taken_in_by
+
+    cut = (await connection.execute(text("SELECT cut FROM status_cut"))).scalar_one()
+    sessions: dict = {}
+    for row in (await connection.execute(text("SELECT id, uai, certification_code, session_start, session_end FROM offer"))).all():
+        sessions.setdefault((row.uai, row.certification_code), []).append(Session(row.id, row.session_start, row.session_end))
+    expected_intake: dict = {}
+    for row in (await connection.execute(text(
+            "SELECT uai, certification_code, entered_on, sum(youths)::int FROM intake_change WHERE day <= :cut"
+            " GROUP BY 1, 2, 3"), {"cut": cut})).all():
+        offer = taken_in_by(row[2], sessions.get((row[0], row[1]), []), cut)
+        if offer is not None and row[3]:
+            expected_intake[offer] = expected_intake.get(offer, 0) + row[3]
+    stored_intake = dict((await connection.execute(text("SELECT offer_id, youths FROM offer_intake_base WHERE youths <> 0"))).all())
+    assert stored_intake == {k: v for k, v in expected_intake.items() if v}
     # the intakes' change points: the paths' stays (taking every path away gives their opposite)
     from app.domain.intake import intake_points
 

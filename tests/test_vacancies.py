@@ -129,3 +129,44 @@ async def test_the_pilot_reads_the_same_places_from_protected_counts(gql, world)
     assert (shown["apprentices"], shown["capacity"], shown["vacancies"]) == (10, 39, 4 + 30)
     offers = await offers_of(gql, world["pilot"])
     assert (offers["a"]["enrolled"], offers["a"]["vacancies"], offers["b"]["enrolled"], offers["b"]["vacancies"]) == (5, 4, 0, 30)
+
+
+async def test_places_from_the_intakes_at_the_cut_equal_each_offers_history(gql, world, database, connection):
+    from app.services.derivation import advance_cut
+    from tests.helpers import assert_change_points_match_paths
+
+    await load(gql, world, [offer("2025", session=LAST_YEAR, capacity=4), offer("2026", session=THIS_YEAR, capacity=4),
+                            offer("always", uai=Z, session=None, capacity=9), offer("antony", department="92", capacity=10)],
+               [youth(1, days_ago=400), youth(2, days_ago=85), youth(3, days_ago=20), youth(4, days_ago=1),
+                youth(5, uai=Z, days_ago=30), youth(6, uai=Z, days_ago=2)])
+
+    async def places():
+        rows_ = {}
+        for by in ("DEPARTMENT", "CFA"):
+            for key, row in (await rows(gql, world["admin"], by)).items():
+                rows_[(by, key)] = (row["capacity"], row["vacancies"], row["overCapacity"])
+        return rows_
+
+    def from_offers(offers):  # each offer's exact enrolled (read offer by offer), summed as DOMAIN.md says
+        expected = {}
+        for ref, node in offers.items():
+            if node["capacity"] is None or ref == "2025":  # last year's session is not open today
+                continue
+            department, uai = ("92", X) if ref == "antony" else ("75", Z if ref == "always" else X)
+            for key in (("DEPARTMENT", department), ("CFA", uai)):
+                capacity, left, over = expected.get(key, (0, 0, False))
+                expected[key] = (capacity + node["capacity"], left + node["vacancies"],
+                                 over or node["enrolled"] > node["capacity"])
+        return expected
+
+    before = await places()
+    assert before == from_offers(await offers_of(gql, world["admin"]))
+    assert await advance_cut(database)
+    await assert_change_points_match_paths(connection)
+    assert await places() == before  # from the intakes at the cut and today's entries
+    # a late report before the cut, an entry of today, an offer whose session moves
+    await load(gql, world, [offer("2026", session=(THIS_YEAR[0] - timedelta(days=200), THIS_YEAR[1]), capacity=5)],
+               [youth(7, days_ago=5), youth(8, days_ago=0), youth(9, uai=Z, days_ago=10)])
+    await assert_change_points_match_paths(connection)
+    after = await places()
+    assert after == from_offers(await offers_of(gql, world["admin"])) != before

@@ -93,6 +93,8 @@ class IntakeChange(SQLModel, table=True):
     """
 
     __tablename__ = "intake_change"
+    # the days since the cut, every CFA at once (app/repositories/headcounts.py, offers_open)
+    __table_args__ = (Index("ix_intake_change_day", "day"),)
 
     uai: str = Field(primary_key=True, max_length=8)
     certification_code: str = Field(primary_key=True, max_length=12)
@@ -127,6 +129,19 @@ class CfaStatusBase(SQLModel, table=True):
     net: int = 0
     entries: int = 0
     year_entries: int = 0
+
+
+class OfferIntakeBase(SQLModel, table=True):
+    """Each offer's enrolled on the cut (``status_cut``): the youths of its intake filling a place,
+    from the intakes' change points up to the cut (app/domain/intake.py; offers without dates take
+    in over the cut's school year). Kept for the days the cut covers (a late report), rebuilt for
+    a CFA and certification whose offers change, moved on by the sweeper: national headcounts read
+    it and a day of change points instead of every offer's history."""
+
+    __tablename__ = "offer_intake_base"
+
+    offer_id: int = Field(primary_key=True, sa_type=BigInteger)
+    youths: int = 0
 
 
 class DepartmentStatusChange(SQLModel, table=True):

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from app.domain.intake import school_year
 from app.repositories.base import Params, Repository, named
-from app.repositories.offers import SCHOOL_YEAR_FIRST, SCHOOL_YEAR_LAST, enrolled_at
+from app.repositories.offers import SCHOOL_YEAR_FIRST, SCHOOL_YEAR_LAST, enrolled_at, intake_at_cut_sql, window_sql
 
 
 class OpenOffer(NamedTuple):
@@ -61,6 +61,17 @@ class HeadcountRepository(Repository):
             " year_entries = b.year_entries + excluded.year_entries",
             old.cut, to, old.year_cut, year_cut,
         )
+        # the offers' intakes at the cut: a new school year moves the undated offers' windows, so
+        # every entry is taken in anew; otherwise the days between the two cuts are added
+        if year_cut != old.year_cut:
+            await self.db.run("DELETE FROM offer_intake_base")
+            await self.db.run(intake_at_cut_sql(
+                "SELECT uai, certification_code, entered_on, sum(youths) AS youths FROM intake_change WHERE day <= $1"
+                " GROUP BY 1, 2, 3", "(SELECT $2::date AS year_cut) AS k"), to, year_cut)
+        else:
+            await self.db.run(intake_at_cut_sql(
+                "SELECT uai, certification_code, entered_on, sum(youths) AS youths FROM intake_change"
+                " WHERE day > $1 AND day <= $2 GROUP BY 1, 2, 3", "(SELECT $3::date AS year_cut) AS k"), old.cut, to, year_cut)
         await self.db.run("UPDATE status_cut SET cut = $1, year_cut = $2 WHERE id = 1", to, year_cut)
         return True
 
@@ -154,7 +165,11 @@ class HeadcountRepository(Repository):
     ) -> list[OpenOffer]:
         """The offers with a capacity whose session covers each point (no dates: every day), with
         their exact enrolled on it; ``departments``: where the training takes place (the offer's
-        own department, a site's may differ from its CFA's)."""
+        own department, a site's may differ from its CFA's). On days after the cut, in its school
+        year: each offer's intake at the cut and the entries of the days since; else each offer's
+        whole history."""
+        cut = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0]
+        quick = all(point >= cut.cut and school_year(point)[0] - timedelta(days=1) == cut.year_cut for point in points)
         args = Params([list(points)])
         conditions = [
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
@@ -163,11 +178,29 @@ class HeadcountRepository(Repository):
         for values, column in ((departments, "o.department_code"), (uais, "o.uai"), (certifications, "o.certification_code")):
             if values is not None:
                 conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")
-        enrolled = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
+        if not quick:
+            enrolled = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
+            return named(OpenOffer, await self.db.fetch(
+                "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
+                f" coalesce(o.revised_capacity, o.capacity), {enrolled}"
+                f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
+                *args,
+            ))
+        since = args(cut.cut)
+        first, last = school_year(cut.cut + timedelta(days=1))
+        o_from, o_to, o_rank = window_sql("o", f"{args(first)}::date", f"{args(last)}::date")
         return named(OpenOffer, await self.db.fetch(
-            "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
-            f" coalesce(o.revised_capacity, o.capacity), {enrolled}"
-            f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
+            # the entries of the days since the cut, each to the offer that takes it in
+            f"WITH daily AS (SELECT p.day AS point, i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
+            f" FROM unnest($1::date[]) AS p(day) JOIN intake_change i ON i.day > {since} AND i.day <= p.day"
+            " GROUP BY 1, 2, 3, 4),"
+            " taken AS (SELECT d.point, a.id, sum(d.youths) AS youths FROM daily d CROSS JOIN LATERAL (SELECT o.id FROM offer o"
+            " WHERE o.certification_code = d.certification_code AND o.uai = d.uai"
+            f" AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id LIMIT 1) AS a GROUP BY 1, 2)"
+            " SELECT p.day, o.id, o.uai, o.certification_code, o.department_code, coalesce(o.revised_capacity, o.capacity),"
+            " (coalesce(b.youths, 0) + coalesce(t.youths, 0))::int"
+            " FROM unnest($1::date[]) AS p(day) JOIN offer o ON true LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
+            f" LEFT JOIN taken t ON t.point = p.day AND t.id = o.id WHERE {' AND '.join(conditions)}",
             *args,
         ))
 

@@ -21,7 +21,7 @@ from app.repositories import arrays
 from app.repositories.base import Params, Repository, named
 
 
-def _bounds(t: str, first: str, last: str) -> tuple[str, str, str]:
+def window_sql(t: str, first: str, last: str) -> tuple[str, str, str]:
     """The window of entries offer ``t`` takes in and its rank (app/domain/intake.py, window):
     from 30 days before its start to its end, the school year [first, last] without dates."""
     undated = f"{t}.session_start IS NULL AND {t}.session_end IS NULL"
@@ -48,8 +48,8 @@ def enrolled_at(day: str, first: str, last: str) -> str:
     last days), exact (app/domain/intake.py): the youths of its intake filling a place, from the
     intakes' change points, the entries its window takes in and no later session's (then lower
     id) window takes too. The reader's protection is applied above (app/services/disclosure.py)."""
-    o_from, o_to, o_rank = _bounds("o", first, last)
-    b_from, b_to, b_rank = _bounds("b", first, last)
+    o_from, o_to, o_rank = window_sql("o", first, last)
+    b_from, b_to, b_rank = window_sql("b", first, last)
     return (
         "(SELECT coalesce(sum(k.youths), 0)::int FROM (SELECT i.entered_on, sum(i.youths) AS youths"
         " FROM intake_change i WHERE i.uai = o.uai AND i.certification_code = o.certification_code"
@@ -58,6 +58,21 @@ def enrolled_at(day: str, first: str, last: str) -> str:
         " AND NOT EXISTS (SELECT FROM offer b WHERE b.certification_code = o.certification_code AND b.uai = o.uai"
         f" AND b.id <> o.id AND k.entered_on >= {b_from} AND k.entered_on <= {b_to}"
         f" AND ({b_rank}, -b.id) > ({o_rank}, -o.id)))"
+    )
+
+
+def intake_at_cut_sql(deltas: str, cut: str) -> str:
+    """The statement adding ``deltas`` (a query of uai, certification_code, entered_on, youths) to
+    the offers' intakes at the cut (offer_intake_base): each entry to the offer whose session
+    takes it in (offers without dates: over the cut's school year). ``cut``: a FROM item ``k``
+    with the cut's ``year_cut``."""
+    first, last = "(k.year_cut + 1)", "(k.year_cut + interval '1 year')::date"
+    o_from, o_to, o_rank = window_sql("o", first, last)
+    return (
+        f"INSERT INTO offer_intake_base AS b (offer_id, youths) SELECT a.id, sum(d.youths) FROM ({deltas}) AS d"
+        f" CROSS JOIN {cut} CROSS JOIN LATERAL (SELECT o.id FROM offer o WHERE o.certification_code = d.certification_code"
+        f" AND o.uai = d.uai AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id"
+        " LIMIT 1) AS a GROUP BY 1 ORDER BY 1 ON CONFLICT (offer_id) DO UPDATE SET youths = b.youths + excluded.youths"
     )
 
 
@@ -153,6 +168,28 @@ class OfferRepository(Repository):
             [p[0] for p in pairs], [p[1] for p in pairs],
         )
         return [row[0] for row in rows]
+
+    async def rebuild_intakes_at_cut(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """The intakes at the cut of the offers of these CFAs and certifications, anew from their
+        change points (their offers changed: the entries may belong to others now)."""
+        if not pairs:
+            return
+        uais, certifications = [uai for uai, _ in pairs], [certification for _, certification in pairs]
+        await self.db.run(
+            "DELETE FROM offer_intake_base b USING offer o, unnest($1::text[], $2::text[]) AS p(uai, certification)"
+            " WHERE o.id = b.offer_id AND o.uai = p.uai AND o.certification_code = p.certification",
+            uais, certifications,
+        )
+        await self.db.run(
+            intake_at_cut_sql(
+                "SELECT i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
+                " FROM unnest($1::text[], $2::text[]) AS p(uai, certification) JOIN intake_change i"
+                " ON i.uai = p.uai AND i.certification_code = p.certification"
+                " WHERE i.day <= (SELECT cut FROM status_cut WHERE id = 1 FOR SHARE) GROUP BY 1, 2, 3",
+                "(SELECT year_cut FROM status_cut WHERE id = 1) AS k",
+            ),
+            uais, certifications,
+        )
 
     async def revise(self, offer_id: int, capacity: int | None) -> bool:
         rows = await self.db.fetch(

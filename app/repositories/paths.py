@@ -9,6 +9,7 @@ from sqlalchemy import Row, text
 
 from app.repositories import arrays
 from app.repositories.base import Repository
+from app.repositories.offers import intake_at_cut_sql
 
 
 class PathRepository(Repository):
@@ -90,12 +91,26 @@ class PathRepository(Repository):
         if not changes:
             return
         rows = sorted(changes)
+        columns = (
+            [r[0] for r in rows], [r[1] for r in rows], arrays.dates(r[2] for r in rows), arrays.dates(r[3] for r in rows),
+            arrays.ints(r[4] for r in rows),
+        )
         await self.db.run(
             "INSERT INTO intake_change AS k (uai, certification_code, entered_on, day, youths)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text::date[], $4::text::date[], $5::text::int[])"
             " ON CONFLICT (uai, certification_code, entered_on, day) DO UPDATE SET youths = k.youths + excluded.youths",
-            [r[0] for r in rows], [r[1] for r in rows], arrays.dates(r[2] for r in rows), arrays.dates(r[3] for r in rows),
-            arrays.ints(r[4] for r in rows),
+            *columns,
+        )
+        # the days the cut covers (a late report) move the offers' intakes at the cut too; the
+        # cut is read FOR SHARE, as for the CFAs' sums
+        await self.db.run(
+            intake_at_cut_sql(
+                "SELECT r.uai, r.certification_code, r.entered_on, r.youths FROM unnest($1::text[], $2::text[],"
+                " $3::text::date[], $4::text::date[], $5::text::int[]) AS r(uai, certification_code, entered_on, day, youths)"
+                " WHERE r.day <= (SELECT cut FROM status_cut WHERE id = 1 FOR SHARE)",
+                "(SELECT year_cut FROM status_cut WHERE id = 1) AS k",
+            ),
+            *columns,
         )
 
     async def write_risks(self, youth_ids: Sequence[int], spans: Sequence[tuple[int, Any]], rule_version: str) -> None:

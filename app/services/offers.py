@@ -169,6 +169,10 @@ async def upsert_offers(
                     moved.update({(v.uai, v.certification), (v.uai, before.certification_code)})
             if moved:
                 await _recompute_contracts_at(db, settings, sorted(moved))
+            # the entries of these CFAs and certifications may belong to other offers now
+            changed_pairs = {(v.uai, v.certification) for v in to_write} | {
+                (v.uai, known[(v.uai, v.ref)].certification_code) for v in to_write if (v.uai, v.ref) in known}
+            await repository.rebuild_intakes_at_cut(sorted(changed_pairs))
     # offers count as received in the CFAs' transmission stamps (not as steps)
     await TransmissionRepository(db).note(
         france_today(), [Received(uai, count, 0, 0) for uai, count in Counter(v.uai for v in valid).items()])
