@@ -120,14 +120,20 @@ def _resolver(handler: RawHandler, permission: Policed) -> Callable[..., Awaitab
         permission.has_permission(root, info)
         context: HubContext = info.context
         input = batch_of(context, _records(info, input))
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return await handler(context, input)
-            except (DBAPIError, asyncpg.PostgresError) as error:
-                if sqlstate(error) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
-                    raise
-                await context.db.rollback()
-                await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
-        raise AssertionError("unreachable")
+        return await retrying(context, lambda: handler(context, input))
 
     return resolve
+
+
+async def retrying(context: HubContext, work: Callable[[], Awaitable[Any]]) -> Any:
+    """``work`` (a mutation, the request's only write), again from a rolled-back transaction when
+    PostgreSQL chose it as a deadlock's victim or a serialization failure (at most ATTEMPTS times)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await work()
+        except (DBAPIError, asyncpg.PostgresError) as error:
+            if sqlstate(error) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
+                raise
+            await context.db.rollback()
+            await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")

@@ -103,9 +103,12 @@ class ClientRepository(Repository):
         )
 
     async def lock_active_admins(self) -> list[uuid.UUID]:
-        """The ids of the ADMIN clients not revoked, locked until the transaction ends."""
+        """The ids of the ADMIN clients not revoked, locked until the transaction ends. FOR NO KEY
+        UPDATE: two revocations still queue, but a request being admitted meanwhile (its bucket's
+        row refers to its client: a KEY SHARE lock) does not wait for this one while holding its
+        own key's row, which this transaction's revocation of that key then waited for (a deadlock)."""
         rows = await self.db.fetch(
-            "SELECT id FROM api_client WHERE role = 'ADMIN' AND revoked_at IS NULL ORDER BY id FOR UPDATE"
+            "SELECT id FROM api_client WHERE role = 'ADMIN' AND revoked_at IS NULL ORDER BY id FOR NO KEY UPDATE"
         )
         return [row[0] for row in rows]
 
