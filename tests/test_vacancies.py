@@ -170,3 +170,13 @@ async def test_places_from_the_intakes_at_the_cut_equal_each_offers_history(gql,
     await assert_change_points_match_paths(connection)
     after = await places()
     assert after == from_offers(await offers_of(gql, world["admin"])) != before
+
+
+async def test_a_query_without_vacancies_skips_the_intakes_and_keeps_the_rows(gql, world):
+    await load(gql, world, [offer("a", capacity=9), offer("b", uai=Z, department="92", capacity=4)], [youth(1), youth(2)])
+    light = "query { headcounts(groupBy: DEPARTMENT) { key apprentices capacity } }"
+    full = await rows(gql, world["admin"], "DEPARTMENT")
+    lighter = {r["key"]: r for r in (await gql.data(light, key=world["admin"]))["headcounts"]}
+    assert {k: (r["apprentices"], r["capacity"]) for k, r in lighter.items()} == {
+        k: (r["apprentices"], r["capacity"]) for k, r in full.items()}
+    assert full["75"]["vacancies"] == 7 and full["92"]["capacity"] == 4  # a site's row without youths stays

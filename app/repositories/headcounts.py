@@ -161,7 +161,7 @@ class HeadcountRepository(Repository):
 
     async def offers_open(
         self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
-        certifications: Sequence[str] | None,
+        certifications: Sequence[str] | None, with_enrolled: bool = True,
     ) -> list[OpenOffer]:
         """The offers with a capacity whose session covers each point (no dates: every day), with
         their exact enrolled on it; ``departments``: where the training takes place (the offer's
@@ -178,6 +178,13 @@ class HeadcountRepository(Repository):
         for values, column in ((departments, "o.department_code"), (uais, "o.uai"), (certifications, "o.certification_code")):
             if values is not None:
                 conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")
+        if not with_enrolled:  # capacities alone (enrolled 0)
+            return named(OpenOffer, await self.db.fetch(
+                "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
+                " coalesce(o.revised_capacity, o.capacity), 0"
+                f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
+                *args,
+            ))
         if not quick:
             enrolled = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
             return named(OpenOffer, await self.db.fetch(

@@ -86,8 +86,11 @@ def series_points(first: date, last: date, interval: str) -> list[date]:
 
 async def series(
     db: RequestSession, principal: Principal, points: Sequence[date], group_by: str, wanted: Filter, rule_version: str,
+    *, with_vacancies: bool = True,
 ) -> list[list[Row]]:
-    """The rows of each point, in key order."""
+    """The rows of each point, in key order. Without ``with_vacancies`` (a query that does not
+    ask for them), the offers' enrolled are not counted: vacancies and over capacity are left
+    out of the rows (capacities stay)."""
     place = await territory(db, principal.scope.headcount_departments, wanted)
     if place.nowhere:
         return [[] for _ in points]
@@ -95,7 +98,8 @@ async def series(
     repository = HeadcountRepository(db)
     key = {"NATIONAL": "department", "REGION": "department", "DEPARTMENT": "department", "CFA": "uai",
            "CERTIFICATION": "certification"}[group_by]
-    offers = await repository.offers_open(points, departments=departments, uais=uais, certifications=certifications)
+    offers = await repository.offers_open(points, departments=departments, uais=uais, certifications=certifications,
+                                          with_enrolled=with_vacancies)
     to_group: Callable[[str], str] = lambda code: code  # noqa: E731
     region_of: dict[str, str] = {}
     if group_by in ("REGION", "NATIONAL"):
@@ -154,7 +158,9 @@ async def series(
                       suppressed=bool(suppressed), suppressed_fields=suppressed)
             of_row = places.get((point, group))
             if of_row is not None:
-                row.capacity, row.vacancies, row.over_capacity = of_row.capacity, of_row.vacancies, of_row.over_capacity
+                row.capacity = of_row.capacity
+                if with_vacancies:
+                    row.vacancies, row.over_capacity = of_row.vacancies, of_row.over_capacity
             if any(exact.values()) or row.capacity is not None or group_by == "NATIONAL":
                 rows.append(row)
         answer.append(rows)

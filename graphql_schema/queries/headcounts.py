@@ -12,6 +12,7 @@ from app.services import conversion as conversion_service
 from app.services import coverage as coverage_service
 from app.services import headcounts as service
 from app.services.territory import Filter
+from graphql_schema.arguments import selects
 from graphql_schema.context import Info
 from graphql_schema.inputs.filters import HeadcountFilter
 from graphql_schema.types.enums import HeadcountDimension, Interval, Portal
@@ -35,7 +36,7 @@ async def headcounts(
     context = info.context
     (rows,) = await service.series(
         context.db, context.require_principal(), [on or france_today()], group_by.name, _filter(filter),
-        context.settings.rule_version,
+        context.settings.rule_version, with_vacancies=selects(info, "vacancies") or selects(info, "overCapacity"),
     )
     return [HeadcountRow.from_row(row) for row in rows]
 
@@ -53,7 +54,8 @@ async def headcount_series(
     if not points:
         return []
     answer = await service.series(
-        context.db, context.require_principal(), points, group_by.name, _filter(filter), context.settings.rule_version
+        context.db, context.require_principal(), points, group_by.name, _filter(filter), context.settings.rule_version,
+        with_vacancies=selects(info, "rows", "vacancies") or selects(info, "rows", "overCapacity"),
     )
     return [HeadcountPoint(on=point, rows=[HeadcountRow.from_row(r) for r in rows]) for point, rows in zip(points, answer)]
 

@@ -20,10 +20,9 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     op.create_index('ix_wish_conversion', 'wish',
-                    ['uai', 'outcome_stage', 'outcome_match', 'outcome_handled_by_wished_cfa'], unique=False,
-                    postgresql_include=['portal', 'certification_code', 'submitted_at'])
+                    ['uai', 'outcome_stage', 'outcome_match', 'outcome_handled_by_wished_cfa', 'portal'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    op.drop_index('ix_wish_conversion', table_name='wish', postgresql_include=['portal', 'certification_code', 'submitted_at'])
+    op.drop_index('ix_wish_conversion', table_name='wish')
