@@ -273,18 +273,11 @@ async def headcounts_csv(request: Request) -> Response:
         (rows,) = await headcounts.series(db, found, [on], group_by, wanted, request.app.state.settings.rule_version)
     except BadInput as problem:
         return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
-    request.scope["state"]["cost"].rows += len(rows)
-    out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(HEADCOUNT_COLUMNS)
-    for row in rows:
-        writer.writerow([
-            on.isoformat(), row.key, row.label, row.registered, row.apprentices, row.contract_broken, row.dropped_out,
-            "" if row.capacity is None else row.capacity, "" if row.vacancies is None else row.vacancies,
-            str(row.over_capacity).lower(), str(row.suppressed).lower(), "|".join(row.suppressed_fields), row.rule_version,
-        ])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="headcounts-{on.isoformat()}.csv"'})
+    return _aggregate_csv(request, f"headcounts-{on.isoformat()}.csv", HEADCOUNT_COLUMNS, [[
+        on.isoformat(), row.key, row.label, row.registered, row.apprentices, row.contract_broken, row.dropped_out,
+        "" if row.capacity is None else row.capacity, "" if row.vacancies is None else row.vacancies,
+        str(row.over_capacity).lower(), str(row.suppressed).lower(), "|".join(row.suppressed_fields), row.rule_version,
+    ] for row in rows])
 
 
 CONVERSION_COLUMNS = [
@@ -314,14 +307,19 @@ async def conversion_csv(request: Request) -> Response:
         )
     except BadInput as problem:
         return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions()}]}, status_code=400)
-    request.scope["state"]["cost"].rows += len(rows)
+    return _aggregate_csv(request, "conversion.csv", CONVERSION_COLUMNS, [[
+        row.key, row.label, row.wishes, row.handled, row.handled_by_wished_cfa, row.registered, row.apprentices,
+        row.apprentices_as_wished, row.left, str(row.suppressed).lower(), "|".join(row.suppressed_fields),
+    ] for row in rows])
+
+
+def _aggregate_csv(request: Request, filename: str, columns: list[str], lines: list[list[Any]]) -> Response:
+    """An aggregate's rows as a CSV attachment (safe against formulas), counted in the request's cost."""
+    request.scope["state"]["cost"].rows += len(lines)
     out = io.StringIO()
     writer = SafeWriter(out)
-    writer.writerow(CONVERSION_COLUMNS)
-    for row in rows:
-        writer.writerow([
-            row.key, row.label, row.wishes, row.handled, row.handled_by_wished_cfa, row.registered, row.apprentices,
-            row.apprentices_as_wished, row.left, str(row.suppressed).lower(), "|".join(row.suppressed_fields),
-        ])
+    writer.writerow(columns)
+    for line in lines:
+        writer.writerow(line)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="conversion.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
