@@ -155,3 +155,11 @@ def test_the_change_points_add_up_to_the_direct_count_through_rewrites():
 def test_an_unchanged_path_changes_nothing():
     path = [Segment(D(2026, 9, 1), None, "REGISTERED", *A, "REPORTED")]
     assert intake_points([stored(1, path)], {1: path}) == []
+
+
+def test_two_youths_of_the_same_entry_and_end_add_up():
+    path = [Segment(D(2026, 9, 1), None, "REGISTERED", *A, "REPORTED"), Segment(D(2026, 10, 1), None, "DROPPED_OUT", *A, "REPORTED")]
+    assert sorted(intake_points([], {1: path, 2: path})) == [
+        (*A, D(2026, 9, 1), D(2026, 9, 1), 2), (*A, D(2026, 9, 1), D(2026, 10, 1), -2)]
+    assert sorted(intake_points([stored(1, path), stored(2, path)], {})) == [
+        (*A, D(2026, 9, 1), D(2026, 9, 1), -2), (*A, D(2026, 9, 1), D(2026, 10, 1), 2)]
