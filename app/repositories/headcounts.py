@@ -77,6 +77,7 @@ class HeadcountRepository(Repository):
 
     async def cfa_counts(
         self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
+        status: str | None = None,
     ) -> list[CfaCount] | None:
         """Each CFA's youths by status on each point, and its abandons since the 31 July before,
         from its sums up to the cut and the change points of the days since; None when a point is
@@ -85,6 +86,10 @@ class HeadcountRepository(Repository):
         if any(point < cut.cut or school_year(point)[0] - timedelta(days=1) != cut.year_cut for point in points):
             return None
         args = Params([list(points), cut.cut])
+        of_status = ""
+        if status is not None:  # one status (coverage's apprentices): a fifth of the rows
+            placeholder = args(status)
+            of_status = f" AND {{t}}.status = {placeholder}"
         # The filters apply to the summed rows (a few per CFA): joined into the sums, a list of
         # thousands of UAIs turned the day index's few rows into a probe per CFA (10 times slower).
         kept = ["true"]
@@ -96,8 +101,9 @@ class HeadcountRepository(Repository):
             "SELECT y.day, y.uai, y.status, y.youths, y.dropped FROM (SELECT x.day, x.uai, x.status, sum(x.youths)::int AS youths,"
             " sum(x.dropped)::int AS dropped FROM (SELECT p.day, b.uai, b.status, b.net AS youths, b.entries - b.year_entries"
             " AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b"
+            f" WHERE true{of_status.format(t='b')}"
             " UNION ALL SELECT p.day, s.uai, s.status, s.entries - s.exits, s.entries FROM unnest($1::date[]) AS p(day)"
-            " JOIN status_change s ON s.day > $2 AND s.day <= p.day) AS x GROUP BY 1, 2, 3) AS y"
+            f" JOIN status_change s ON s.day > $2 AND s.day <= p.day{of_status.format(t='s')}) AS x GROUP BY 1, 2, 3) AS y"
             f" WHERE {' AND '.join(kept)}",
             *args,
         ))

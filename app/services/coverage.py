@@ -54,7 +54,7 @@ async def coverage(db: RequestSession, principal: Principal, on: date, group_by:
         headcounts = HeadcountRepository(db)
         # by CFA: the sums up to the cut and the days since when it may, else the whole history
         quick = None if place.certifications is not None else await headcounts.cfa_counts(
-            [on], departments=None, uais=transmitting)
+            [on], departments=None, uais=transmitting, status="APPRENTICE")
         counted = ([(uai, status, youths) for _, uai, status, youths, _ in quick] if quick is not None else [
             (uai, status, net) for _, uai, status, net, _ in await headcounts.sums(
                 [on], key="uai", departments=None, uais=transmitting, certifications=place.certifications)])
