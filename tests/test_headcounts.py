@@ -179,3 +179,31 @@ async def test_headcounts_by_cfa_from_the_sums_up_to_the_cut_equal_the_whole_his
     # a day before the cut, and a series, read the whole history as before
     past = (TODAY - timedelta(days=50)).isoformat()
     assert await by_cfa(on=past) == await by_cfa(every, on=past)
+
+
+async def test_the_sweeper_waits_for_no_batch_when_the_cut_is_already_there(own_database):
+    """A batch writing change points holds the cut FOR SHARE; the sweeper of every process calls
+    advance_cut every few minutes: once the cut is at yesterday it must not queue for the lock
+    (which would also hold up the next batches)."""
+    import asyncio
+
+    from app.services.derivation import advance_cut
+
+    _, database = await own_database()
+    assert await advance_cut(database)  # to yesterday
+    batch = database.session()
+    await batch.fetch("SELECT cut FROM status_cut WHERE id = 1 FOR SHARE")  # a batch in flight
+    try:
+        assert await asyncio.wait_for(advance_cut(database), timeout=5) is False
+    finally:
+        await batch.rollback()
+        await batch.close()
+    # and a real move does wait for the batch, then goes on
+    batch = database.session()
+    await batch.fetch("SELECT cut FROM status_cut WHERE id = 1 FOR SHARE")
+    moving = asyncio.create_task(advance_cut(database, TODAY + timedelta(days=2)))
+    await asyncio.sleep(0.5)
+    assert not moving.done()
+    await batch.rollback()
+    await batch.close()
+    assert await asyncio.wait_for(moving, timeout=10) is True

@@ -47,8 +47,12 @@ class HeadcountRepository(Repository):
         """Move the CFAs' sums (``cfa_status_base``) on to ``to`` (never back); False when they
         are there already. Waits for the batches writing change points (they read the cut FOR
         SHARE), then adds what they wrote between the old cut and the new one."""
+        # read first without a lock: the sweeper of every process calls this every few minutes,
+        # and the lock would make the batches in flight (FOR SHARE) and the next ones wait
+        if named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0].cut >= to:
+            return False
         old = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1 FOR UPDATE"))[0]
-        if old.cut >= to:
+        if old.cut >= to:  # another process moved it meanwhile
             return False
         year_cut = school_year(to)[0] - timedelta(days=1)
         await self.db.run(
