@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -60,7 +60,7 @@ from app.domain.actors import Portal, Role  # noqa: E402
 from app.domain.dates import today as france_today
 from app.repositories.risks import COLUMNS, RiskQuery  # noqa: E402
 from app.services import clients  # noqa: E402
-from app.services.headcounts import series_points  # noqa: E402
+from app.services.headcounts import school_year_start, series_points  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 POSTGRAPHILE_DIR = ROOT / "bench" / ".postgraphile"
@@ -90,10 +90,6 @@ COMMENT ON VIEW postgraphile_bench.certification IS E'@primaryKey code';
 COMMENT ON VIEW postgraphile_bench.wish IS E'@primaryKey id\\n@foreignKey (uai) references postgraphile_bench.cfa (uai)\\n@foreignKey (certification_code) references postgraphile_bench.certification (code)\\n@foreignKey (outcome_uai) references postgraphile_bench.cfa (uai)\\n@foreignKey (outcome_certification) references postgraphile_bench.certification (code)';
 """
 ROW = "key registered apprentices contractBroken droppedOut capacity vacancies"
-
-
-def school_year_start(day: date) -> date:
-    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
 
 
 PILOT_QUERIES = {

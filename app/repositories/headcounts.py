@@ -33,6 +33,11 @@ class Cut(NamedTuple):
     cut: date  # cfa_status_base sums the change points up to this day
     year_cut: date  # and its year_entries the entries up to this one (the 31 July before the cut's school year)
 
+    def serves(self, day: date) -> bool:
+        """Whether a count on ``day`` can start from the sums at the cut: a day after it, in its
+        school year (the abandons and the undated offers' windows count from the year's start)."""
+        return day >= self.cut and school_year(day)[0] - timedelta(days=1) == self.year_cut
+
 
 class CfaCount(NamedTuple):
     day: date
@@ -43,13 +48,21 @@ class CfaCount(NamedTuple):
 
 
 class HeadcountRepository(Repository):
+    _cut: Cut | None = None
+
+    async def cut(self, *, fresh: bool = False) -> Cut:
+        """Where the sums at the cut stand; read once per repository (a request's reads agree)."""
+        if self._cut is None or fresh:
+            self._cut = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0]
+        return self._cut
+
     async def advance_cut(self, to: date) -> bool:
         """Move the CFAs' sums (``cfa_status_base``) on to ``to`` (never back); False when they
         are there already. Waits for the batches writing change points (they read the cut FOR
         SHARE), then adds what they wrote between the old cut and the new one."""
         # read first without a lock: the sweeper of every process calls this every few minutes,
         # and the lock would make the batches in flight (FOR SHARE) and the next ones wait
-        if named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0].cut >= to:
+        if (await self.cut(fresh=True)).cut >= to:
             return False
         old = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1 FOR UPDATE"))[0]
         if old.cut >= to:  # another process moved it meanwhile
@@ -77,6 +90,7 @@ class HeadcountRepository(Repository):
                 "SELECT uai, certification_code, entered_on, sum(youths) AS youths FROM intake_change"
                 " WHERE day > $1 AND day <= $2 GROUP BY 1, 2, 3", "(SELECT $3::date AS year_cut) AS k"), old.cut, to, year_cut)
         await self.db.run("UPDATE status_cut SET cut = $1, year_cut = $2 WHERE id = 1", to, year_cut)
+        self._cut = Cut(to, year_cut)
         return True
 
     async def cfa_counts(
@@ -86,8 +100,8 @@ class HeadcountRepository(Repository):
         """Each CFA's youths by status on each point, and its abandons since the 31 July before,
         from its sums up to the cut and the change points of the days since; None when a point is
         not after the cut or not in the cut's school year (then :meth:`sums` answers)."""
-        cut = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0]
-        if any(point < cut.cut or school_year(point)[0] - timedelta(days=1) != cut.year_cut for point in points):
+        cut = await self.cut()
+        if not all(cut.serves(point) for point in points):
             return None
         args = Params([list(points), cut.cut])
         of_status = ""
@@ -178,8 +192,8 @@ class HeadcountRepository(Repository):
         own department, a site's may differ from its CFA's). On days after the cut, in its school
         year: each offer's intake at the cut and the entries of the days since; else each offer's
         whole history."""
-        cut = named(Cut, await self.db.fetch("SELECT cut, year_cut FROM status_cut WHERE id = 1"))[0]
-        quick = all(point >= cut.cut and school_year(point)[0] - timedelta(days=1) == cut.year_cut for point in points)
+        cut = await self.cut()
+        quick = all(cut.serves(point) for point in points)
         args = Params([list(points)])
         conditions = [
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",

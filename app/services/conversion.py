@@ -12,13 +12,11 @@ from datetime import datetime
 from app.auth import Principal
 from app.db import RequestSession
 from app.errors import BadInput
-from app.repositories.headcounts import HeadcountRepository
 from app.repositories.wishes import WishRepository
 from app.services.disclosure import shown
-from app.services.territory import Filter, territory
+from app.services.territory import Filter, labels, territory
 
 COUNTS = ("wishes", "handled", "handled_by_wished_cfa", "registered", "apprentices", "apprentices_as_wished", "left")
-LABEL_KIND = {"REGION": "region", "DEPARTMENT": "department", "CFA": "uai", "CERTIFICATION": "certification"}
 
 
 @dataclass
@@ -50,14 +48,11 @@ async def conversion(
         group_by, departments=place.departments, uais=place.uais, certifications=place.certifications, portal=portal,
         submitted_from=submitted_from, submitted_to=submitted_to,
     )
-    if group_by == "NATIONAL":
-        labels = {"FR": "France"}
-    else:
-        labels = await HeadcountRepository(db).labels(LABEL_KIND[group_by], sorted(row.key for row in counted))
+    names = await labels(db, group_by, [row.key for row in counted])
     rows = []
     for row in sorted(counted, key=lambda r: r.key):
         counts, suppressed = shown(principal.scope, {name: getattr(row, name) for name in COUNTS})
-        rows.append(ConversionRow(key=row.key, label=labels.get(row.key, row.key), **counts,
+        rows.append(ConversionRow(key=row.key, label=names.get(row.key, row.key), **counts,
                                   suppressed=bool(suppressed), suppressed_fields=suppressed))
     if group_by == "NATIONAL" and not rows:
         rows.append(ConversionRow(key="FR", label="France"))

@@ -18,10 +18,9 @@ from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository
 from app.repositories.transmission import CfaCoverage, Transmission, TransmissionRepository
 from app.services.disclosure import shown
-from app.services.territory import Filter, territory
+from app.services.territory import Filter, labels, territory
 
 GROUPS = ("NATIONAL", "REGION", "DEPARTMENT", "CFA")
-LABEL_KIND = {"REGION": "region", "DEPARTMENT": "department", "CFA": "uai"}
 
 
 @dataclass
@@ -71,11 +70,9 @@ async def coverage(db: RequestSession, principal: Principal, on: date, group_by:
         row.apprentices += apprentices.get(cfa.uai, 0) if cfa.transmitting else 0
     if group_by == "NATIONAL":
         rows.setdefault("FR", CoverageRow(key="FR", label="France"))
-        rows["FR"].label = "France"
-    else:
-        labels = await HeadcountRepository(db).labels(LABEL_KIND[group_by], sorted(rows))
-        for key, row in rows.items():
-            row.label = labels.get(key, key)
+    names = await labels(db, group_by, list(rows))
+    for key, row in rows.items():
+        row.label = names.get(key, key)
     for row in rows.values():
         counts, suppressed = shown(principal.scope, {"apprentices": row.apprentices})
         row.apprentices, row.suppressed, row.suppressed_fields = counts["apprentices"], bool(suppressed), suppressed

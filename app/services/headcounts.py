@@ -25,13 +25,13 @@ from typing import Any
 from app.auth import Principal
 from app.db import RequestSession
 from app.domain.disclosure import vacancies
+from app.domain.intake import school_year
 from app.errors import BadInput
 from app.repositories.headcounts import HeadcountRepository, OpenOffer
 from app.services.disclosure import shown, shown_count
-from app.services.territory import Filter, territory
+from app.services.territory import Filter, labels, territory
 
 MAX_POINTS = 60
-STATUS_FIELD = {"REGISTERED": "registered", "APPRENTICE": "apprentices", "CONTRACT_BROKEN": "contract_broken"}
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Row:
 
 
 def school_year_start(day: date) -> date:
-    return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+    return school_year(day)[0]
 
 
 def series_points(first: date, last: date, interval: str) -> list[date]:
@@ -139,7 +139,7 @@ async def series(
         row_places.over_capacity = row_places.over_capacity or enrolled > offer.capacity
     if group_by == "NATIONAL":
         groups = {"FR"}
-    labels = await _labels(repository, group_by, sorted(groups))
+    names = await labels(db, group_by, sorted(groups))
     answer: list[list[Row]] = []
     for point in points:
         counts, dropped = stock_of[point], dropped_of[point]
@@ -152,7 +152,7 @@ async def series(
                 "dropped_out": dropped.get(group, 0),
             }
             counted, suppressed = shown(principal.scope, exact)
-            row = Row(key=group, label=labels.get(group, group), rule_version=rule_version,
+            row = Row(key=group, label=names.get(group, group), rule_version=rule_version,
                       registered=counted["registered"], apprentices=counted["apprentices"],
                       contract_broken=counted["contract_broken"], dropped_out=counted["dropped_out"],
                       suppressed=bool(suppressed), suppressed_fields=suppressed)
@@ -216,8 +216,3 @@ class Places:
     over_capacity: bool = False  # some offer has more enrolled than places
 
 
-async def _labels(repository: HeadcountRepository, group_by: str, keys: list[str]) -> dict[str, str]:
-    if group_by == "NATIONAL":
-        return {"FR": "France"}
-    kind = {"REGION": "region", "DEPARTMENT": "department", "CFA": "uai", "CERTIFICATION": "certification"}[group_by]
-    return await repository.labels(kind, keys)

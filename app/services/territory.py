@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from app.db import RequestSession
 from app.domain.identifiers import Invalid, check_certification
 from app.errors import BadInput
+from app.repositories.headcounts import HeadcountRepository
 from app.repositories.reference import ReferenceRepository
 from app.services.arguments import departments_argument, uai_argument
 
@@ -68,3 +69,12 @@ async def territory(db: RequestSession, within: frozenset[str] | None, wanted: F
                                reason=checked.code)
             certifications.append(checked.code)
     return Territory(departments, uais, certifications)
+
+
+async def labels(db: RequestSession, group_by: str, keys: Sequence[str]) -> dict[str, str]:
+    """A name for people of each row's key: France, the region's, the department's, the CFA's or
+    the certification's."""
+    if group_by == "NATIONAL":
+        return {"FR": "France"}
+    kind = {"REGION": "region", "DEPARTMENT": "department", "CFA": "uai", "CERTIFICATION": "certification"}[group_by]
+    return await HeadcountRepository(db).labels(kind, sorted(keys))
