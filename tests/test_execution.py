@@ -110,6 +110,9 @@ class Leaf(Named):
     colour: Colour
     tags: list[str]
     maybe: int | None
+    size: int  # above 32 bits for one leaf: Int refuses it
+    flag: bool | None  # an int for one leaf: Boolean coerces it
+    code: str  # an int for one leaf: String coerces it
 
 
 @strawberry.type
@@ -127,7 +130,9 @@ class Node:
 
 
 def toy_leaves(n: int) -> list[Leaf]:
-    return [Leaf(name=f"l{i}", colour=Colour.RED if i % 2 else Colour.BLUE, tags=["a", "b"][: i % 3], maybe=i or None)
+    return [Leaf(name=f"l{i}", colour=Colour.RED if i % 2 else Colour.BLUE, tags=["a", "b"][: i % 3], maybe=i or None,
+                 size=2**40 if i == 3 else -(2**31) + i, flag=1 if i == 2 else (None if i == 1 else True),  # type: ignore[arg-type]
+                 code=7 if i == 1 else f"c{i}")  # type: ignore[arg-type]
             for i in range(n)]
 
 
@@ -152,6 +157,8 @@ def toy_schemas():
 
 @pytest.mark.parametrize("document", [
     "{ nodes { id leaves { name colour tags maybe __typename } first { name } } }",
+    "{ nodes { id leaves { flag code } first { size flag code } } }",
+    "{ nodes { leaves { size } } }",
     "{ nodes { id computed leaves { colour } } }",
     "{ nodes { id broken } }",
     "{ nodes { id colour leaves { name } } }",
