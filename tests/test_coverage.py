@@ -72,7 +72,7 @@ async def test_coverage_counts_cfas_consent_transmission_and_apprentices(gql, wo
 
     national = await rows(gql, world["admin"], "NATIONAL")
     assert counts(national["FR"]) == (5, 4, 2, 7)  # A and B transmit; LYON's 2 apprentices are not counted
-    assert await advance_cut(database)  # the apprentices from the CFAs' sums up to yesterday: the same
+    assert await advance_cut(database)  # the apprentices from the CFAs' sums up to today: the same
     assert await rows(gql, world["admin"], "NATIONAL") == national
     departments = await rows(gql, world["admin"], "DEPARTMENT")
     assert counts(departments["75"]) == (3, 2, 2, 7) and departments["75"]["label"] == "Paris"

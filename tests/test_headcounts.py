@@ -164,11 +164,16 @@ async def test_headcounts_by_cfa_from_the_sums_up_to_the_cut_equal_the_whole_his
 
     whole = await by_cfa(every)
     assert await by_cfa() == whole
-    assert await advance_cut(database)  # up to yesterday
+    assert await advance_cut(database)  # up to today
     assert not await advance_cut(database)  # there already
     cut = (await connection.execute(text("SELECT cut FROM status_cut"))).scalar_one()
-    assert cut == TODAY - timedelta(days=1)
-    assert await by_cfa() == whole  # the sums up to the cut and today's change points
+    assert cut == TODAY
+    assert await by_cfa() == whole  # the sums up to the cut alone
+    # a later day: the sums and the change points dated between (the 90- and 180-day rules'; the
+    # youth registered 40 days ago drops out on the 51st day from now)
+    for later_day in (TODAY + timedelta(days=1), TODAY + timedelta(days=51), TODAY + timedelta(days=100)):
+        assert await by_cfa(on=later_day.isoformat()) == await by_cfa(every, on=later_day.isoformat())
+    assert await by_cfa(on=(TODAY + timedelta(days=51)).isoformat()) != await by_cfa(on=(TODAY + timedelta(days=50)).isoformat())
     assert await by_cfa({"departments": ["75"]}) == {k: v for k, v in whole.items() if DEPARTMENT[k] == "75"}
     assert await by_cfa({"uais": [LYON]}) == {LYON: whole[LYON]}
     # a late report before the cut and a step of today move both ways the same
@@ -183,14 +188,14 @@ async def test_headcounts_by_cfa_from_the_sums_up_to_the_cut_equal_the_whole_his
 
 async def test_the_sweeper_waits_for_no_batch_when_the_cut_is_already_there(own_database):
     """A batch writing change points holds the cut FOR SHARE; the sweeper of every process calls
-    advance_cut every few minutes: once the cut is at yesterday it must not queue for the lock
+    advance_cut every few minutes: once the cut is at today it must not queue for the lock
     (which would also hold up the next batches)."""
     import asyncio
 
     from app.services.derivation import advance_cut
 
     _, database = await own_database()
-    assert await advance_cut(database)  # to yesterday
+    assert await advance_cut(database)  # to today
     batch = database.session()
     await batch.fetch("SELECT cut FROM status_cut WHERE id = 1 FOR SHARE")  # a batch in flight
     try:

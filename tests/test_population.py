@@ -271,7 +271,7 @@ async def test_the_hub_equals_the_reference_on_a_generated_population(gql, world
     entries = {ine: abandons(by_day) for ine, by_day in states.items()}
 
     # pilots: headcounts by department, CFA and certification, past, today and to come (by CFA
-    # today: from the CFAs' sums up to yesterday, moved on as the sweeper does)
+    # today: from the CFAs' sums up to today, moved on as the sweeper does)
     assert await advance_cut(database)
     for day in (TODAY - timedelta(days=400), TODAY - timedelta(days=91), TODAY - timedelta(days=45), TODAY,
                 TODAY + timedelta(days=61)):

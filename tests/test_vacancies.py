@@ -16,7 +16,7 @@ from tests.factories import new_cfa, new_client
 UPSERT = "mutation($input: [OfferInput!]!) { upsertOffers(input: $input) { accepted rejected { ref code } } }"
 RECORD = "mutation($input: [StepInput!]!) { recordSteps(input: $input) { accepted rejected { index code } } }"
 OFFERS = "query { offers(first: 500) { edges { node { offerRef enrolled vacancies capacity } } } }"
-HEADCOUNTS = """query($by: HeadcountDimension!, $filter: HeadcountFilter) { headcounts(groupBy: $by, filter: $filter) {
+HEADCOUNTS = """query($by: HeadcountDimension!, $filter: HeadcountFilter, $on: Date) { headcounts(groupBy: $by, filter: $filter, on: $on) {
   key registered apprentices capacity vacancies overCapacity } }"""
 
 X, Z = "0751234J", "0750654D"  # two CFAs of Paris (75)
@@ -59,8 +59,9 @@ async def offers_of(gql, key):
     return {e["node"]["offerRef"]: e["node"] for e in (await gql.data(OFFERS, key=key))["offers"]["edges"]}
 
 
-async def rows(gql, key, by, filter=None):
-    return {r["key"]: r for r in (await gql.data(HEADCOUNTS, {"by": by, "filter": filter}, key=key))["headcounts"]}
+async def rows(gql, key, by, filter=None, on=None):
+    variables = {"by": by, "filter": filter, "on": None if on is None else on.isoformat()}
+    return {r["key"]: r for r in (await gql.data(HEADCOUNTS, variables, key=key))["headcounts"]}
 
 
 async def test_a_second_site_has_its_own_places_in_its_own_department(gql, world):
@@ -140,10 +141,10 @@ async def test_places_from_the_intakes_at_the_cut_equal_each_offers_history(gql,
                [youth(1, days_ago=400), youth(2, days_ago=85), youth(3, days_ago=20), youth(4, days_ago=1),
                 youth(5, uai=Z, days_ago=30), youth(6, uai=Z, days_ago=2)])
 
-    async def places():
+    async def places(on=None):
         rows_ = {}
         for by in ("DEPARTMENT", "CFA"):
-            for key, row in (await rows(gql, world["admin"], by)).items():
+            for key, row in (await rows(gql, world["admin"], by, on=on)).items():
                 rows_[(by, key)] = (row["capacity"], row["vacancies"], row["overCapacity"])
         return rows_
 
@@ -170,6 +171,17 @@ async def test_places_from_the_intakes_at_the_cut_equal_each_offers_history(gql,
     await assert_change_points_match_paths(connection)
     after = await places()
     assert after == from_offers(await offers_of(gql, world["admin"])) != before
+    # later days: the intakes at the cut and the change points dated between (a youth registered
+    # without a contract 3 days ago drops out at 90 days), then the same days from each offer's
+    # whole history once the cut has passed them
+    recorded = await gql.data(RECORD, {"input": [youth(10, step="REGISTERED", days_ago=3)]}, key=world["vendor"])
+    assert recorded["recordSteps"]["accepted"] == 1
+    now = await places()
+    later = [TODAY + timedelta(days=1), TODAY + timedelta(days=95)]
+    from_the_cut = [await places(day) for day in later]
+    assert from_the_cut[0] == now != after and from_the_cut[1] != now
+    assert await advance_cut(database, later[-1] + timedelta(days=1))
+    assert [await places(day) for day in later] == from_the_cut
 
 
 async def test_a_query_without_vacancies_skips_the_intakes_and_keeps_the_rows(gql, world):

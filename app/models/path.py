@@ -105,7 +105,7 @@ class IntakeChange(SQLModel, table=True):
 
 class StatusCut(SQLModel, table=True):
     """The day up to which ``cfa_status_base`` holds the change points' sums (one row): advanced
-    to yesterday by every hub process's sweeper (``hub sweep`` too); ``year_cut``: the 31 July
+    to today by every hub process's sweeper (``hub sweep`` too); ``year_cut``: the 31 July
     before the cut's school year."""
 
     __tablename__ = "status_cut"

@@ -14,19 +14,31 @@ from typing import Any, NamedTuple
 
 from app.domain.intake import school_year
 from app.repositories.base import Params, Repository, named
-from app.repositories.offers import SCHOOL_YEAR_FIRST, SCHOOL_YEAR_LAST, enrolled_at, intake_at_cut_sql, window_sql
+from app.repositories.offers import (
+    SCHOOL_YEAR_FIRST,
+    SCHOOL_YEAR_LAST,
+    enrolled_at,
+    intake_at_cut_sql,
+    protected_sql,
+    window_sql,
+)
 
 
-class OpenOffer(NamedTuple):
-    """An offer open on a day, with its effective capacity and its exact enrolled that day."""
+class Places(NamedTuple):
+    """The places of a row on a day: its open offers' effective capacities, their vacancies (each
+    offer's capacity minus its enrolled as the reader sees them, never below 0: one offer's excess
+    never nets against another's places) and whether some offer has more enrolled than places."""
 
     day: date
-    id: int
-    uai: str
-    certification_code: str
-    department_code: str  # where the training takes place
+    key: str
     capacity: int
-    enrolled: int
+    vacancies: int
+    over_capacity: bool
+
+
+# an offer's row, by where its training takes place (``d``: the department of the offer's place)
+PLACE_GROUPS = {"NATIONAL": "'FR'", "REGION": "d.region_code", "DEPARTMENT": "o.department_code", "CFA": "o.uai",
+                "CERTIFICATION": "o.certification_code"}
 
 
 class Cut(NamedTuple):
@@ -42,9 +54,10 @@ class Cut(NamedTuple):
 class CfaCount(NamedTuple):
     day: date
     uai: str
-    status: str
-    youths: int  # in the status on the day
-    dropped: int  # entries since the 31 July before the day (the abandons, for DROPPED_OUT)
+    registered: int  # youths in each status on the day
+    apprentices: int
+    contract_broken: int
+    dropped_out: int  # entries into DROPPED_OUT since the 31 July before the day (the abandons)
 
 
 class HeadcountRepository(Repository):
@@ -95,19 +108,15 @@ class HeadcountRepository(Repository):
 
     async def cfa_counts(
         self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
-        status: str | None = None,
     ) -> list[CfaCount] | None:
         """Each CFA's youths by status on each point, and its abandons since the 31 July before,
-        from its sums up to the cut and the change points of the days since; None when a point is
-        not after the cut or not in the cut's school year (then :meth:`sums` answers)."""
+        from its sums up to the cut and the change points of the days since, one row per CFA and
+        point; None when a point is not after the cut or not in the cut's school year (then
+        :meth:`sums` answers)."""
         cut = await self.cut()
         if not all(cut.serves(point) for point in points):
             return None
-        args = Params([list(points), cut.cut])
-        of_status = ""
-        if status is not None:  # one status (coverage's apprentices): a fifth of the rows
-            placeholder = args(status)
-            of_status = f" AND {{t}}.status = {placeholder}"
+        args = Params([list(points)])
         # The filters apply to the summed rows (a few per CFA): joined into the sums, a list of
         # thousands of UAIs turned the day index's few rows into a probe per CFA (10 times slower).
         kept = ["true"]
@@ -115,13 +124,17 @@ class HeadcountRepository(Repository):
             kept.append(f"y.uai IN (SELECT c.uai FROM cfa c WHERE c.department_code = ANY({args(sorted(departments))}::text[]))")
         if uais is not None:
             kept.append(f"y.uai IN (SELECT unnest({args(sorted(uais))}::text[]))")
-        return named(CfaCount, await self.db.fetch(
-            "SELECT y.day, y.uai, y.status, y.youths, y.dropped FROM (SELECT x.day, x.uai, x.status, sum(x.youths)::int AS youths,"
-            " sum(x.dropped)::int AS dropped FROM (SELECT p.day, b.uai, b.status, b.net AS youths, b.entries - b.year_entries"
-            " AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b"
-            f" WHERE true{of_status.format(t='b')}"
+        since = "" if max(points) == cut.cut else (  # after the cut: the change points dated between
             " UNION ALL SELECT p.day, s.uai, s.status, s.entries - s.exits, s.entries FROM unnest($1::date[]) AS p(day)"
-            f" JOIN status_change s ON s.day > $2 AND s.day <= p.day{of_status.format(t='s')}) AS x GROUP BY 1, 2, 3) AS y"
+            f" JOIN status_change s ON s.day > {args(cut.cut)} AND s.day <= p.day")
+        return named(CfaCount, await self.db.fetch(
+            "SELECT y.* FROM (SELECT x.day, x.uai,"
+            " coalesce(sum(x.youths) FILTER (WHERE x.status = 'REGISTERED'), 0)::int,"
+            " coalesce(sum(x.youths) FILTER (WHERE x.status = 'APPRENTICE'), 0)::int,"
+            " coalesce(sum(x.youths) FILTER (WHERE x.status = 'CONTRACT_BROKEN'), 0)::int,"
+            " coalesce(sum(x.dropped) FILTER (WHERE x.status = 'DROPPED_OUT'), 0)::int"
+            " FROM (SELECT p.day, b.uai, b.status, b.net AS youths, b.entries - b.year_entries"
+            f" AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b{since}) AS x GROUP BY 1, 2) AS y"
             f" WHERE {' AND '.join(kept)}",
             *args,
         ))
@@ -183,17 +196,19 @@ class HeadcountRepository(Repository):
             *args,
         )
 
-    async def offers_open(
-        self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
-        certifications: Sequence[str] | None, with_enrolled: bool = True,
-    ) -> list[OpenOffer]:
-        """The offers with a capacity whose session covers each point (no dates: every day), with
-        their exact enrolled on it; ``departments``: where the training takes place (the offer's
-        own department, a site's may differ from its CFA's). On days after the cut, in its school
-        year: each offer's intake at the cut and the entries of the days since; else each offer's
-        whole history."""
+    async def places(
+        self, points: Sequence[date], *, group_by: str, departments: frozenset[str] | None, uais: Sequence[str] | None,
+        certifications: Sequence[str] | None, enrolled: str | None,
+    ) -> list[Places]:
+        """The places of each row (``PLACE_GROUPS``) on each point: the offers with a capacity whose
+        session covers the point (no dates: every day), summed per row. ``departments``: where the
+        training takes place (the offer's own department; a site's may differ from its CFA's).
+        ``enrolled``: "exact" or "protected" (app/domain/disclosure.py, as the reader's scope says),
+        the enrolled each offer's vacancies and excess come from; None: capacities alone.
+
+        An offer's enrolled on a day after the cut, in its school year: its intake at the cut and
+        the entries of the days since; else from its whole history."""
         cut = await self.cut()
-        quick = all(cut.serves(point) for point in points)
         args = Params([list(points)])
         conditions = [
             "coalesce(o.revised_capacity, o.capacity) IS NOT NULL",
@@ -202,36 +217,42 @@ class HeadcountRepository(Repository):
         for values, column in ((departments, "o.department_code"), (uais, "o.uai"), (certifications, "o.certification_code")):
             if values is not None:
                 conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")
-        if not with_enrolled:  # capacities alone (enrolled 0)
-            return named(OpenOffer, await self.db.fetch(
-                "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
-                " coalesce(o.revised_capacity, o.capacity), 0"
-                f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
-                *args,
-            ))
-        if not quick:
-            enrolled = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
-            return named(OpenOffer, await self.db.fetch(
-                "SELECT p.day, o.id, o.uai, o.certification_code, o.department_code,"
-                f" coalesce(o.revised_capacity, o.capacity), {enrolled}"
-                f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true WHERE {' AND '.join(conditions)}",
-                *args,
-            ))
-        since = args(cut.cut)
-        first, last = school_year(cut.cut + timedelta(days=1))
-        o_from, o_to, o_rank = window_sql("o", f"{args(first)}::date", f"{args(last)}::date")
-        return named(OpenOffer, await self.db.fetch(
+        group = PLACE_GROUPS[group_by]
+        place = " JOIN department d ON d.code = o.department_code" if group_by == "REGION" else ""
+        before = ""
+        if enrolled is None:
+            count = "0"
+            joined = ""
+        elif not all(cut.serves(point) for point in points):
+            count = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
+            joined = ""
+        elif max(points) == cut.cut:  # today, the cut: the intakes at the cut alone
+            count = "coalesce(b.youths, 0)"
+            joined = " LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
+        else:
+            since = args(cut.cut)
+            first, last = school_year(cut.cut + timedelta(days=1))
+            o_from, o_to, o_rank = window_sql("o", f"{args(first)}::date", f"{args(last)}::date")
             # the entries of the days since the cut, each to the offer that takes it in
-            f"WITH daily AS (SELECT p.day AS point, i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
-            f" FROM unnest($1::date[]) AS p(day) JOIN intake_change i ON i.day > {since} AND i.day <= p.day"
-            " GROUP BY 1, 2, 3, 4),"
-            " taken AS (SELECT d.point, a.id, sum(d.youths) AS youths FROM daily d CROSS JOIN LATERAL (SELECT o.id FROM offer o"
-            " WHERE o.certification_code = d.certification_code AND o.uai = d.uai"
-            f" AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id LIMIT 1) AS a GROUP BY 1, 2)"
-            " SELECT p.day, o.id, o.uai, o.certification_code, o.department_code, coalesce(o.revised_capacity, o.capacity),"
-            " (coalesce(b.youths, 0) + coalesce(t.youths, 0))::int"
-            " FROM unnest($1::date[]) AS p(day) JOIN offer o ON true LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
-            f" LEFT JOIN taken t ON t.point = p.day AND t.id = o.id WHERE {' AND '.join(conditions)}",
+            before = (
+                f"WITH daily AS (SELECT p.day AS point, i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
+                f" FROM unnest($1::date[]) AS p(day) JOIN intake_change i ON i.day > {since} AND i.day <= p.day"
+                " GROUP BY 1, 2, 3, 4),"
+                " taken AS (SELECT d.point, a.id, sum(d.youths) AS youths FROM daily d CROSS JOIN LATERAL (SELECT o.id"
+                " FROM offer o WHERE o.certification_code = d.certification_code AND o.uai = d.uai"
+                f" AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id LIMIT 1) AS a"
+                " GROUP BY 1, 2) "
+            )
+            count = "(coalesce(b.youths, 0) + coalesce(t.youths, 0))::int"
+            joined = (" LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
+                      " LEFT JOIN taken t ON t.point = p.day AND t.id = o.id")
+        shown = protected_sql("x.enrolled") if enrolled == "protected" else "x.enrolled"
+        return named(Places, await self.db.fetch(
+            f"{before}SELECT x.day, x.key, sum(x.capacity)::int, sum(greatest(x.capacity - {shown}, 0))::int,"
+            f" coalesce(bool_or({shown} > x.capacity), false) FROM (SELECT p.day, {group} AS key,"
+            f" coalesce(o.revised_capacity, o.capacity) AS capacity, {count} AS enrolled"
+            f" FROM unnest($1::date[]) AS p(day) JOIN offer o ON true{place}{joined}"
+            f" WHERE {' AND '.join(conditions)}) AS x GROUP BY 1, 2",
             *args,
         ))
 

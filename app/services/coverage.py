@@ -53,13 +53,14 @@ async def coverage(db: RequestSession, principal: Principal, on: date, group_by:
         headcounts = HeadcountRepository(db)
         # by CFA: the sums up to the cut and the days since when it may, else the whole history
         quick = None if place.certifications is not None else await headcounts.cfa_counts(
-            [on], departments=None, uais=transmitting, status="APPRENTICE")
-        counted = ([(uai, status, youths) for _, uai, status, youths, _ in quick] if quick is not None else [
-            (uai, status, net) for _, uai, status, net, _ in await headcounts.sums(
-                [on], key="uai", departments=None, uais=transmitting, certifications=place.certifications)])
-        for uai, status, youths in counted:
-            if status == "APPRENTICE":
-                apprentices[uai] = apprentices.get(uai, 0) + youths
+            [on], departments=None, uais=transmitting)
+        if quick is not None:
+            apprentices = {count.uai: count.apprentices for count in quick}
+        else:
+            for _, uai, status, net, _ in await headcounts.sums(
+                    [on], key="uai", departments=None, uais=transmitting, certifications=place.certifications):
+                if status == "APPRENTICE":
+                    apprentices[uai] = apprentices.get(uai, 0) + net
     rows: dict[str, CoverageRow] = {}
     for cfa in cfas:
         key = _group(group_by, cfa)

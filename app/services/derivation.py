@@ -37,7 +37,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 
 import asyncpg
@@ -278,10 +278,11 @@ async def sweep_outcomes(database: Database, settings: Settings, today: date | N
 
 
 async def advance_cut(database: Database, today: date | None = None) -> bool:
-    """Move the CFAs' headcount sums (``cfa_status_base``) on to yesterday, so that a headcount by
-    CFA reads them and a day of change points; False when they were there (the sweeper of every
-    hub process, ``hub sweep``)."""
-    day = (today or france_today()) - timedelta(days=1)
+    """Move the CFAs' headcount sums (``cfa_status_base``) and the offers' intakes on to today, so
+    that a headcount by CFA on today reads them alone (the batches add what they write for days
+    up to the cut, today's steps included; a later day adds the change points dated between);
+    False when they were there (the sweeper of every hub process, ``hub sweep``)."""
+    day = today or france_today()
 
     async def move(db: RequestSession) -> bool:
         return await HeadcountRepository(db).advance_cut(day)

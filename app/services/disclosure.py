@@ -24,6 +24,12 @@ def shown_count(scope: Scope, count: int) -> int:
     return protect(count) if scope.protected_counts else count
 
 
+def offers_enrolled(scope: Scope) -> str:
+    """How the offers' enrolled enter the places of aggregate rows (their vacancies and excess,
+    summed in SQL, app/repositories/headcounts.py): "protected" or "exact"."""
+    return "protected" if scope.protected_counts else "exact"
+
+
 def shown_offer(scope: Scope, row: Mapping[str, Any]) -> dict[str, Any]:
     """An offer row (with its exact ``enrolled``) as ``scope`` reads it, with its ``vacancies``
     computed from the enrolled shown."""

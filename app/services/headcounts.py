@@ -24,14 +24,14 @@ from typing import Any
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.disclosure import vacancies
 from app.domain.intake import school_year
 from app.errors import BadInput
-from app.repositories.headcounts import HeadcountRepository, OpenOffer
-from app.services.disclosure import shown, shown_count
+from app.repositories.headcounts import HeadcountRepository
+from app.services.disclosure import offers_enrolled, shown
 from app.services.territory import Filter, labels, territory
 
 MAX_POINTS = 60
+COUNTS = ("registered", "apprentices", "contract_broken", "dropped_out")  # a row's counts of youths
 
 
 @dataclass
@@ -98,71 +98,58 @@ async def series(
     repository = HeadcountRepository(db)
     key = {"NATIONAL": "department", "REGION": "department", "DEPARTMENT": "department", "CFA": "uai",
            "CERTIFICATION": "certification"}[group_by]
-    offers = await repository.offers_open(points, departments=departments, uais=uais, certifications=certifications,
-                                          with_enrolled=with_vacancies)
-    to_group: Callable[[str], str] = lambda code: code  # noqa: E731
-    region_of: dict[str, str] = {}
-    if group_by in ("REGION", "NATIONAL"):
-        region_of = await repository.regions_of_departments()
-        to_group = region_of.__getitem__ if group_by == "REGION" else (lambda code: "FR")
-    offer_group: Callable[[OpenOffer], str] = {  # an offer's row: by where its training takes place
-        "NATIONAL": lambda o: "FR", "REGION": lambda o: region_of[o.department_code],
-        "DEPARTMENT": lambda o: o.department_code, "CFA": lambda o: o.uai, "CERTIFICATION": lambda o: o.certification_code,
-    }[group_by]
-    groups: set[str] = set()
-    # On each point: (group, status) -> youths in the status, and group -> drop-outs since 1 August.
-    stock_of: dict[date, dict[tuple[str, str], int]] = {point: {} for point in points}
-    dropped_of: dict[date, dict[str, int]] = {point: {} for point in points}
+    # each offer's vacancies from its enrolled as the reader sees them, summed per row in SQL:
+    # never netting one offer's excess against another's places
+    places = {(p.day, p.key): p for p in await repository.places(
+        points, group_by=group_by, departments=departments, uais=uais, certifications=certifications,
+        enrolled=offers_enrolled(principal.scope) if with_vacancies else None)}
+    groups: set[str] = {key for _, key in places}
+    # On each point: group -> (registered, apprentices, contract broken, drop-outs since 1 August)
+    counts_of: dict[date, dict[str, tuple[int, int, int, int]]] = {point: {} for point in points}
     quick = None
     if key == "uai" and certifications is None:  # by CFA: the sums up to the cut and the days since
         quick = await repository.cfa_counts(points, departments=departments, uais=uais)
     if quick is not None:
-        for point, uai, status, youths, abandons in quick:
-            groups.add(uai)
-            stock = stock_of[point]
-            stock[(uai, status)] = stock.get((uai, status), 0) + youths
-            if status == "DROPPED_OUT":
-                dropped_of[point][uai] = dropped_of[point].get(uai, 0) + abandons
+        for point, uai, registered, apprentices, contract_broken, dropped_out in quick:
+            counts_of[point][uai] = (registered, apprentices, contract_broken, dropped_out)
     else:
+        to_group: Callable[[str], str] = lambda code: code  # noqa: E731
+        if group_by in ("REGION", "NATIONAL"):
+            region_of = await repository.regions_of_departments()
+            to_group = region_of.__getitem__ if group_by == "REGION" else (lambda code: "FR")
+        stock_of: dict[date, dict[tuple[str, str], int]] = {point: {} for point in points}
+        dropped_of: dict[date, dict[str, int]] = {point: {} for point in points}
         _sum_by_cuts(await _sums_by_cut(repository, points, key, departments, uais, certifications), points, to_group,
                      groups, stock_of, dropped_of)
-    # Each offer's vacancies from its enrolled as the reader sees it, summed per row: never
-    # netting one offer's excess against another's places.
-    places: dict[tuple[date, str], Places] = {}
-    for offer in offers:
-        group = offer_group(offer)
-        groups.add(group)
-        enrolled = shown_count(principal.scope, offer.enrolled)
-        row_places = places.setdefault((offer.day, group), Places())
-        row_places.capacity += offer.capacity
-        row_places.vacancies += vacancies(offer.capacity, enrolled) or 0
-        row_places.over_capacity = row_places.over_capacity or enrolled > offer.capacity
+        for point in points:
+            stock, dropped = stock_of[point], dropped_of[point]
+            counts_of[point] = {group: (stock.get((group, "REGISTERED"), 0), stock.get((group, "APPRENTICE"), 0),
+                                        stock.get((group, "CONTRACT_BROKEN"), 0), dropped.get(group, 0)) for group in groups}
+    for of_point in counts_of.values():
+        groups.update(of_point)
     if group_by == "NATIONAL":
         groups = {"FR"}
     names = await labels(db, group_by, sorted(groups))
     answer: list[list[Row]] = []
+    nothing = (0, 0, 0, 0)
     for point in points:
-        counts, dropped = stock_of[point], dropped_of[point]
+        counts = counts_of[point]
         rows = []
         for group in sorted(groups):
-            exact = {
-                "registered": counts.get((group, "REGISTERED"), 0),
-                "apprentices": counts.get((group, "APPRENTICE"), 0),
-                "contract_broken": counts.get((group, "CONTRACT_BROKEN"), 0),
-                "dropped_out": dropped.get(group, 0),
-            }
-            counted, suppressed = shown(principal.scope, exact)
+            exact = counts.get(group, nothing)
+            of_row = places.get((point, group))
+            if exact == nothing and of_row is None and group_by != "NATIONAL":
+                continue
+            counted, suppressed = shown(principal.scope, dict(zip(COUNTS, exact)))
             row = Row(key=group, label=names.get(group, group), rule_version=rule_version,
                       registered=counted["registered"], apprentices=counted["apprentices"],
                       contract_broken=counted["contract_broken"], dropped_out=counted["dropped_out"],
                       suppressed=bool(suppressed), suppressed_fields=suppressed)
-            of_row = places.get((point, group))
             if of_row is not None:
                 row.capacity = of_row.capacity
                 if with_vacancies:
                     row.vacancies, row.over_capacity = of_row.vacancies, of_row.over_capacity
-            if any(exact.values()) or row.capacity is not None or group_by == "NATIONAL":
-                rows.append(row)
+            rows.append(row)
         answer.append(rows)
     return answer
 
@@ -207,12 +194,5 @@ def _sum_by_cuts(
         dropped_of[point] = {group: n - before.get(group, 0) for group, n in dropped_at[point].items()}
 
 
-@dataclass
-class Places:
-    """The places of a row: its offers' capacities and vacancies, each offer's never below 0."""
-
-    capacity: int = 0
-    vacancies: int = 0
-    over_capacity: bool = False  # some offer has more enrolled than places
 
 
