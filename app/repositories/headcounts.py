@@ -108,11 +108,13 @@ class HeadcountRepository(Repository):
 
     async def cfa_counts(
         self, points: Sequence[date], *, departments: frozenset[str] | None, uais: Sequence[str] | None,
+        apprentices_only: bool = False,
     ) -> list[CfaCount] | None:
         """Each CFA's youths by status on each point, and its abandons since the 31 July before,
         from its sums up to the cut and the change points of the days since, one row per CFA and
         point; None when a point is not after the cut or not in the cut's school year (then
-        :meth:`sums` answers)."""
+        :meth:`sums` answers). ``apprentices_only`` (coverage): the other counts are left at 0,
+        a fifth of the rows read."""
         cut = await self.cut()
         if not all(cut.serves(point) for point in points):
             return None
@@ -124,9 +126,10 @@ class HeadcountRepository(Repository):
             kept.append(f"y.uai IN (SELECT c.uai FROM cfa c WHERE c.department_code = ANY({args(sorted(departments))}::text[]))")
         if uais is not None:
             kept.append(f"y.uai IN (SELECT unnest({args(sorted(uais))}::text[]))")
+        only = " AND {t}.status = 'APPRENTICE'" if apprentices_only else ""
         since = "" if max(points) == cut.cut else (  # after the cut: the change points dated between
             " UNION ALL SELECT p.day, s.uai, s.status, s.entries - s.exits, s.entries FROM unnest($1::date[]) AS p(day)"
-            f" JOIN status_change s ON s.day > {args(cut.cut)} AND s.day <= p.day")
+            f" JOIN status_change s ON s.day > {args(cut.cut)} AND s.day <= p.day{only.format(t='s')}")
         return named(CfaCount, await self.db.fetch(
             "SELECT y.* FROM (SELECT x.day, x.uai,"
             " coalesce(sum(x.youths) FILTER (WHERE x.status = 'REGISTERED'), 0)::int,"
@@ -134,7 +137,8 @@ class HeadcountRepository(Repository):
             " coalesce(sum(x.youths) FILTER (WHERE x.status = 'CONTRACT_BROKEN'), 0)::int,"
             " coalesce(sum(x.dropped) FILTER (WHERE x.status = 'DROPPED_OUT'), 0)::int"
             " FROM (SELECT p.day, b.uai, b.status, b.net AS youths, b.entries - b.year_entries"
-            f" AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b{since}) AS x GROUP BY 1, 2) AS y"
+            " AS dropped FROM unnest($1::date[]) AS p(day) CROSS JOIN cfa_status_base b"
+            f" WHERE true{only.format(t='b')}{since}) AS x GROUP BY 1, 2) AS y"
             f" WHERE {' AND '.join(kept)}",
             *args,
         ))

@@ -7,9 +7,10 @@ CFAs are organisations, not persons: their counts stay exact."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 
 from app.auth import Principal
 from app.db import RequestSession
@@ -35,8 +36,11 @@ class CoverageRow:
     suppressed_fields: list[str] = field(default_factory=list)
 
 
-def _group(group_by: str, cfa: CfaCoverage) -> str:
-    return {"NATIONAL": "FR", "REGION": cfa.region_code, "DEPARTMENT": cfa.department_code, "CFA": cfa.uai}[group_by]
+def _group(group_by: str) -> Callable[[CfaCoverage], str]:
+    """A CFA's row."""
+    if group_by == "NATIONAL":
+        return lambda cfa: "FR"
+    return attrgetter({"REGION": "region_code", "DEPARTMENT": "department_code", "CFA": "uai"}[group_by])
 
 
 async def coverage(db: RequestSession, principal: Principal, on: date, group_by: str, wanted: Filter) -> list[CoverageRow]:
@@ -47,24 +51,29 @@ async def coverage(db: RequestSession, principal: Principal, on: date, group_by:
     place = await territory(db, principal.scope.headcount_departments, wanted)
     cfas = [] if place.nowhere else await TransmissionRepository(db).coverage(
         on, departments=place.departments, uais=place.uais)
-    transmitting = sorted(c.uai for c in cfas if c.transmitting)
+    transmitting = [c.uai for c in cfas if c.transmitting]
     apprentices: dict[str, int] = {}
     if transmitting:
         headcounts = HeadcountRepository(db)
-        # by CFA: the sums up to the cut and the days since when it may, else the whole history
+        # by CFA: the sums up to the cut and the days since when it may, for the territory's CFAs
+        # (most of them transmit: sending their UAIs cost more than the rows it saved), else the
+        # whole history of the transmitting ones
         quick = None if place.certifications is not None else await headcounts.cfa_counts(
-            [on], departments=None, uais=transmitting)
+            [on], departments=place.departments, uais=place.uais, apprentices_only=True)
         if quick is not None:
             apprentices = {count.uai: count.apprentices for count in quick}
         else:
             for _, uai, status, net, _ in await headcounts.sums(
-                    [on], key="uai", departments=None, uais=transmitting, certifications=place.certifications):
+                    [on], key="uai", departments=None, uais=sorted(transmitting), certifications=place.certifications):
                 if status == "APPRENTICE":
                     apprentices[uai] = apprentices.get(uai, 0) + net
     rows: dict[str, CoverageRow] = {}
+    group = _group(group_by)
     for cfa in cfas:
-        key = _group(group_by, cfa)
-        row = rows.setdefault(key, CoverageRow(key=key, label=key))
+        key = group(cfa)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = CoverageRow(key=key, label=key)
         row.cfas += 1
         row.consenting += cfa.consent_given
         row.transmitting += cfa.transmitting
