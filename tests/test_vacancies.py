@@ -192,3 +192,17 @@ async def test_a_query_without_vacancies_skips_the_intakes_and_keeps_the_rows(gq
     assert {k: (r["apprentices"], r["capacity"]) for k, r in lighter.items()} == {
         k: (r["apprentices"], r["capacity"]) for k, r in full.items()}
     assert full["75"]["vacancies"] == 7 and full["92"]["capacity"] == 4  # a site's row without youths stays
+
+
+async def test_a_query_without_labels_skips_the_names_and_keeps_the_rows(gql, world, queries):
+    await load(gql, world, [offer("a", capacity=9), offer("b", uai=Z, department="92", capacity=4)], [youth(1), youth(2)])
+    named = "query { headcounts(groupBy: CFA) { key label apprentices capacity vacancies } }"
+    bare = "query { headcounts(groupBy: CFA) { key apprentices capacity vacancies } }"
+    queries.reset()
+    with_names = (await gql.data(named, key=world["admin"]))["headcounts"]
+    assert any("FROM cfa WHERE uai = ANY" in statement for statement in queries.statements)
+    assert {r["key"]: r["label"] for r in with_names} == {X: "CFA de test", Z: "CFA de test"}  # their names
+    queries.reset()
+    without = (await gql.data(bare, key=world["admin"]))["headcounts"]
+    assert not any("FROM cfa WHERE uai = ANY" in statement for statement in queries.statements)
+    assert without == [{k: v for k, v in r.items() if k != "label"} for r in with_names]

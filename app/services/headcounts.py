@@ -34,7 +34,7 @@ MAX_POINTS = 60
 COUNTS = ("registered", "apprentices", "contract_broken", "dropped_out")  # a row's counts of youths
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     key: str
     label: str
@@ -86,11 +86,11 @@ def series_points(first: date, last: date, interval: str) -> list[date]:
 
 async def series(
     db: RequestSession, principal: Principal, points: Sequence[date], group_by: str, wanted: Filter, rule_version: str,
-    *, with_vacancies: bool = True,
+    *, with_vacancies: bool = True, with_labels: bool = True,
 ) -> list[list[Row]]:
     """The rows of each point, in key order. Without ``with_vacancies`` (a query that does not
     ask for them), the offers' enrolled are not counted: vacancies and over capacity are left
-    out of the rows (capacities stay)."""
+    out of the rows (capacities stay); without ``with_labels``, each row's label is its key."""
     place = await territory(db, principal.scope.headcount_departments, wanted)
     if place.nowhere:
         return [[] for _ in points]
@@ -129,7 +129,7 @@ async def series(
         groups.update(of_point)
     if group_by == "NATIONAL":
         groups = {"FR"}
-    names = await labels(db, group_by, sorted(groups))
+    names = await labels(db, group_by, sorted(groups)) if with_labels or group_by == "NATIONAL" else {}
     answer: list[list[Row]] = []
     nothing = (0, 0, 0, 0)
     for point in points:

@@ -37,6 +37,7 @@ async def headcounts(
     (rows,) = await service.series(
         context.db, context.require_principal(), [on or france_today()], group_by.name, _filter(filter),
         context.settings.rule_version, with_vacancies=selects(info, "vacancies") or selects(info, "overCapacity"),
+        with_labels=selects(info, "label"),
     )
     return [HeadcountRow.from_row(row) for row in rows]
 
@@ -56,6 +57,7 @@ async def headcount_series(
     answer = await service.series(
         context.db, context.require_principal(), points, group_by.name, _filter(filter), context.settings.rule_version,
         with_vacancies=selects(info, "rows", "vacancies") or selects(info, "rows", "overCapacity"),
+        with_labels=selects(info, "rows", "label"),
     )
     return [HeadcountPoint(on=point, rows=[HeadcountRow.from_row(r) for r in rows]) for point, rows in zip(points, answer)]
 

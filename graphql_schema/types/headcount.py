@@ -7,6 +7,8 @@ from typing import Any
 
 import strawberry
 
+_CAMEL = {"contract_broken": "contractBroken", "dropped_out": "droppedOut"}  # the service's names of the counts
+
 
 @strawberry.type(description="Headcounts of one group on one date, against capacities.")
 class HeadcountRow:
@@ -35,12 +37,12 @@ class HeadcountRow:
 
     @classmethod
     def from_row(cls, row: Any) -> HeadcountRow:
-        camel = {"contract_broken": "contractBroken", "dropped_out": "droppedOut"}
         return cls(
             key=row.key, label=row.label, registered=row.registered, apprentices=row.apprentices,
             contract_broken=row.contract_broken, dropped_out=row.dropped_out, capacity=row.capacity,
             vacancies=row.vacancies, over_capacity=row.over_capacity, rule_version=row.rule_version,
-            suppressed=row.suppressed, suppressed_fields=[camel.get(name, name) for name in row.suppressed_fields],
+            suppressed=row.suppressed,
+            suppressed_fields=[_CAMEL.get(name, name) for name in row.suppressed_fields] if row.suppressed_fields else [],
         )
 
 
