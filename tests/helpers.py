@@ -106,7 +106,7 @@ async def assert_change_points_match_paths(connection: Any) -> None:
         tuple(r) for r in (await connection.execute(text(summed_to_cut))).all()
     ]
     # each offer's intake at the cut: the intakes' change points up to it, each entry to its offer
-    from app.domain.intake import Session, taken_in_by
+    from app.domain.intake import Session, school_year, taken_in_by
 
     cut = (await connection.execute(text("SELECT cut FROM status_cut"))).scalar_one()
     sessions: dict = {}
@@ -121,6 +121,18 @@ async def assert_change_points_match_paths(connection: Any) -> None:
             expected_intake[offer] = expected_intake.get(offer, 0) + row[3]
     stored_intake = dict((await connection.execute(text("SELECT offer_id, youths FROM offer_intake_base WHERE youths <> 0"))).all())
     assert stored_intake == {k: v for k, v in expected_intake.items() if v}
+    # and by month of the change points (those before the cut's school year in its first month)
+    year_start = school_year(cut)[0]
+    expected_months: dict = {}
+    for row in (await connection.execute(text(
+            "SELECT uai, certification_code, entered_on, day, youths FROM intake_change WHERE day <= :cut"), {"cut": cut})).all():
+        offer = taken_in_by(row[2], sessions.get((row[0], row[1]), []), cut)
+        if offer is not None:
+            month = max(row[3].replace(day=1), year_start)
+            expected_months[(offer, month)] = expected_months.get((offer, month), 0) + row[4]
+    stored_months = dict(((r[0], r[1]), r[2]) for r in (await connection.execute(text(
+        "SELECT offer_id, month, youths FROM offer_intake_month WHERE youths <> 0"))).all())
+    assert stored_months == {k: v for k, v in expected_months.items() if v}
     # the intakes' change points: the paths' stays (taking every path away gives their opposite)
     from app.domain.intake import intake_points
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -212,3 +212,22 @@ async def test_the_sweeper_waits_for_no_batch_when_the_cut_is_already_there(own_
     await batch.rollback()
     await batch.close()
     assert await asyncio.wait_for(moving, timeout=10) is True
+
+
+@pytest.mark.parametrize(("day", "serves", "month_end"), [
+    (date(2026, 12, 6), True, False),  # the cut itself
+    (date(2026, 12, 7), True, False),  # a later day of its school year
+    (date(2027, 7, 31), True, False),  # the year's last day
+    (date(2027, 8, 1), False, False),  # the next school year
+    (date(2026, 12, 5), False, False),  # the day before: not a month end
+    (date(2026, 11, 30), False, True),  # a month end before the cut, in its school year
+    (date(2026, 8, 31), False, True),  # the year's first month end
+    (date(2026, 7, 31), False, False),  # the month end before the school year
+    (date(2026, 9, 29), False, False),
+    (date(2026, 2, 28), False, False),  # a month end of the year before
+])
+def test_which_days_the_sums_at_the_cut_serve(day, serves, month_end):
+    from app.repositories.headcounts import Cut
+
+    cut = Cut(cut=date(2026, 12, 6), year_cut=date(2026, 7, 31))
+    assert (cut.serves(day), cut.serves_month_end(day)) == (serves, month_end)

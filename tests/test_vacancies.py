@@ -184,6 +184,44 @@ async def test_places_from_the_intakes_at_the_cut_equal_each_offers_history(gql,
     assert [await places(day) for day in later] == from_the_cut
 
 
+SERIES = """query($from: Date!, $to: Date!, $by: HeadcountDimension!) { headcountSeries(from: $from, to: $to,
+    interval: MONTH, groupBy: $by) { on rows { key capacity vacancies overCapacity apprentices } } }"""
+
+
+async def test_month_ends_from_the_intakes_months_equal_each_offers_history(gql, world, database, connection):
+    """A monthly series of the school year before the cut reads each offer's intake by month at
+    the cut; the same points once the cut is in the next school year read every offer's history."""
+    from app.domain.intake import school_year
+    from app.services.derivation import advance_cut
+    from tests.helpers import assert_change_points_match_paths
+
+    first = school_year(TODAY)[0]
+    await load(gql, world, [offer("2026", session=THIS_YEAR, capacity=4), offer("always", uai=Z, session=None, capacity=9),
+                            offer("antony", department="92", capacity=10)],
+               [youth(1, days_ago=400), youth(2, days_ago=85), youth(3, step="REGISTERED", days_ago=(TODAY - first).days),
+                youth(4, days_ago=(TODAY - first).days // 2), youth(5, uai=Z, days_ago=30), youth(6, uai=Z, days_ago=2),
+                youth(7, uai=Z, step="REGISTERED", days_ago=100), youth(8, uai=Z, days_ago=70)])
+    assert await advance_cut(database)
+    await assert_change_points_match_paths(connection)
+    span = {"from": first.isoformat(), "to": TODAY.isoformat()}
+
+    async def series():
+        answer = {}
+        for by in ("DEPARTMENT", "CFA", "REGION"):
+            for point in (await gql.data(SERIES, {**span, "by": by}, key=world["admin"]))["headcountSeries"]:
+                answer[(by, point["on"])] = {row["key"]: row for row in point["rows"]}
+        return answer
+
+    from_months = await series()
+    assert len({on for _, on in from_months}) >= 2  # this school year's month ends up to today
+    # the undated offer's vacancies move from month to month (entries in August, September and
+    # November, an abandon in November): each month end reads its own months
+    assert len({rows[Z]["vacancies"] for (by, _), rows in from_months.items() if by == "CFA" and Z in rows}) >= 2
+    assert await advance_cut(database, school_year(TODAY)[1] + timedelta(days=1))  # into the next school year
+    await assert_change_points_match_paths(connection)
+    assert await series() == from_months
+
+
 async def test_a_query_without_vacancies_skips_the_intakes_and_keeps_the_rows(gql, world):
     await load(gql, world, [offer("a", capacity=9), offer("b", uai=Z, department="92", capacity=4)], [youth(1), youth(2)])
     light = "query { headcounts(groupBy: DEPARTMENT) { key apprentices capacity } }"

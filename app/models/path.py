@@ -144,6 +144,20 @@ class OfferIntakeBase(SQLModel, table=True):
     youths: int = 0
 
 
+class OfferIntakeMonth(SQLModel, table=True):
+    """Each offer's intake at the cut by month of the change points: ``youths`` sums those dated
+    in ``month`` (its first day; the points before the cut's school year in its first month), so
+    that an offer's enrolled on a month end of the cut's school year before the cut is the sum of
+    its months up to it (a pilot's monthly series). Kept with ``offer_intake_base``, by the same
+    statements (app/repositories/offers.py, intake_at_cut_sql)."""
+
+    __tablename__ = "offer_intake_month"
+
+    offer_id: int = Field(primary_key=True, sa_type=BigInteger)
+    month: date = Field(primary_key=True)
+    youths: int = 0
+
+
 class DepartmentStatusChange(SQLModel, table=True):
     """The change points summed by department (the CFA's), kept with ``status_change`` in the
     same statements: a headcount by region or department on a date sums a few hundred thousand

@@ -50,6 +50,12 @@ class Cut(NamedTuple):
         school year (the abandons and the undated offers' windows count from the year's start)."""
         return day >= self.cut and school_year(day)[0] - timedelta(days=1) == self.year_cut
 
+    def serves_month_end(self, day: date) -> bool:
+        """Whether the offers' intakes on ``day`` are their months at the cut up to it: a month
+        end of the cut's school year before the cut."""
+        return (day < self.cut and (day + timedelta(days=1)).day == 1
+                and school_year(day)[0] - timedelta(days=1) == self.year_cut)
+
 
 class CfaCount(NamedTuple):
     day: date
@@ -93,15 +99,18 @@ class HeadcountRepository(Repository):
         )
         # the offers' intakes at the cut: a new school year moves the undated offers' windows, so
         # every entry is taken in anew; otherwise the days between the two cuts are added
+        month = "date_trunc('month', day)::date AS month"
         if year_cut != old.year_cut:
             await self.db.run("DELETE FROM offer_intake_base")
+            await self.db.run("DELETE FROM offer_intake_month")
             await self.db.run(intake_at_cut_sql(
-                "SELECT uai, certification_code, entered_on, sum(youths) AS youths FROM intake_change WHERE day <= $1"
-                " GROUP BY 1, 2, 3", "(SELECT $2::date AS year_cut) AS k"), to, year_cut)
+                f"SELECT uai, certification_code, entered_on, {month}, sum(youths) AS youths FROM intake_change"
+                " WHERE day <= $1 GROUP BY 1, 2, 3, 4", "(SELECT $2::date AS year_cut) AS k"), to, year_cut)
         else:
             await self.db.run(intake_at_cut_sql(
-                "SELECT uai, certification_code, entered_on, sum(youths) AS youths FROM intake_change"
-                " WHERE day > $1 AND day <= $2 GROUP BY 1, 2, 3", "(SELECT $3::date AS year_cut) AS k"), old.cut, to, year_cut)
+                f"SELECT uai, certification_code, entered_on, {month}, sum(youths) AS youths FROM intake_change"
+                " WHERE day > $1 AND day <= $2 GROUP BY 1, 2, 3, 4", "(SELECT $3::date AS year_cut) AS k"),
+                old.cut, to, year_cut)
         await self.db.run("UPDATE status_cut SET cut = $1, year_cut = $2 WHERE id = 1", to, year_cut)
         self._cut = Cut(to, year_cut)
         return True
@@ -210,8 +219,9 @@ class HeadcountRepository(Repository):
         ``enrolled``: "exact" or "protected" (app/domain/disclosure.py, as the reader's scope says),
         the enrolled each offer's vacancies and excess come from; None: capacities alone.
 
-        An offer's enrolled on a day after the cut, in its school year: its intake at the cut and
-        the entries of the days since; else from its whole history."""
+        An offer's enrolled on the cut: its intake at the cut; on a later day of the cut's school
+        year: that and the entries of the days since; on a month end of the cut's school year
+        before the cut: its intake's months up to it; else from its whole history."""
         cut = await self.cut()
         args = Params([list(points)])
         conditions = [
@@ -223,33 +233,39 @@ class HeadcountRepository(Repository):
                 conditions.append(f"{column} = ANY({args(sorted(values))}::text[])")
         group = PLACE_GROUPS[group_by]
         place = " JOIN department d ON d.code = o.department_code" if group_by == "REGION" else ""
-        before = ""
+        ctes: list[str] = []
+        joined = ""
+        earlier = [point for point in points if point < cut.cut]
         if enrolled is None:
             count = "0"
-            joined = ""
-        elif not all(cut.serves(point) for point in points):
+        elif not all(cut.serves(point) or cut.serves_month_end(point) for point in points):
             count = enrolled_at("p.day", SCHOOL_YEAR_FIRST.format(d="p.day"), SCHOOL_YEAR_LAST.format(d="p.day"))
-            joined = ""
-        elif max(points) == cut.cut:  # today, the cut: the intakes at the cut alone
-            count = "coalesce(b.youths, 0)"
-            joined = " LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
         else:
-            since = args(cut.cut)
-            first, last = school_year(cut.cut + timedelta(days=1))
-            o_from, o_to, o_rank = window_sql("o", f"{args(first)}::date", f"{args(last)}::date")
-            # the entries of the days since the cut, each to the offer that takes it in
-            before = (
-                f"WITH daily AS (SELECT p.day AS point, i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
-                f" FROM unnest($1::date[]) AS p(day) JOIN intake_change i ON i.day > {since} AND i.day <= p.day"
-                " GROUP BY 1, 2, 3, 4),"
-                " taken AS (SELECT d.point, a.id, sum(d.youths) AS youths FROM daily d CROSS JOIN LATERAL (SELECT o.id"
-                " FROM offer o WHERE o.certification_code = d.certification_code AND o.uai = d.uai"
-                f" AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id LIMIT 1) AS a"
-                " GROUP BY 1, 2) "
-            )
-            count = "(coalesce(b.youths, 0) + coalesce(t.youths, 0))::int"
-            joined = (" LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
-                      " LEFT JOIN taken t ON t.point = p.day AND t.id = o.id")
+            from_cut = "coalesce(b.youths, 0)"  # on the cut
+            joined = " LEFT JOIN offer_intake_base b ON b.offer_id = o.id"
+            if max(points) > cut.cut:  # later days: the entries of the days since, each to the offer taking it in
+                since = args(cut.cut)
+                first, last = school_year(cut.cut + timedelta(days=1))
+                o_from, o_to, o_rank = window_sql("o", f"{args(first)}::date", f"{args(last)}::date")
+                ctes.append(
+                    f"daily AS (SELECT p.day AS point, i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
+                    f" FROM unnest($1::date[]) AS p(day) JOIN intake_change i ON i.day > {since} AND i.day <= p.day"
+                    " GROUP BY 1, 2, 3, 4)")
+                ctes.append(
+                    "taken AS (SELECT d.point, a.id, sum(d.youths) AS youths FROM daily d CROSS JOIN LATERAL (SELECT o.id"
+                    " FROM offer o WHERE o.certification_code = d.certification_code AND o.uai = d.uai"
+                    f" AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id LIMIT 1) AS a"
+                    " GROUP BY 1, 2)")
+                from_cut = "(coalesce(b.youths, 0) + coalesce(t.youths, 0))"
+                joined += " LEFT JOIN taken t ON t.point = p.day AND t.id = o.id"
+            count = f"{from_cut}::int"
+            if earlier:  # month ends before the cut: the intakes' months up to each
+                ctes.append(
+                    f"months AS (SELECT p.day, m.offer_id, sum(m.youths) AS youths FROM unnest({args(earlier)}::date[])"
+                    " AS p(day) JOIN offer_intake_month m ON m.month <= p.day GROUP BY 1, 2)")
+                joined += " LEFT JOIN months e ON e.day = p.day AND e.offer_id = o.id"
+                count = f"(CASE WHEN p.day < {args(cut.cut)} THEN coalesce(e.youths, 0) ELSE {from_cut} END)::int"
+        before = f"WITH {', '.join(ctes)} " if ctes else ""
         shown = protected_sql("x.enrolled") if enrolled == "protected" else "x.enrolled"
         return named(Places, await self.db.fetch(
             f"{before}SELECT x.day, x.key, sum(x.capacity)::int, sum(greatest(x.capacity - {shown}, 0))::int,"

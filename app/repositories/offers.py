@@ -62,17 +62,23 @@ def enrolled_at(day: str, first: str, last: str) -> str:
 
 
 def intake_at_cut_sql(deltas: str, cut: str) -> str:
-    """The statement adding ``deltas`` (a query of uai, certification_code, entered_on, youths) to
-    the offers' intakes at the cut (offer_intake_base): each entry to the offer whose session
-    takes it in (offers without dates: over the cut's school year). ``cut``: a FROM item ``k``
-    with the cut's ``year_cut``."""
+    """The statement adding ``deltas`` (a query of uai, certification_code, entered_on, month (the
+    first day of the change points' month), youths) to the offers' intakes at the cut, each
+    entry to the offer whose session takes it in (offers without dates: over the cut's school
+    year): their sums (offer_intake_base) and their sums by month (offer_intake_month, the months
+    before the cut's school year in its first). ``cut``: a FROM item ``k`` with the cut's
+    ``year_cut``."""
     first, last = "(k.year_cut + 1)", "(k.year_cut + interval '1 year')::date"
     o_from, o_to, o_rank = window_sql("o", first, last)
     return (
-        f"INSERT INTO offer_intake_base AS b (offer_id, youths) SELECT a.id, sum(d.youths) FROM ({deltas}) AS d"
+        f"WITH taken AS (SELECT a.id, greatest(d.month, {first}) AS month, sum(d.youths) AS youths FROM ({deltas}) AS d"
         f" CROSS JOIN {cut} CROSS JOIN LATERAL (SELECT o.id FROM offer o WHERE o.certification_code = d.certification_code"
         f" AND o.uai = d.uai AND d.entered_on >= {o_from} AND d.entered_on <= {o_to} ORDER BY {o_rank} DESC, o.id"
-        " LIMIT 1) AS a GROUP BY 1 ORDER BY 1 ON CONFLICT (offer_id) DO UPDATE SET youths = b.youths + excluded.youths"
+        " LIMIT 1) AS a GROUP BY 1, 2),"
+        " by_month AS (INSERT INTO offer_intake_month AS m (offer_id, month, youths) SELECT id, month, youths FROM taken"
+        " ORDER BY 1, 2 ON CONFLICT (offer_id, month) DO UPDATE SET youths = m.youths + excluded.youths)"
+        " INSERT INTO offer_intake_base AS b (offer_id, youths) SELECT id, sum(youths) FROM taken GROUP BY 1 ORDER BY 1"
+        " ON CONFLICT (offer_id) DO UPDATE SET youths = b.youths + excluded.youths"
     )
 
 
@@ -175,17 +181,18 @@ class OfferRepository(Repository):
         if not pairs:
             return
         uais, certifications = [uai for uai, _ in pairs], [certification for _, certification in pairs]
-        await self.db.run(
-            "DELETE FROM offer_intake_base b USING offer o, unnest($1::text[], $2::text[]) AS p(uai, certification)"
-            " WHERE o.id = b.offer_id AND o.uai = p.uai AND o.certification_code = p.certification",
-            uais, certifications,
-        )
+        for table in ("offer_intake_base", "offer_intake_month"):
+            await self.db.run(
+                f"DELETE FROM {table} b USING offer o, unnest($1::text[], $2::text[]) AS p(uai, certification)"
+                " WHERE o.id = b.offer_id AND o.uai = p.uai AND o.certification_code = p.certification",
+                uais, certifications,
+            )
         await self.db.run(
             intake_at_cut_sql(
-                "SELECT i.uai, i.certification_code, i.entered_on, sum(i.youths) AS youths"
-                " FROM unnest($1::text[], $2::text[]) AS p(uai, certification) JOIN intake_change i"
+                "SELECT i.uai, i.certification_code, i.entered_on, date_trunc('month', i.day)::date AS month,"
+                " sum(i.youths) AS youths FROM unnest($1::text[], $2::text[]) AS p(uai, certification) JOIN intake_change i"
                 " ON i.uai = p.uai AND i.certification_code = p.certification"
-                " WHERE i.day <= (SELECT cut FROM status_cut WHERE id = 1 FOR SHARE) GROUP BY 1, 2, 3",
+                " WHERE i.day <= (SELECT cut FROM status_cut WHERE id = 1 FOR SHARE) GROUP BY 1, 2, 3, 4",
                 "(SELECT year_cut FROM status_cut WHERE id = 1) AS k",
             ),
             uais, certifications,

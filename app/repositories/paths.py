@@ -105,7 +105,8 @@ class PathRepository(Repository):
         # cut is read FOR SHARE, as for the CFAs' sums
         await self.db.run(
             intake_at_cut_sql(
-                "SELECT r.uai, r.certification_code, r.entered_on, r.youths FROM unnest($1::text[], $2::text[],"
+                "SELECT r.uai, r.certification_code, r.entered_on, date_trunc('month', r.day)::date AS month, r.youths"
+                " FROM unnest($1::text[], $2::text[],"
                 " $3::text::date[], $4::text::date[], $5::text::int[]) AS r(uai, certification_code, entered_on, day, youths)"
                 " WHERE r.day <= (SELECT cut FROM status_cut WHERE id = 1 FOR SHARE)",
                 "(SELECT year_cut FROM status_cut WHERE id = 1) AS k",
