@@ -233,24 +233,25 @@ def _scalar(exact: type, coerce: Callable[[Any], Any], *, non_null: bool) -> Com
         def complete_int(value: Any) -> Any:
             if type(value) is int and _INT_MIN <= value <= _INT_MAX:
                 return value
-            if value is None:
-                if non_null:
-                    raise _Unusual
-                return None
-            return _coerced(coerce, value)
+            return _not_passed(value, coerce, non_null)
 
         return complete_int
 
     def complete_exact(value: Any) -> Any:
         if type(value) is exact:
             return value
-        if value is None:
-            if non_null:
-                raise _Unusual
-            return None
-        return _coerced(coerce, value)
+        return _not_passed(value, coerce, non_null)
 
     return complete_exact
+
+
+def _not_passed(value: Any, coerce: Callable[[Any], Any], non_null: bool) -> Any:
+    """A built-in scalar's value that does not pass through: a null, or its coercion."""
+    if value is None:
+        if non_null:
+            raise _Unusual
+        return None
+    return _coerced(coerce, value)
 
 
 def _loaded(complete: Completer) -> Completer:
