@@ -102,10 +102,11 @@ async def generate(
                 if seven not in used:
                     used.add(seven)
                     break
-            cfas.append((seven + uai_check_letter(seven), f"CFA {index + 1}", code, True, datetime.now(UTC)))
+            cfas.append((seven + uai_check_letter(seven), f"CFA {index + 1}", code, True, datetime.now(UTC), True))
         async with db.lock:
             await driver.copy_records_to_table(
-                "cfa", records=cfas, columns=["uai", "name", "department_code", "consent_given", "consent_changed_at"]
+                "cfa", records=cfas,
+                columns=["uai", "name", "department_code", "consent_given", "consent_changed_at", "own_consent"],
             )
             await driver.copy_records_to_table(
                 "cfa_vendor", records=[(c[0], vendor.client.id) for c in cfas], columns=["uai", "client_id"]

@@ -18,8 +18,13 @@ class Cfa(SQLModel, table=True):
     siret: str | None = Field(default=None, max_length=14)
     name: str = Field(max_length=300)
     department_code: str = Field(foreign_key="department.code", max_length=3, index=True)
+    # the consent in force: the CFA's own decision, else (a formateur without one) its
+    # responsible's, else none; kept by app/services/cfas.py whenever either changes
     consent_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     consent_changed_at: datetime | None = timestamp_field()
+    own_consent: bool | None = None  # the CFA's own decision; None: it made none
+    # the organisme responsable (gestionnaire) of this CFA formateur; None: it is its own
+    responsible_uai: str | None = Field(default=None, foreign_key="cfa.uai", max_length=8, index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

@@ -25,7 +25,18 @@ _COLUMNS = (
     cfa_t.c.department_code,
     cfa_t.c.consent_given,
     cfa_t.c.consent_changed_at,
+    cfa_t.c.own_consent,
+    cfa_t.c.responsible_uai,
 )
+
+
+def deciding_uai_sql(c: str) -> str:
+    """The CFA whose decision is in force for CFA ``c`` (its consent and authorised vendors):
+    itself, or its responsible when it is a formateur that made no decision of its own."""
+    return f"(CASE WHEN {c}.own_consent IS NULL AND {c}.responsible_uai IS NOT NULL THEN {c}.responsible_uai ELSE {c}.uai END)"
+
+
+KEEP = object()  # an argument left as it is
 
 
 class CfaRepository(Repository):
@@ -48,20 +59,38 @@ class CfaRepository(Repository):
         value: int = (await self.db.execute(select(func.count()).select_from(cfa_t))).scalar_one()
         return value
 
-    async def upsert(self, *, uai: str, siret: str | None, name: str, department_code: str) -> Row[Any]:
-        new_row = pg_insert(cfa_t).values(
-            uai=uai, siret=siret, name=name, department_code=department_code
-        )
+    async def upsert(
+        self, *, uai: str, siret: str | None, name: str, department_code: str, responsible_uai: object = KEEP,
+    ) -> Row[Any]:
+        """Create or update the CFA; ``responsible_uai``: a UAI, None (its own), or KEEP (as it is;
+        none for a new CFA)."""
+        values: dict[str, Any] = {"uai": uai, "siret": siret, "name": name, "department_code": department_code}
+        updated = ["siret", "name", "department_code"]
+        if responsible_uai is not KEEP:
+            values["responsible_uai"] = responsible_uai
+            updated.append("responsible_uai")
+        new_row = pg_insert(cfa_t).values(**values)
         statement = new_row.on_conflict_do_update(
             index_elements=[cfa_t.c.uai],
-            set_={
-                "siret": new_row.excluded.siret,
-                "name": new_row.excluded.name,
-                "department_code": new_row.excluded.department_code,
-                "updated_at": func.now(),
-            },
+            set_={**{column: new_row.excluded[column] for column in updated}, "updated_at": func.now()},
         ).returning(*_COLUMNS)
         return (await self.db.execute(statement)).one()
+
+    async def formateurs_of(self, uai: str) -> list[str]:
+        """The CFAs formateurs under this responsible, in UAI order."""
+        return [row[0] for row in await self.db.fetch("SELECT uai FROM cfa WHERE responsible_uai = $1 ORDER BY uai", uai)]
+
+    async def follow_decisions(self, uais: Sequence[str]) -> list[str]:
+        """Set the consent in force of these CFAs from their own decision, else their
+        responsible's, else none; returns those whose consent changed, in UAI order."""
+        rows = await self.db.fetch(
+            "UPDATE cfa f SET consent_given = e.given, consent_changed_at = now(), updated_at = now()"
+            " FROM (SELECT c.uai, coalesce(c.own_consent, r.own_consent, false) AS given FROM unnest($1::text[]) AS u(uai)"
+            " JOIN cfa c ON c.uai = u.uai LEFT JOIN cfa r ON r.uai = c.responsible_uai) AS e"
+            " WHERE f.uai = e.uai AND f.consent_given IS DISTINCT FROM e.given RETURNING f.uai",
+            sorted(uais),
+        )
+        return sorted(row[0] for row in rows)
 
     async def move_territory(self, uai: str, department_code: str) -> None:
         """Spans of risk whose territory is this CFA take its (new) department."""
@@ -95,7 +124,7 @@ class CfaRepository(Repository):
         statement = (
             cfa_t.update()
             .where(cfa_t.c.uai == uai)
-            .values(consent_given=given, consent_changed_at=func.now(), updated_at=func.now())
+            .values(consent_given=given, own_consent=given, consent_changed_at=func.now(), updated_at=func.now())
             .returning(*_COLUMNS)
         )
         return (await self.db.execute(statement)).first()
@@ -115,8 +144,12 @@ class CfaRepository(Repository):
             )
 
     async def vendor_ids(self, uai: str) -> list[uuid.UUID]:
-        statement = select(vendor_t.c.client_id).where(vendor_t.c.uai == uai).order_by(vendor_t.c.client_id)
-        return list((await self.db.execute(statement)).scalars())
+        """The vendors in force for this CFA (its responsible's for a formateur without a decision)."""
+        rows = await self.db.fetch(
+            f"SELECT v.client_id FROM cfa c JOIN cfa_vendor v ON v.uai = {deciding_uai_sql('c')} WHERE c.uai = $1"
+            " ORDER BY v.client_id", uai,
+        )
+        return [row[0] for row in rows]
 
     async def record_consent_event(
         self, uai: str, given: bool, vendor_ids: Sequence[uuid.UUID], changed_by: uuid.UUID

@@ -25,6 +25,7 @@ from sqlalchemy import Row, text
 from app.domain.timeline import Fact
 from app.repositories import arrays
 from app.repositories.base import Repository, named
+from app.repositories.cfas import deciding_uai_sql
 
 COPY_COLUMNS = (
     "id", "vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step", "effective_date", "portal",
@@ -69,11 +70,12 @@ class OfferSession(NamedTuple):
 
 class StepRepository(Repository):
     async def cfa_rights(self, uais: Sequence[str], vendor_id: uuid.UUID | None) -> list[Any]:
-        """For each known UAI: its consent, and whether this vendor is authorised for it."""
+        """For each known UAI: its consent, whether this vendor is authorised for it (by the CFA,
+        or by its responsible for a formateur that made no decision), and its responsible."""
         return await self.db.fetch(
-            "SELECT c.uai, c.consent_given, (v.client_id IS NOT NULL) AS authorised"
+            "SELECT c.uai, c.consent_given, (v.client_id IS NOT NULL) AS authorised, c.responsible_uai"
             " FROM unnest($1::text::text[]) AS u(uai) JOIN cfa c ON c.uai = u.uai"
-            " LEFT JOIN cfa_vendor v ON v.uai = c.uai AND v.client_id = $2",
+            f" LEFT JOIN cfa_vendor v ON v.uai = {deciding_uai_sql('c')} AND v.client_id = $2",
             arrays.codes(uais), vendor_id,
         )
 

@@ -12,6 +12,7 @@ from app.domain.actors import Role
 from app.domain.scope import Scope
 from app.repositories import arrays
 from app.repositories.base import Params, Repository, named
+from app.repositories.cfas import deciding_uai_sql
 
 WINDOW_DAYS = 30  # transmitting: a record received in the 30 days up to the day asked
 
@@ -101,7 +102,8 @@ class TransmissionRepository(Repository):
         elif scope.role == Role.PILOT:
             readable = f"c.department_code = ANY({arg(sorted(scope.departments or ()))}::text[])"
         elif scope.role == Role.VENDOR:
-            readable = f"EXISTS (SELECT FROM cfa_vendor v WHERE v.uai = c.uai AND v.client_id = {arg(client_id)})"
+            readable = (f"EXISTS (SELECT FROM cfa_vendor v WHERE v.uai = {deciding_uai_sql('c')}"
+                        f" AND v.client_id = {arg(client_id)})")
         else:
             return []
         return named(Transmission, await self.db.fetch(
@@ -111,7 +113,7 @@ class TransmissionRepository(Repository):
             " coalesce((SELECT sum(t.steps_rejected) FROM cfa_transmission_day t WHERE t.uai = c.uai"
             " AND t.day <= $2 AND t.day > $2 - $3::int), 0)::int,"
             " ARRAY(SELECT a.name FROM cfa_vendor v JOIN api_client a ON a.id = v.client_id"
-            " WHERE v.uai = c.uai AND a.revoked_at IS NULL ORDER BY a.name)"
+            f" WHERE v.uai = {deciding_uai_sql('c')} AND a.revoked_at IS NULL ORDER BY a.name)"
             f" FROM unnest($1::text[]) AS u(uai) JOIN cfa c ON c.uai = u.uai WHERE {readable}",
             *arg,
         ))

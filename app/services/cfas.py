@@ -13,7 +13,7 @@ from app.db import RequestSession
 from app.domain.actors import Role
 from app.domain.identifiers import Invalid, check_siret
 from app.errors import BadInput
-from app.repositories.cfas import CfaRepository
+from app.repositories.cfas import KEEP, CfaRepository
 from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
 from app.services.arguments import department_argument, uai_argument
@@ -25,9 +25,14 @@ CFA_CURSOR = "cfa"
 
 
 async def register_cfa(
-    db: RequestSession, *, uai: str, siret: str | None, name: str, department_code: str
+    db: RequestSession, *, uai: str, siret: str | None, name: str, department_code: str,
+    responsible_uai: str | None = None, settings: Settings | None = None,
 ) -> Row[Any]:
-    """Create the CFA, or update its SIRET, name and department if the UAI is known."""
+    """Create the CFA, or update its SIRET, name and department if the UAI is known.
+    ``responsible_uai``: its organisme responsable (a registered CFA that is its own), "" for
+    none, None to keep it as it is (none for a new CFA). A formateur that made no consent
+    decision of its own follows its responsible's: the youths who wished it are derived again
+    when that changes its consent."""
     normalised_uai = uai_argument(uai, "uai")
     normalised_siret = None
     if siret is not None and siret.strip():
@@ -46,13 +51,42 @@ async def register_cfa(
             reason="UNKNOWN_DEPARTMENT",
         )
     repository = CfaRepository(db)
+    responsible: object = KEEP
+    if responsible_uai is not None:
+        responsible = await _responsible(repository, normalised_uai, responsible_uai)
     before = await repository.by_uais([normalised_uai])
-    row = await repository.upsert(uai=normalised_uai, siret=normalised_siret, name=name, department_code=department)
+    row = await repository.upsert(uai=normalised_uai, siret=normalised_siret, name=name, department_code=department,
+                                  responsible_uai=responsible)
     if before and before[0].department_code != department:
         # The youths whose territory is this CFA follow it to its new department (advisers' scope).
         await repository.move_territory(normalised_uai, department)
         await repository.rebuild_department_changes([before[0].department_code, department])
+    if responsible is not KEEP and await repository.follow_decisions([normalised_uai]):
+        await _derive_wishers(db, settings or Settings(), normalised_uai)
+        row = (await repository.by_uais([normalised_uai]))[0]
     return row
+
+
+async def _responsible(repository: CfaRepository, uai: str, responsible_uai: str) -> str | None:
+    """The checked organisme responsable of CFA ``uai`` ("": none): registered, not the CFA
+    itself, its own (one level: a responsible has no responsible), and ``uai`` not a
+    responsible of others."""
+    if not responsible_uai.strip():
+        return None
+    responsible = uai_argument(responsible_uai, "responsibleUai")
+    if responsible == uai:
+        raise BadInput("responsibleUai: a CFA is not its own responsible (leave it out, or \"\" for none)",
+                       field="responsibleUai", reason="RESPONSIBLE_IS_SELF")
+    found = await repository.by_uais([responsible])
+    if not found:
+        raise BadInput("responsibleUai: no CFA is registered with this UAI", field="responsibleUai", reason="UNKNOWN_CFA")
+    if found[0].responsible_uai is not None:
+        raise BadInput(f"responsibleUai: {responsible} is itself a formateur under {found[0].responsible_uai}",
+                       field="responsibleUai", reason="RESPONSIBLE_IS_FORMATEUR")
+    if await repository.formateurs_of(uai):
+        raise BadInput(f"responsibleUai: {uai} is the responsible of other CFAs and stays its own",
+                       field="responsibleUai", reason="CFA_IS_RESPONSIBLE")
+    return responsible
 
 
 async def set_consent(
@@ -104,6 +138,10 @@ async def set_consent(
         vendor_ids = await cfas.vendor_ids(normalised_uai)
     await cfas.record_consent_event(normalised_uai, given, vendor_ids, principal.client_id)
     await _derive_wishers(db, settings or Settings(), normalised_uai)
+    # its formateurs without a decision of their own follow it (their history says so too)
+    for formateur in await cfas.follow_decisions(await cfas.formateurs_of(normalised_uai)):
+        await cfas.record_consent_event(formateur, given, vendor_ids, principal.client_id)
+        await _derive_wishers(db, settings or Settings(), formateur)
     return cfa
 
 

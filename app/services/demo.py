@@ -178,12 +178,13 @@ async def load_demo(
         uai = _uai(rng, prefix, used)
         consent = rng.random() < 0.85
         name = f"{rng.choice(CFA_NAMES)} {department}-{index + 1}"
-        cfas.append((uai, _siret(rng), name, department, consent, datetime.now(UTC) if consent else None))
+        # a CFA that consented decided so itself; the others made no decision
+        cfas.append((uai, _siret(rng), name, department, consent, datetime.now(UTC) if consent else None, consent or None))
     driver = await db.driver_connection()
     async with db.lock:
         await driver.copy_records_to_table(
             "cfa", records=cfas,
-            columns=["uai", "siret", "name", "department_code", "consent_given", "consent_changed_at"],
+            columns=["uai", "siret", "name", "department_code", "consent_given", "consent_changed_at", "own_consent"],
         )
         await driver.copy_records_to_table(
             "cfa_vendor", records=[(c[0], vendor_id) for c in cfas if c[4]], columns=["uai", "client_id"]
@@ -198,7 +199,7 @@ async def load_demo(
     offers: list[tuple[Any, ...]] = []
     cfa_certifications: dict[str, list[str]] = {}
     session_end: dict[tuple[str, str], date] = {}
-    for uai, _siret_, _name, department, _consent, _at in cfas:
+    for uai, _siret_, _name, department, _consent, _at, _own in cfas:
         chosen = rng.sample(CERTIFICATIONS, rng.randint(3, 6))
         cfa_certifications[uai] = [code for code, _t, _l in chosen]
         for number, (code, _title, _level) in enumerate(chosen):

@@ -24,7 +24,7 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, is_normal_ine
+from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, check_uai, is_normal_ine
 from app.domain.matching import Identity, as_wish_youth
 from app.domain.step_fields import (
     PORTALS,
@@ -84,6 +84,7 @@ class _Valid(NamedTuple):
     training_start: date | None
     training_end: date | None
     residence: str | None  # department of residence
+    responsible: str | None  # the organisme responsable the record names (checked against the registry)
     content_hash: bytes
 
 
@@ -92,7 +93,7 @@ _valid = _identity = tuple.__new__
 
 STEP_FIELDS = frozenset({
     "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
-    "contractStart", "contractEnd", "trainingStart", "trainingEnd", "residenceDepartment",
+    "contractStart", "contractEnd", "trainingStart", "trainingEnd", "residenceDepartment", "responsibleUai",
 })
 
 
@@ -151,7 +152,7 @@ def validate(
                 uai = None
             if (
                 type(raw_id) is str and type(uai) is str and type(youth) is tuple and type(certification) is Certification
-                and type(step) is str and type(effective) is tuple and get("nir") is None
+                and type(step) is str and type(effective) is tuple and get("nir") is None and get("responsibleUai") is None
             ):
                 event_id = raw_id.strip()
                 raw_portal, raw_wish_id, raw_start, raw_end = get("portal"), get("portalWishId"), get("contractStart"), get("contractEnd")
@@ -206,7 +207,8 @@ def validate(
                     )
                     valid.append(_valid(_Valid, (
                         index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
-                        portal, wish_id, start, end, training_start, training_end, residence, sha256(content.encode()).digest(),
+                        portal, wish_id, start, end, training_start, training_end, residence, None,
+                        sha256(content.encode()).digest(),
                     )))
                     continue
         try:
@@ -233,6 +235,7 @@ class _StepChecks:
         self.training_starts: dict[Any, Any] = {}
         self.training_ends: dict[Any, Any] = {}
         self.residences: dict[Any, Any] = {}  # -> department code
+        self.responsibles: dict[Any, Any] = {}  # -> UAI
 
     def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
         """The record checked field by field, in the order of the report's precedence (the first
@@ -268,6 +271,13 @@ class _StepChecks:
         _refuse(training_problem(training_start, training_end))
         raw_residence = get("residenceDepartment")
         residence = memo(self.residences, raw_residence, residence_value) if raw_residence is not None else None
+        raw_responsible = get("responsibleUai")
+        responsible = None
+        if raw_responsible is not None:  # checked against the registry with the CFA's rights
+            responsible = memo(self.responsibles, raw_responsible, _responsible_uai)
+            if responsible == uai:
+                raise Reject("responsibleUai", "RESPONSIBLE_IS_SELF",
+                             "responsibleUai names the organisme responsable of uai, another CFA: leave it out when uai is its own")
         # The content hash tells an identical replay from a correction (the same since the first
         # version: stored events compare with it; the fields of contract version 2 are added only
         # when given, so that the hash of a record without them does not change).
@@ -279,7 +289,7 @@ class _StepChecks:
         )
         return _Valid(
             index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
-            start, end, training_start, training_end, residence, hashlib.sha256(content.encode()).digest(),
+            start, end, training_start, training_end, residence, responsible, hashlib.sha256(content.encode()).digest(),
         )
 
     def ine_alone(self, raw: Any) -> tuple[Identity, str]:
@@ -306,6 +316,17 @@ class _StepChecks:
 def _refuse(problem: Problem | None) -> None:
     if problem is not None:
         raise Reject(*problem)
+
+
+def _responsible_uai(raw: Any) -> str | None:
+    """``responsibleUai``: a UAI, checked and normalised (None when blank)."""
+    value = string_value(raw, "responsibleUai")
+    if value is None:
+        return None
+    checked = check_uai(value)
+    if isinstance(checked, Invalid):
+        raise Reject("responsibleUai", checked.code, checked.message)
+    return checked
 
 
 def _contract_start(raw: Any) -> tuple[date, str] | None:
@@ -536,7 +557,7 @@ async def _store(
         order = sorted(range(new), key=youth_ids.__getitem__) + list(range(new, len(records)))
         records, youth_ids = [records[i] for i in order], [youth_ids[i] for i in order]
     (_, event_ids, uais, _, certifications_, _, steps_, effective_dates, portals, wish_ids, starts, ends,
-     training_starts, training_ends, residences, content_hashes) = zip(*records)
+     training_starts, training_ends, residences, _, content_hashes) = zip(*records)
     columns = [
         event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
         training_starts, training_ends, residences, content_hashes,

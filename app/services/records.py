@@ -274,15 +274,20 @@ class BatchChecks:
 async def vendor_may_write(
     db: RequestSession, vendor_id: uuid.UUID, records: list[Any], result: BatchResult, *, ref: str
 ) -> list[Any]:
-    """The records whose CFA (``record.uai``) is registered, consented and authorised this vendor;
-    the others are rejected on ``uai`` (UNKNOWN_CFA, CONSENT_MISSING, NOT_AUTHORIZED_FOR_CFA) with
-    ``getattr(record, ref)`` as their reference. Rejections stay in input order."""
+    """The records whose CFA (``record.uai``) is registered, consented (by itself, or by its
+    responsible) and authorised this vendor; the others are rejected on ``uai`` (UNKNOWN_CFA,
+    CONSENT_MISSING, NOT_AUTHORIZED_FOR_CFA) with ``getattr(record, ref)`` as their reference. A
+    record naming an organisme responsable (``record.responsible``, steps) must name the one of
+    the registry: else it is rejected on ``responsibleUai`` (UNKNOWN_CFA when no CFA has that
+    UAI, RESPONSIBLE_MISMATCH). Rejections stay in input order."""
     from app.repositories.steps import StepRepository
 
-    rights = {row["uai"]: row for row in await StepRepository(db).cfa_rights(sorted({r.uai for r in records}), vendor_id)}
+    named = {responsible for r in records if (responsible := getattr(r, "responsible", None)) is not None}
+    rights = {row["uai"]: row for row in await StepRepository(db).cfa_rights(sorted({r.uai for r in records} | named), vendor_id)}
     allowed = []
     for record in records:
         right = rights.get(record.uai)
+        responsible = getattr(record, "responsible", None)
         if right is None:
             result.reject(record.index, getattr(record, ref), "uai", "UNKNOWN_CFA", "no CFA is registered with this UAI")
         elif not right["consent_given"]:
@@ -291,6 +296,13 @@ async def vendor_may_write(
         elif not right["authorised"]:
             result.reject(record.index, getattr(record, ref), "uai", "NOT_AUTHORIZED_FOR_CFA",
                           "this CFA has not authorised this vendor")
+        elif responsible is not None and responsible not in rights:
+            result.reject(record.index, getattr(record, ref), "responsibleUai", "UNKNOWN_CFA",
+                          "no CFA is registered with this UAI")
+        elif responsible is not None and responsible != right["responsible_uai"]:
+            registered = right["responsible_uai"] or "none (it is its own)"
+            result.reject(record.index, getattr(record, ref), "responsibleUai", "RESPONSIBLE_MISMATCH",
+                          f"the registry gives {record.uai} the responsible {registered}")
         else:
             allowed.append(record)
     result.rejected.sort(key=lambda error: error.index)

@@ -46,6 +46,12 @@ class StepInput:
         default=None, description="The youth's department of residence (the advisers' territory), e.g. 75, 2A, 971 "
         "(INVALID_DEPARTMENT otherwise)."
     )
+    responsible_uai: str | None = strawberry.field(
+        default=None, description="v2: the organisme responsable (gestionnaire) when `uai` is a CFA formateur under it. "
+        "Checked against the registry (registerCfa): a UAI no CFA has is UNKNOWN_CFA, another than the registered one "
+        "RESPONSIBLE_MISMATCH, `uai` itself RESPONSIBLE_IS_SELF (all on responsibleUai); the youth is counted where it "
+        "is trained, at `uai`."
+    )
 
 
 @strawberry.input(description="A wish transmitted by a portal to a CFA (PORTAL).")

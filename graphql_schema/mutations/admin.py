@@ -29,9 +29,14 @@ async def register_cfa(
     name: Annotated[str, strawberry.argument(description="Name, 1 to 300 characters.")],
     department_code: Annotated[str, strawberry.argument(description='INSEE department code: "75", "2A", "971".')],
     siret: Annotated[str | None, strawberry.argument(description="SIRET (14 digits, Luhn).")] = None,
+    responsible_uai: Annotated[str | None, strawberry.argument(
+        description='v2: the organisme responsable (gestionnaire) when this CFA is a formateur under it: a registered '
+        'CFA that is its own. "" for none; left out, it stays as it is. A formateur that made no consent decision of '
+        "its own follows its responsible's (consent and authorised vendors).")] = None,
 ) -> Cfa:
     row = await cfa_service.register_cfa(
-        info.context.db, uai=uai, siret=siret, name=name, department_code=department_code
+        info.context.db, uai=uai, siret=siret, name=name, department_code=department_code,
+        responsible_uai=responsible_uai, settings=info.context.settings,
     )
     return Cfa.from_row(row)
 

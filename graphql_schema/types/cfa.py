@@ -35,9 +35,16 @@ class Cfa:
     name: str = strawberry.field(description="Name of the CFA.")
     consent_given: bool = strawberry.field(
         description="The CFA agreed that its data is transmitted; without it, no step or offer of "
-        "the CFA is accepted."
+        "the CFA is accepted. v2: a formateur that made no decision of its own follows its responsible's "
+        "(and the vendors its responsible authorised write for it)."
     )
     department_code: strawberry.Private[str]
+    responsible_uai: strawberry.Private[str | None]
+
+    @strawberry.field(description="v2: the organisme responsable (gestionnaire) of this CFA formateur; null when it is "
+                      "its own.")
+    async def responsible(self, info: Info) -> Cfa | None:
+        return None if self.responsible_uai is None else await load_cfa(info, self.responsible_uai)
 
     @strawberry.field(description="The department where the CFA is registered.")
     async def department(self, info: Info) -> Department:
@@ -62,6 +69,7 @@ class Cfa:
             name=row.name,
             consent_given=row.consent_given,
             department_code=row.department_code,
+            responsible_uai=row.responsible_uai,
         )
 
 
