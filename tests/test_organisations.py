@@ -153,3 +153,40 @@ async def test_a_steps_responsible_is_checked_against_the_registry_and_the_rest_
     assert RESPONSIBLE in mismatch and "000000002AB" not in mismatch  # says what the registry has, no INE
     rows = {r["key"]: r["apprentices"] for r in (await gql.data(HEADCOUNTS, key=world["admin"]))["headcounts"]}
     assert rows == {PARIS: 1, NANTERRE: 1, OWN: 1}
+
+
+async def test_an_employers_siret_is_checked_and_kept_on_contract_steps(gql, world, connection):
+    """Issue 18, part 5: employerSiret (Luhn, La Poste's rule) on APPRENTICE and CONTRACT_BROKEN,
+    per record, the rest of the batch stored; a replay changes nothing, a new employer replaces."""
+    await gql.data(CONSENT, {"uai": OWN, "given": True, "vendors": [world["vendor_id"]]}, key=world["admin"])
+
+    def contract(n: int, siret: str | None, step_name: str = "APPRENTICE") -> dict:
+        record = {**step(n, OWN), "step": step_name}
+        if siret is not None:
+            record["employerSiret"] = siret
+        return record
+
+    batch = [
+        contract(1, "732 829 320 00074"),  # spaced: compacted
+        contract(2, "35600000000010"),  # La Poste: valid by its digit sum, not by Luhn
+        contract(3, "73282932000075"),  # a wrong check digit
+        contract(4, "7328293200007"),  # 13 digits
+        contract(5, "73282932000074", "REGISTERED"),  # not a contract's step
+        contract(6, "73282932000074", "CONTRACT_BROKEN"),
+        contract(7, None),
+    ]
+    sent = (await gql.data(RECORD, {"input": batch}, key=world["vendor"]))["recordSteps"]
+    assert sent["accepted"] == 4
+    assert [(e["index"], e["field"], e["code"]) for e in sent["rejected"]] == [
+        (2, "employerSiret", "INVALID_SIRET"), (3, "employerSiret", "INVALID_SIRET"),
+        (4, "employerSiret", "NOT_A_CONTRACT_STEP"),
+    ]
+    stored = dict((await connection.execute(text(
+        "SELECT event_id, employer_siret FROM step_event WHERE uai = :uai ORDER BY event_id"), {"uai": OWN})).all())
+    assert stored == {"e1": "73282932000074", "e2": "35600000000010", "e6": "73282932000074", "e7": None}
+    again = (await gql.data(RECORD, {"input": [contract(1, "73282932000074"), contract(7, "35600000000010")]},
+                            key=world["vendor"]))["recordSteps"]
+    assert again["accepted"] == 1  # e1 unchanged (the same employer, compacted), e7 gains its employer
+    stored = dict((await connection.execute(text(
+        "SELECT event_id, employer_siret FROM step_event WHERE uai = :uai ORDER BY event_id"), {"uai": OWN})).all())
+    assert stored["e7"] == "35600000000010"

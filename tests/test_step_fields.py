@@ -9,6 +9,7 @@ from app.domain.step_fields import (
     Problem,
     contract_problem,
     effective_date_problem,
+    employer_problem,
     training_problem,
     wish_link_problem,
 )
@@ -96,3 +97,18 @@ def test_contract(step: str, start: date | None, end: date | None, expected: tup
 def test_training(start: date | None, end: date | None, refused: bool) -> None:
     found = training_problem(start, end)
     assert found == (Problem("trainingEnd", "INVALID_DATE", "trainingEnd is before trainingStart") if refused else None)
+
+
+@pytest.mark.parametrize(("step", "employer", "refused"), [
+    ("APPRENTICE", "73282932000074", False),
+    ("CONTRACT_BROKEN", "73282932000074", False),
+    ("REGISTERED", "73282932000074", True),
+    ("MEETING", "73282932000074", True),
+    ("DROPPED_OUT", "73282932000074", True),
+    ("COMPLETED", "73282932000074", True),
+    ("REGISTERED", None, False),
+    ("APPRENTICE", None, False),
+])
+def test_employer(step: str, employer: str | None, refused: bool) -> None:
+    expected = Problem("employerSiret", "NOT_A_CONTRACT_STEP", "employerSiret goes only with APPRENTICE or CONTRACT_BROKEN")
+    assert employer_problem(step, employer) == (expected if refused else None)

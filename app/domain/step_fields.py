@@ -10,6 +10,7 @@ record, on its fast path as on the field-by-field one.
 - Contract dates go only with APPRENTICE or CONTRACT_BROKEN; the contract does not end before
   it starts, nor (APPRENTICE) before the step's effective date.
 - Training dates: the training does not end before it starts.
+- The employer's SIRET goes only with APPRENTICE or CONTRACT_BROKEN (a contract's steps).
 """
 
 from __future__ import annotations
@@ -65,4 +66,11 @@ def contract_problem(step: str, effective: date, start: date | None, end: date |
 def training_problem(start: date | None, end: date | None) -> Problem | None:
     if start is not None and end is not None and end < start:
         return Problem("trainingEnd", "INVALID_DATE", "trainingEnd is before trainingStart")
+    return None
+
+
+def employer_problem(step: str, employer: str | None) -> Problem | None:
+    """``employer``: the checked SIRET (None when absent)."""
+    if employer is not None and step not in CONTRACT_STEPS:
+        return Problem("employerSiret", "NOT_A_CONTRACT_STEP", "employerSiret goes only with APPRENTICE or CONTRACT_BROKEN")
     return None

@@ -55,6 +55,7 @@ class StepEvent(SQLModel, table=True):
     training_start: date | None = None
     training_end: date | None = None
     residence_department: str | None = Field(default=None, max_length=3)  # the advisers' territory
+    employer_siret: str | None = Field(default=None, max_length=14)  # APPRENTICE, CONTRACT_BROKEN: the employer
     # Hash of the record's content, to tell an idempotent replay from a correction.
     content_hash: bytes = Field(sa_type=LargeBinary)
     received_at: datetime = created_at_field()

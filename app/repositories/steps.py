@@ -30,7 +30,7 @@ from app.repositories.cfas import deciding_uai_sql
 COPY_COLUMNS = (
     "id", "vendor_client_id", "event_id", "youth_id", "uai", "certification_code", "step", "effective_date", "portal",
     "portal_wish_id", "contract_start", "contract_end", "training_start", "training_end", "residence_department",
-    "content_hash",
+    "employer_siret", "content_hash",
 )
 
 
@@ -104,27 +104,27 @@ class StepRepository(Repository):
         written. Identical content is left alone. ``columns``:
         event_id, youth_id, uai, certification, step, effective_date, portal, portal_wish_id,
         contract_start, contract_end, training_start, training_end, residence_department,
-        content_hash."""
+        employer_siret, content_hash."""
         return named(WrittenEvent, await self.db.fetch(
             "INSERT INTO step_event (vendor_client_id, event_id, youth_id, uai, certification_code, step,"
             " effective_date, portal, portal_wish_id, contract_start, contract_end, training_start, training_end,"
-            " residence_department, content_hash)"
+            " residence_department, employer_siret, content_hash)"
             " SELECT $1, * FROM unnest($2::text::text[], $3::text::bigint[], $4::text::text[], $5::text::text[],"
             " $6::text::text[], $7::text::date[], $8::text::text[], $9::text::text[], $10::text::date[], $11::text::date[],"
-            " $12::text::date[], $13::text::date[], $14::text::text[], $15::text::bytea[])"
+            " $12::text::date[], $13::text::date[], $14::text::text[], $15::text::text[], $16::text::bytea[])"
             " ON CONFLICT (vendor_client_id, event_id) DO UPDATE SET youth_id = excluded.youth_id,"
             " uai = excluded.uai, certification_code = excluded.certification_code, step = excluded.step,"
             " effective_date = excluded.effective_date, portal = excluded.portal,"
             " portal_wish_id = excluded.portal_wish_id, contract_start = excluded.contract_start,"
             " contract_end = excluded.contract_end, training_start = excluded.training_start,"
             " training_end = excluded.training_end, residence_department = excluded.residence_department,"
-            " content_hash = excluded.content_hash, received_at = now()"
+            " employer_siret = excluded.employer_siret, content_hash = excluded.content_hash, received_at = now()"
             " WHERE step_event.content_hash <> excluded.content_hash"
             " RETURNING id, event_id, youth_id",
             vendor_id, arrays.texts(columns[0]), arrays.ints(columns[1]), arrays.codes(columns[2]), arrays.codes(columns[3]),
             arrays.codes(columns[4]), arrays.dates(columns[5]), arrays.codes(columns[6]), arrays.texts(columns[7]),
             arrays.dates(columns[8]), arrays.dates(columns[9]), arrays.dates(columns[10]), arrays.dates(columns[11]),
-            arrays.codes(columns[12]), arrays.byteas(columns[13]),
+            arrays.codes(columns[12]), arrays.codes(columns[13]), arrays.byteas(columns[14]),
         ))
 
     async def copy_new(

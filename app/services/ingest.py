@@ -24,13 +24,14 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, check_uai, is_normal_ine
+from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, check_siret, check_uai, is_normal_ine
 from app.domain.matching import Identity, as_wish_youth
 from app.domain.step_fields import (
     PORTALS,
     Problem,
     contract_problem,
     effective_date_problem,
+    employer_problem,
     training_problem,
     wish_link_problem,
 )
@@ -85,6 +86,7 @@ class _Valid(NamedTuple):
     training_end: date | None
     residence: str | None  # department of residence
     responsible: str | None  # the organisme responsable the record names (checked against the registry)
+    employer: str | None  # the employer's SIRET (contract steps)
     content_hash: bytes
 
 
@@ -94,6 +96,7 @@ _valid = _identity = tuple.__new__
 STEP_FIELDS = frozenset({
     "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
     "contractStart", "contractEnd", "trainingStart", "trainingEnd", "residenceDepartment", "responsibleUai",
+    "employerSiret",
 })
 
 
@@ -153,6 +156,7 @@ def validate(
             if (
                 type(raw_id) is str and type(uai) is str and type(youth) is tuple and type(certification) is Certification
                 and type(step) is str and type(effective) is tuple and get("nir") is None and get("responsibleUai") is None
+                and get("employerSiret") is None
             ):
                 event_id = raw_id.strip()
                 raw_portal, raw_wish_id, raw_start, raw_end = get("portal"), get("portalWishId"), get("contractStart"), get("contractEnd")
@@ -207,7 +211,7 @@ def validate(
                     )
                     valid.append(_valid(_Valid, (
                         index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
-                        portal, wish_id, start, end, training_start, training_end, residence, None,
+                        portal, wish_id, start, end, training_start, training_end, residence, None, None,
                         sha256(content.encode()).digest(),
                     )))
                     continue
@@ -236,6 +240,7 @@ class _StepChecks:
         self.training_ends: dict[Any, Any] = {}
         self.residences: dict[Any, Any] = {}  # -> department code
         self.responsibles: dict[Any, Any] = {}  # -> UAI
+        self.employers: dict[Any, Any] = {}  # -> SIRET
 
     def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
         """The record checked field by field, in the order of the report's precedence (the first
@@ -278,6 +283,9 @@ class _StepChecks:
             if responsible == uai:
                 raise Reject("responsibleUai", "RESPONSIBLE_IS_SELF",
                              "responsibleUai names the organisme responsable of uai, another CFA: leave it out when uai is its own")
+        raw_employer = get("employerSiret")
+        employer = memo(self.employers, raw_employer, _employer_siret) if raw_employer is not None else None
+        _refuse(employer_problem(step, employer))
         # The content hash tells an identical replay from a correction (the same since the first
         # version: stored events compare with it; the fields of contract version 2 are added only
         # when given, so that the hash of a record without them does not change).
@@ -285,11 +293,12 @@ class _StepChecks:
                  if training_start is not None or training_end is not None or residence is not None else "")
         content = (
             f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
-            f"{start_iso}|{end_iso}{extra}"
+            f"{start_iso}|{end_iso}{extra}{f'|employer={employer}' if employer is not None else ''}"
         )
         return _Valid(
             index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
-            start, end, training_start, training_end, residence, responsible, hashlib.sha256(content.encode()).digest(),
+            start, end, training_start, training_end, residence, responsible, employer,
+            hashlib.sha256(content.encode()).digest(),
         )
 
     def ine_alone(self, raw: Any) -> tuple[Identity, str]:
@@ -326,6 +335,17 @@ def _responsible_uai(raw: Any) -> str | None:
     checked = check_uai(value)
     if isinstance(checked, Invalid):
         raise Reject("responsibleUai", checked.code, checked.message)
+    return checked
+
+
+def _employer_siret(raw: Any) -> str | None:
+    """``employerSiret``: a SIRET, checked (Luhn, La Poste's rule) and compacted (None when blank)."""
+    value = string_value(raw, "employerSiret")
+    if value is None:
+        return None
+    checked = check_siret(value)
+    if isinstance(checked, Invalid):
+        raise Reject("employerSiret", checked.code, checked.message)
     return checked
 
 
@@ -557,10 +577,10 @@ async def _store(
         order = sorted(range(new), key=youth_ids.__getitem__) + list(range(new, len(records)))
         records, youth_ids = [records[i] for i in order], [youth_ids[i] for i in order]
     (_, event_ids, uais, _, certifications_, _, steps_, effective_dates, portals, wish_ids, starts, ends,
-     training_starts, training_ends, residences, _, content_hashes) = zip(*records)
+     training_starts, training_ends, residences, _, employers, content_hashes) = zip(*records)
     columns = [
         event_ids, youth_ids, uais, certifications_, steps_, effective_dates, portals, wish_ids, starts, ends,
-        training_starts, training_ends, residences, content_hashes,
+        training_starts, training_ends, residences, employers, content_hashes,
     ]
     # New events by COPY when optimistic (row ids from the sequence only for inline derivation,
     # which keeps fresh youths' histories), the upsert for the others.
