@@ -143,3 +143,99 @@ def test_a_linked_steps_identity_is_the_wish_youths_or_none(step, wish_youth, ex
     assert (None if joined is None else (joined.ine_hash, joined.nir_hash)) == expected
     if joined is not None:  # whether a NIR was given stays the record's
         assert joined.nir_given is identity.nir_given and joined.ine is None
+
+
+# Learner references (issue 18): the CFA software's id of the learner, keyed with the UAI.
+R1, R2 = b"ref-1", b"ref-2"
+
+
+def refs(*youths_and_refs):
+    return {ref: youth for youth, ref in youths_and_refs}
+
+
+def test_a_learner_alone_is_a_new_youth_linked_to_its_reference():
+    by_ine, by_nir = index()
+    by_ref: dict = {}
+    youth = match(Identity(None, None, None, False, R1), by_ine, by_nir, by_ref)
+    assert (youth.id, youth.ine_hash, youth.nir_hash, youth.refs) == (None, None, None, [R1])
+    assert by_ref[R1] is youth
+    assert match(Identity(None, None, None, False, R1), by_ine, by_nir, by_ref) is youth  # found again
+    assert youth.refs == [R1]  # linked once
+
+
+def test_the_reference_finds_its_youth_which_learns_a_late_ine_and_nir():
+    learner = stored(1)
+    by_ine, by_nir = index(learner)
+    by_ref = refs((learner, R1))
+    youth = match(Identity("123456789AB", I1, N1, True, R1), by_ine, by_nir, by_ref)
+    assert youth is learner
+    assert (youth.ine_hash, youth.ine, youth.nir_hash, youth.nir_given, youth.learned) == (I1, "123456789AB", N1, True, True)
+    assert youth.refs == [] and by_ine[I1] is youth and by_nir[N1] is youth
+
+
+def test_a_reference_found_with_the_same_ine_learns_nothing():
+    learner = stored(1, I1)
+    by_ine, by_nir = index(learner)
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, refs((learner, R1)))
+    assert youth is learner and not youth.learned
+
+
+def test_a_late_ine_already_known_merges_the_learner_into_the_ine_holder():
+    learner, holder = stored(1), stored(2, I1, N2)
+    by_ine, by_nir = index(learner, holder)
+    by_ref = refs((learner, R1))
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, by_ref)
+    assert youth is holder and learner.merged_into is holder and holder.absorbed == [learner]
+    assert by_ref[R1].root() is holder
+
+
+def test_a_new_youth_of_the_batch_keeps_the_stored_learner_and_its_new_links():
+    learner = stored(1)
+    by_ine, by_nir = index(learner)
+    by_ref = refs((learner, R1))
+    fresh = match(Identity("123456789AB", I1, None, False, R2), by_ine, by_nir, by_ref)  # new youth, new link
+    assert fresh.id is None and fresh.refs == [R2]
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, by_ref)  # R1's learner is I1
+    assert youth is learner and fresh.merged_into is learner
+    assert (learner.ine_hash, learner.refs) == (I1, [R2])  # the new link moves to the kept youth
+
+
+def test_a_reference_whose_youth_has_another_ine_never_merges_two_persons():
+    learner, holder = stored(1, I2), stored(2, I1)
+    by_ine, by_nir = index(learner, holder)
+    by_ref = refs((learner, R1))
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, by_ref)
+    assert youth is holder and learner.merged_into is None and holder.merged_into is None
+    assert by_ref[R1] is learner and holder.refs == []  # the reference stays with its youth
+    unknown = match(Identity("123456789AC", b"ine-3", None, False, R1), by_ine, by_nir, by_ref)
+    assert unknown.id is None and unknown.refs == [] and learner.ine_hash == I2
+
+
+def test_a_known_ine_with_a_new_reference_links_it():
+    holder = stored(2, I1)
+    by_ine, by_nir = index(holder)
+    by_ref: dict = {}
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, by_ref)
+    assert youth is holder and youth.refs == [R1] and by_ref[R1] is holder
+
+
+def test_a_nir_with_a_reference_is_learned_unless_anothers():
+    learner, other = stored(1), stored(2, I2, N2)
+    by_ine, by_nir = index(learner, other)
+    by_ref = refs((learner, R1))
+    assert match(Identity(None, None, N2, True, R1), by_ine, by_nir, by_ref) is learner
+    assert learner.nir_hash is None and learner.nir_given  # N2 is another's: not learned
+    assert match(Identity(None, None, N1, True, R1), by_ine, by_nir, by_ref) is learner
+    assert learner.nir_hash == N1 and by_nir[N1] is learner
+
+
+def test_without_references_matching_is_as_before():
+    holder = stored(2, I1)
+    by_ine, by_nir = index(holder)
+    assert match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir) is holder
+    assert holder.refs == []  # no reference dictionary: nothing linked
+
+
+def test_a_linked_step_keeps_its_learner_reference():
+    joined = as_wish_youth(Identity(None, None, None, False, R1), I1, None)
+    assert joined is not None and (joined.ine_hash, joined.ref_hash) == (I1, R1)

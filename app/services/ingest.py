@@ -314,7 +314,7 @@ class _StepChecks:
                 raise Reject("ine", normalised.code, normalised.message)
             checked = normalised
         ine_hash = self.vault.hash_ine(checked)
-        return _identity(Identity, (checked, ine_hash, None, False)), ine_hash.hex()
+        return _identity(Identity, (checked, ine_hash, None, False, None)), ine_hash.hex()
 
     def effective_date(self, raw: Any) -> tuple[date, str]:
         effective = date_value(raw, "effectiveDate", required=True)
