@@ -81,6 +81,7 @@ class IdentityVault:
     def __init__(self, hash_key: bytes, encryption_key: bytes):
         self._ine_mac = _KeyedSha256(hash_key, b"ine:")
         self._nir_mac = _KeyedSha256(hash_key, b"nir:")
+        self._learner_mac = _KeyedSha256(hash_key, b"learner:")
         self._aead = AESGCM(encryption_key)
 
     def hash_ine(self, ine: str) -> bytes:
@@ -90,6 +91,11 @@ class IdentityVault:
     def hash_nir(self, nir: str) -> bytes:
         """HMAC-SHA256(key, "nir:" + NIR)."""
         return self._nir_mac.digest(nir.encode())
+
+    def hash_learner(self, uai: str, learner_ref: str) -> bytes:
+        """HMAC-SHA256(key, "learner:" + UAI + US + learnerRef): the CFA software's id of a
+        learner, never kept in clear (US, the unit separator, cannot be in either)."""
+        return self._learner_mac.digest(f"{uai}\x1f{learner_ref}".encode())
 
     def encrypt_ine(self, ine: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -38,8 +38,6 @@ SHARED_V2 = ROOT.parent / "shared" / "contract" / "hub-v2.graphql"
 PENDING = {
     # issue 18: youths without an INE, organisations
     "StepInput.employerSiret",
-    "StepInput.ine (meaning)",
-    "StepInput.learnerRef",
     # issue 19: the CFA and its vendors as actors
     "Client.uais",
     "Mutation.createClient (meaning)",

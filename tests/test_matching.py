@@ -239,3 +239,17 @@ def test_without_references_matching_is_as_before():
 def test_a_linked_step_keeps_its_learner_reference():
     joined = as_wish_youth(Identity(None, None, None, False, R1), I1, None)
     assert joined is not None and (joined.ine_hash, joined.ref_hash) == (I1, R1)
+
+
+def test_a_learner_learning_its_ine_alone_is_marked_learned():
+    learner = stored(1)
+    by_ine, by_nir = index(learner)
+    youth = match(Identity("123456789AB", I1, None, False, R1), by_ine, by_nir, refs((learner, R1)))
+    assert youth is learner and (youth.ine_hash, youth.learned) == (I1, True)
+
+
+def test_a_learner_learning_its_nir_alone_is_marked_learned():
+    learner = stored(1, nir_given=True)  # it already said a NIR was given
+    by_ine, by_nir = index(learner)
+    youth = match(Identity(None, None, N1, True, R1), by_ine, by_nir, refs((learner, R1)))
+    assert youth is learner and (youth.nir_hash, youth.learned) == (N1, True)

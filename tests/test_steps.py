@@ -105,7 +105,7 @@ async def test_a_mixed_batch_stores_the_valid_records_and_reports_each_invalid_o
         (10, "e10", "contractEnd", "INVALID_DATE"),
         (12, "e0", "eventId", "DUPLICATE_IN_BATCH"),
         (13, "e13", "nir", "INVALID_NIR"),
-        (14, "e14", "ine", "INE_REQUIRED"),
+        (14, "e14", "ine", "IDENTITY_MISSING"),  # a NIR alone without NIR matching (issue 18)
         (15, "e15", "portalWishId", "INVALID_WISH_LINK"),
         (16, "e16", "eventId", "INVALID_CHARACTER"),  # PostgreSQL text cannot hold a NUL
         (17, "e17", "portalWishId", "INVALID_CHARACTER"),

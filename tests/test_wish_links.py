@@ -117,4 +117,4 @@ async def test_a_linked_step_with_a_nir_alone_is_the_wish_youths_without_nir_mat
     assert (await read(gql, world["parcoursup"], "n1"))["outcome"]["stage"] == "REGISTERED"
     unlinked = step("n2", "REGISTERED", ine=None, nir=synthetic_nir(7), days_ago=5)
     assert (await gql.data(SENT, {"input": [unlinked]}, key=world["vendor"]))["recordSteps"]["rejected"][0]["code"] == (
-        "INE_REQUIRED")
+        "IDENTITY_MISSING")  # a NIR alone attaches to nobody without NIR matching (issue 18)

@@ -25,7 +25,7 @@ from app.models.path import (
 from app.models.reference import Academie, Department, Region
 from app.models.step import StepEvent
 from app.models.wish import Wish
-from app.models.youth import Youth
+from app.models.youth import Youth, YouthLearnerRef
 
 __all__ = [
     "Academie",
@@ -57,6 +57,7 @@ __all__ = [
     "StepEvent",
     "Wish",
     "Youth",
+    "YouthLearnerRef",
     "YouthPath",
     "YouthRisk",
     "metadata",

@@ -31,3 +31,15 @@ class Youth(SQLModel, table=True):
     nir_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+class YouthLearnerRef(SQLModel, table=True):
+    """A CFA software's id of a learner (its keyed hash with the UAI: app/security.py), linked to
+    the youth it finds again; a youth has one per CFA that sends one. Moved by merges, gone with
+    the youth."""
+
+    __tablename__ = "youth_learner_ref"
+
+    ref_hash: bytes = Field(primary_key=True, sa_type=LargeBinary)
+    youth_id: int = Field(sa_type=BigInteger, foreign_key="youth.id", index=True, ondelete="CASCADE")
+    created_at: datetime = created_at_field()

@@ -17,6 +17,10 @@ from app.security import ENCRYPTED_INE_BYTES
 # former hold it shared, the latter exclusively, so that no batch gives a step to a youth being
 # deleted.
 YOUTH_DELETION_LOCK = 0x68756279  # "huby"
+# The advisory locks of learner references (the class of the two-key form; the key: 32 bits of
+# the reference's hash): a batch takes its references' locks before it looks them up, so that two
+# batches never create the same learner twice (the second waits, then finds the first's).
+LEARNER_LOCKS = 0x6C726566  # "lref"
 
 
 class FoundYouth(NamedTuple):
@@ -113,6 +117,49 @@ class YouthRepository(Repository):
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
         ))
 
+    async def lock_learners(self, ref_hashes: Sequence[bytes]) -> None:
+        """Take the advisory locks of these learner references until the transaction ends, in
+        key order (every batch does: no deadlock between them), before their youths' rows."""
+        if ref_hashes:
+            await self.db.fetch(
+                "SELECT pg_advisory_xact_lock($2::int, k) FROM (SELECT DISTINCT"
+                " ('x' || substr(encode(h, 'hex'), 1, 8))::bit(32)::int AS k FROM unnest($1::text::bytea[]) AS u(h)"
+                " ORDER BY 1) AS keys",
+                arrays.byteas(ref_hashes), LEARNER_LOCKS,
+            )
+
+    async def learners(self, ref_hashes: Sequence[bytes]) -> list[tuple[bytes, int, bytes | None]]:
+        """(reference hash, youth id, the youth's INE hash) of the references known among these."""
+        rows = await self.db.fetch(
+            "SELECT r.ref_hash, r.youth_id, y.ine_hash FROM unnest($1::text::bytea[]) AS u(h)"
+            " JOIN youth_learner_ref r ON r.ref_hash = u.h JOIN youth y ON y.id = r.youth_id",
+            arrays.byteas(ref_hashes),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def link_learners(self, pairs: Sequence[tuple[bytes, int]]) -> None:
+        """Link these (reference hash, youth id); a reference already linked stays as it is (its
+        lock is held: only a batch without it could have)."""
+        if pairs:
+            await self.db.run(
+                "INSERT INTO youth_learner_ref (ref_hash, youth_id) SELECT * FROM unnest($1::text::bytea[], $2::text::bigint[])"
+                " ORDER BY 1 ON CONFLICT (ref_hash) DO NOTHING",
+                arrays.byteas([pair[0] for pair in pairs]), arrays.ints(pair[1] for pair in pairs),
+            )
+
+    async def insert_keyless(self, nir_given: Sequence[bool]) -> list[int]:
+        """Insert youths without INE or NIR hash (known by a learner reference alone), each with
+        whether a NIR was given; their ids, in order (taken from the sequence first)."""
+        if not nir_given:
+            return []
+        ids = [row[0] for row in await self.db.fetch(
+            "SELECT nextval(pg_get_serial_sequence('youth', 'id')) FROM generate_series(1, $1)", len(nir_given))]
+        await self.db.run(
+            "INSERT INTO youth (id, nir_given) SELECT * FROM unnest($1::text::bigint[], $2::text::boolean[])",
+            arrays.ints(ids), arrays.bools(nir_given),
+        )
+        return ids
+
     async def insert_by_ine(
         self, ine_hashes: Sequence[bytes], encrypted: Sequence[bytes], nir_given: Sequence[bool], *, skip_taken: bool = True,
     ) -> tuple[list[int], list[bytes]]:
@@ -159,6 +206,10 @@ class YouthRepository(Repository):
         pairs = "unnest($1::bigint[], $2::bigint[]) AS m(drop_id, keep_id)"
         await self.db.run(f"UPDATE step_event SET youth_id = m.keep_id FROM {pairs} WHERE step_event.youth_id = m.drop_id", drop, keep)
         await self.db.run(f"UPDATE wish SET youth_id = m.keep_id FROM {pairs} WHERE wish.youth_id = m.drop_id", drop, keep)
+        await self.db.run(
+            f"UPDATE youth_learner_ref SET youth_id = m.keep_id FROM {pairs} WHERE youth_learner_ref.youth_id = m.drop_id",
+            drop, keep,
+        )
         await self.db.run("DELETE FROM youth y USING unnest($1::bigint[]) AS d(id) WHERE y.id = d.id", drop)
         # every process's cache of youths known to exist starts afresh (even those that run
         # without NIR matching during a change of that setting)

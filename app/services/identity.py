@@ -56,24 +56,33 @@ async def resolve_youths(
     repository = YouthRepository(db)
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
-    if not nir_hashes and all(i.ine_hash for i in identities):
+    ref_hashes = sorted({i.ref_hash for i in identities if i.ref_hash})
+    if not nir_hashes and not ref_hashes and all(i.ine_hash for i in identities):
         # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
         by_ine_only = cast(Sequence[_ByIne], identities)  # every one has its INE and hash (checked above)
         return await _resolve_by_ine(repository, vault, by_ine_only, ine_hashes, also_lock, lock, optimistic, known)
     if not lock:
-        raise ValueError("youths matched by NIR are locked (they may be merged)")
+        raise ValueError("youths matched by NIR or learner reference are locked (they may be merged)")
+    # learners first: their locks before any youth's row, in every batch
+    await repository.lock_learners(ref_hashes)
+    learner_of = {ref_hash: youth_id for ref_hash, youth_id, _ in await repository.learners(ref_hashes)}
     by_ine: dict[bytes, MatchedYouth] = {}
     by_nir: dict[bytes, MatchedYouth] = {}
-    for youth_id, ine_hash, nir_hash, nir_given in await repository.find(sorted(ine_hashes), sorted(nir_hashes), also_lock):
-        if (ine_hash is None or ine_hash not in ine_hashes) and (nir_hash is None or nir_hash not in nir_hashes):
+    by_id: dict[int, MatchedYouth] = {}
+    learners = set(learner_of.values())
+    for youth_id, ine_hash, nir_hash, nir_given in await repository.find(
+            sorted(ine_hashes), sorted(nir_hashes), sorted(set(also_lock) | learners)):
+        if ((ine_hash is None or ine_hash not in ine_hashes) and (nir_hash is None or nir_hash not in nir_hashes)
+                and youth_id not in learners):
             continue  # locked only
-        youth = MatchedYouth(youth_id, ine_hash, nir_hash, nir_given)
+        youth = by_id[youth_id] = MatchedYouth(youth_id, ine_hash, nir_hash, nir_given)
         if ine_hash:
             by_ine[ine_hash] = youth
         if nir_hash:
             by_nir[nir_hash] = youth
+    by_ref = {ref_hash: by_id[youth_id] for ref_hash, youth_id in learner_of.items() if youth_id in by_id}
 
-    handles = [match(identity, by_ine, by_nir) for identity in identities]
+    handles = [match(identity, by_ine, by_nir, by_ref if ref_hashes else None) for identity in identities]
 
     roots = list({id(h.root()): h.root() for h in handles}.values())
     # Merges of stored youths: dropped ones give their steps and wishes to the kept one.
@@ -83,8 +92,11 @@ async def resolve_youths(
         await repository.merge([d for d, _ in merged], [k for _, k in merged])
 
     learned = [(y.id, y) for y in roots if y.learned and y.id is not None]  # stored youths only
+    keyless = [y for y in roots if y.id is None and y.ine_hash is None and y.nir_hash is None]  # learners alone
+    for youth, youth_id in zip(keyless, await repository.insert_keyless([y.nir_given for y in keyless])):
+        youth.id = youth_id
     new = [y for y in roots if y.id is None]
-    created: set[int] = set()
+    created: set[int] = {y.id for y in keyless if y.id is not None}
     if new:
         rows = await repository.insert_new(
             [(y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given) for y in new]
@@ -92,7 +104,7 @@ async def resolve_youths(
         by_hash = {(ine_hash, nir_hash): youth_id for youth_id, ine_hash, nir_hash in rows}
         for youth in new:
             youth.id = by_hash.get((youth.ine_hash, youth.nir_hash))
-        created = {y.id for y in new if y.id is not None}
+        created |= {y.id for y in new if y.id is not None}
         missing = [y for y in new if y.id is None]
         if missing:  # created meanwhile by a concurrent batch: take theirs
             found = await repository.find(
@@ -109,6 +121,7 @@ async def resolve_youths(
             [(youth_id, y.ine_hash, vault.encrypt_ine(y.ine) if y.ine else None, y.nir_hash, y.nir_given)
              for youth_id, y in learned]
         )
+    await repository.link_learners([(ref_hash, _stored_id(y)) for y in roots for ref_hash in y.refs])
     return Resolution(
         youth_ids=[_stored_id(h.root()) for h in handles],
         merged=merged,

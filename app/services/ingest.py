@@ -96,7 +96,7 @@ _valid = _identity = tuple.__new__
 STEP_FIELDS = frozenset({
     "eventId", "uai", "ine", "nir", "certification", "step", "effectiveDate", "portal", "portalWishId",
     "contractStart", "contractEnd", "trainingStart", "trainingEnd", "residenceDepartment", "responsibleUai",
-    "employerSiret",
+    "employerSiret", "learnerRef",
 })
 
 
@@ -156,7 +156,7 @@ def validate(
             if (
                 type(raw_id) is str and type(uai) is str and type(youth) is tuple and type(certification) is Certification
                 and type(step) is str and type(effective) is tuple and get("nir") is None and get("responsibleUai") is None
-                and get("employerSiret") is None
+                and get("employerSiret") is None and get("learnerRef") is None
             ):
                 event_id = raw_id.strip()
                 raw_portal, raw_wish_id, raw_start, raw_end = get("portal"), get("portalWishId"), get("contractStart"), get("contractEnd")
@@ -241,6 +241,7 @@ class _StepChecks:
         self.residences: dict[Any, Any] = {}  # -> department code
         self.responsibles: dict[Any, Any] = {}  # -> UAI
         self.employers: dict[Any, Any] = {}  # -> SIRET
+        self.learners: dict[Any, Any] = {}  # -> learnerRef
 
     def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
         """The record checked field by field, in the order of the report's precedence (the first
@@ -250,15 +251,20 @@ class _StepChecks:
         event_id = batch_id(record, "eventId", seen, "INVALID_EVENT_ID")
         uai = memo(self.uais, get("uai"), uai_value)
         linked = get("portal") is not None or get("portalWishId") is not None
-        if get("nir") is None and not linked:
+        raw_learner = get("learnerRef")
+        learner = memo(self.learners, raw_learner, _learner_ref) if raw_learner is not None else None
+        if get("nir") is None and not linked and learner is None:
             identity, ine_hex = memo(self.ines, get("ine"), self.ine_alone)
-            nir_hex = ""
-        else:  # rare: a NIR, or a link to a wish (whose youth a step without INE is about)
-            ine, nir = identity_fields(record, self.nir_hmac, linked=linked)
+            nir_hex = learner_hex = ""
+        else:  # a NIR, a learner reference, or a link to a wish (whose youth a step without INE is about)
+            ine, nir = identity_fields(record, self.nir_hmac, linked=linked, learner=learner is not None,
+                                       nir_alone="IDENTITY_MISSING")
             ine_hash = self.vault.hash_ine(ine) if ine else None
             nir_hash = self.vault.hash_nir(nir) if nir and self.nir_hmac else None
-            identity = Identity(ine, ine_hash, nir_hash, nir is not None)
+            ref_hash = self.vault.hash_learner(uai, learner) if learner is not None else None
+            identity = Identity(ine, ine_hash, nir_hash, nir is not None, ref_hash)
             ine_hex, nir_hex = ine_hash.hex() if ine_hash else "", nir_hash.hex() if nir_hash else ""
+            learner_hex = f"|learner={ref_hash.hex()}" if ref_hash else ""
         certification = memo(self.certifications, get("certification"), certification_value)
         step = memo(self.steps, get("step"), _step)
         effective, effective_iso = memo(self.effective_dates, get("effectiveDate"), self.effective_date)
@@ -293,7 +299,7 @@ class _StepChecks:
                  if training_start is not None or training_end is not None or residence is not None else "")
         content = (
             f"{uai}|{ine_hex}|{nir_hex}|{certification.code}|{step}|{effective_iso}|{portal or ''}|{wish_id or ''}|"
-            f"{start_iso}|{end_iso}{extra}{f'|employer={employer}' if employer is not None else ''}"
+            f"{start_iso}|{end_iso}{extra}{f'|employer={employer}' if employer is not None else ''}{learner_hex}"
         )
         return _Valid(
             index, event_id, uai, identity, certification.code, certification.kind, step, effective, portal, wish_id,
@@ -308,7 +314,7 @@ class _StepChecks:
         else:
             ine = string_value(raw, "ine")
             if ine is None:
-                raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
+                raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, learnerRef or nir")
             normalised = check_ine(ine)
             if isinstance(normalised, Invalid):
                 raise Reject("ine", normalised.code, normalised.message)
@@ -336,6 +342,21 @@ def _responsible_uai(raw: Any) -> str | None:
     if isinstance(checked, Invalid):
         raise Reject("responsibleUai", checked.code, checked.message)
     return checked
+
+
+MAX_LEARNER_REF = 64
+
+
+def _learner_ref(raw: Any) -> str | None:
+    """``learnerRef``: the CFA software's id of the learner, 1 to 64 characters without control
+    characters (None when blank); kept only as a keyed hash with the UAI."""
+    value = string_value(raw, "learnerRef")
+    if value is None:
+        return None
+    if len(value) > MAX_LEARNER_REF or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise Reject("learnerRef", "INVALID_LEARNER_REF",
+                     f"learnerRef is 1 to {MAX_LEARNER_REF} characters, without control characters")
+    return value
 
 
 def _employer_siret(raw: Any) -> str | None:
@@ -416,7 +437,7 @@ async def _record_steps(
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
     # never merged and the batch writes no derived row. Otherwise its youths stay locked.
-    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac
+    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac or any(v.identity.ref_hash for v in valid)
     run = _Run(db, vault, settings, principal, result, StepRepository(db), lock_youths,
                None if lock_youths else known_youths)
     if valid:
@@ -424,6 +445,8 @@ async def _record_steps(
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
     if valid and any(v.portal_wish_id is not None for v in valid):
         valid = await _check_links(db, valid, result, nir_hmac)
+    if valid and any(v.identity.ref_hash is not None and v.identity.ine_hash is not None for v in valid):
+        valid = await _check_learners(db, valid, result)
     if valid:
         # The events already stored, looked up in index order: consecutive probes then share the
         # index pages they read.
@@ -503,13 +526,13 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
             continue
         wish = wishes.get((record.portal, record.portal_wish_id))
         identity = record.identity
-        own = identity.ine_hash is not None or identity.nir_hash is not None
+        own = identity.ine_hash is not None or identity.nir_hash is not None or identity.ref_hash is not None
         # (a youth known by its NIR alone is matched only with NIR matching on)
         if wish is None or wish.youth_id is None or (wish.ine_hash is None and not (nir_hmac and wish.nir_hash)):
             if own:
                 kept.append(record)
             elif identity.nir_given and not nir_hmac:
-                result.reject(record.index, record.event_id, "ine", "INE_REQUIRED",
+                result.reject(record.index, record.event_id, "ine", "IDENTITY_MISSING",
                               "no wish of this portal has this portalWishId yet, and this hub does not match youths by"
                               " NIR (HUB_NIR_MATCHING=off): send the INE")
             else:
@@ -522,6 +545,27 @@ async def _check_links(db: RequestSession, valid: list[_Valid], result: BatchRes
                           "this wish is another youth's: a step linked to a wish is about the wish's youth")
         else:
             kept.append(record if joined is identity else record._replace(identity=joined))
+    result.rejected.sort(key=lambda error: error.index)
+    return kept
+
+
+async def _check_learners(db: RequestSession, valid: list[_Valid], result: BatchResult) -> list[_Valid]:
+    """A learner reference goes with one INE: a record whose INE is not the one its reference's
+    youth has (stored, or given by an earlier record of the batch) is refused on learnerRef
+    (LEARNER_CONFLICT), never merging two persons; the others go on."""
+    refs = sorted({v.identity.ref_hash for v in valid if v.identity.ref_hash is not None})
+    ine_of: dict[bytes, bytes] = {ref: ine for ref, _, ine in await YouthRepository(db).learners(refs) if ine is not None}
+    kept = []
+    for record in valid:
+        ref, ine = record.identity.ref_hash, record.identity.ine_hash
+        if ref is not None and ine is not None:
+            known = ine_of.setdefault(ref, ine)
+            if known != ine:
+                result.reject(record.index, record.event_id, "learnerRef", "LEARNER_CONFLICT",
+                              "this learnerRef of this CFA is another youth's (it came with another INE): check the"
+                              " learner's INE or reference; nothing was merged")
+                continue
+        kept.append(record)
     result.rejected.sort(key=lambda error: error.index)
     return kept
 

@@ -178,13 +178,17 @@ def datetime_field(record: Mapping[str, Any], name: str, *, required: bool = Fal
     return value
 
 
-def identity_fields(record: Mapping[str, Any], nir_hmac: bool, *, linked: bool = False) -> tuple[str | None, str | None]:
+def identity_fields(
+    record: Mapping[str, Any], nir_hmac: bool, *, linked: bool = False, learner: bool = False,
+    nir_alone: str = "INE_REQUIRED",
+) -> tuple[str | None, str | None]:
     """The youth's normalised INE and NIR (either may be None, not both). Without NIR matching
-    (``nir_hmac`` false) the INE is required: a NIR alone could not be matched. A step ``linked``
-    to a wish may have neither: it is about the wish's youth (checked once the wish is known)."""
+    (``nir_hmac`` false) a NIR alone could not be matched: refused with the code ``nir_alone``.
+    A step ``linked`` to a wish may have neither: it is about the wish's youth (checked once the
+    wish is known); so may a step with a ``learner`` reference, which finds its youth."""
     raw_ine, raw_nir = string_field(record, "ine"), string_field(record, "nir")
     if raw_ine is None and raw_nir is None:
-        if linked:
+        if linked or learner:
             return None, None
         raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, nir, or both")
     ine = nir = None
@@ -198,8 +202,8 @@ def identity_fields(record: Mapping[str, Any], nir_hmac: bool, *, linked: bool =
         if isinstance(checked_nir, Invalid):
             raise Reject("nir", checked_nir.code, checked_nir.message)
         nir = checked_nir
-    if ine is None and not nir_hmac and not linked:
-        raise Reject("ine", "INE_REQUIRED", "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
+    if ine is None and not nir_hmac and not linked and not learner:
+        raise Reject("ine", nir_alone, "this hub does not match youths by NIR (HUB_NIR_MATCHING=off): send the INE")
     return ine, nir
 
 

@@ -16,11 +16,18 @@ class StepInput:
     )
     uai: str = strawberry.field(description="UAI of the CFA reporting the step.")
     ine: str | None = strawberry.field(
-        default=None, description="INE of the youth; at least one of ine and nir, unless the step is linked to a wish "
-        "(it is then the wish's youth's)."
+        default=None, description="INE of the youth. v2: at least one of ine, nir and learnerRef, unless the step is "
+        "linked to a wish (it is then the wish's youth's); a NIR alone needs NIR matching (HUB_NIR_MATCHING=hmac) or "
+        "that link, else IDENTITY_MISSING."
     )
     nir: str | None = strawberry.field(
         default=None, description="NIR of the youth; never stored in clear, never returned."
+    )
+    learner_ref: str | None = strawberry.field(
+        default=None, description="v2: the CFA software's own stable id of the learner (1 to 64 characters, no control "
+        "character: INVALID_LEARNER_REF); with the UAI it finds the same youth again without INE, kept only as a keyed "
+        "hash. A later step bringing the INE gives it to that youth (merging with a youth already known by that INE); "
+        "the same learnerRef with another INE is LEARNER_CONFLICT and merges nothing."
     )
     certification: str = strawberry.field(description="CFD or RNCP code.")
     step: Step = strawberry.field(description="What happened.")
