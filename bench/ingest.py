@@ -129,10 +129,13 @@ async def setup(url: str, vendors: int, n_cfas: int) -> tuple[list[str], list[st
     return keys, uais
 
 
-def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: int, steps_per_youth: int) -> list[list[dict]]:
+def make_batches(
+    vendor: int, batches: int, size: int, uais: list[str], seed: int, steps_per_youth: int, learner_share: float = 0.0,
+) -> list[list[dict]]:
     """Batches for one vendor: 5% invalid records, 10% replays of records sent before, and about
     ``steps_per_youth`` steps per youth over the run (DOMAIN.md: 5 to 10 a year), each youth's at
-    its own CFA and training but one in twenty."""
+    its own CFA and training but one in twenty. ``learner_share`` of the youths have no INE: their
+    records carry the software's learnerRef instead."""
     rng = random.Random(seed + vendor)
     youths = max(1, batches * size // steps_per_youth)
     today = france_today()
@@ -154,7 +157,8 @@ def make_batches(vendor: int, batches: int, size: int, uais: list[str], seed: in
             record = {
                 "eventId": f"v{vendor}-{serial}",
                 "uai": uais[home],
-                "ine": f"{vendor:03d}{youth:06d}AB",
+                **({"learnerRef": f"L{vendor}-{youth}"} if youth % 100 < learner_share * 100 else
+                   {"ine": f"{vendor:03d}{youth:06d}AB"}),
                 "certification": CERTS[(youth + home) % len(CERTS)],
                 "step": step,
                 "effectiveDate": (today - timedelta(days=rng.randint(1, 700))).isoformat(),
@@ -250,7 +254,7 @@ def same_rows(batches: list[list[list[dict]]]) -> list[list[tuple]]:
                 if r["uai"] == INVALID_UAI or r["eventId"] in seen[v]:
                     continue
                 seen[v].add(r["eventId"])
-                youth = youth_of.setdefault(r["ine"], len(youth_of) + 1)
+                youth = youth_of.setdefault(r.get("ine") or f"{r['uai']}/{r['learnerRef']}", len(youth_of) + 1)
                 start, end = r.get("contractStart"), r.get("contractEnd")
                 chunk.append((
                     vendors[v], r["eventId"], youth, r["uai"], r["certification"], r["step"],
@@ -290,6 +294,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cfas", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--steps-per-youth", type=int, default=5, help="1: every record a new youth")
+    parser.add_argument("--learner-share", type=float, default=0.0,
+                        help="the share of youths without INE, sent with a learnerRef (issue 18: 0.3)")
     parser.add_argument("--runs", type=int, default=1,
                         help="measurements, each in a fresh database; with several, the median ratio is printed too")
     parser.add_argument("--derivation", choices=["inline", "deferred"], default="deferred",
@@ -307,7 +313,8 @@ async def measure(args: argparse.Namespace) -> dict:
         print(f"setting up {args.vendors} vendors and {args.cfas} consenting CFAs in {name} ...", file=sys.stderr)
         keys, uais = await setup(url, args.vendors, args.cfas)
         batches = [
-            make_batches(v, args.batches, args.batch_size, uais, args.seed, args.steps_per_youth) for v in range(args.vendors)
+            make_batches(v, args.batches, args.batch_size, uais, args.seed, args.steps_per_youth, args.learner_share)
+            for v in range(args.vendors)
         ]
         bodies = [[json.dumps({"query": MUTATION, "variables": {"input": b}}).encode() for b in vb] for vb in batches]
         # The floors, measured before and after the run (the machine's own speed drifts; the

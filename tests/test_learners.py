@@ -17,6 +17,7 @@ from app.domain.actors import Role
 from app.domain.dates import today as france_today
 from app.main import create_app
 from app.services import cfas, clients
+from app.settings import Derivation
 from tests.factories import new_cfa, new_client
 from tests.helpers import assert_change_points_match_paths
 
@@ -162,8 +163,11 @@ async def test_the_learner_reference_is_kept_only_as_a_keyed_hash(gql, world, co
     assert "SECRET-REF-123" not in dump
 
 
-async def test_concurrent_batches_creating_the_same_learner_make_one_youth(own_database):
-    settings, database = await own_database()
+@pytest.mark.parametrize("derivation", [Derivation.INLINE, Derivation.DEFERRED])
+async def test_concurrent_batches_creating_the_same_learner_make_one_youth(own_database, derivation):
+    """Inline, every youth is locked; deferred, a batch of learners alone (vendors 0 and 2) reads
+    them unlocked while the batches bringing INEs (1 and 3) lock and may merge them."""
+    settings, database = await own_database(derivation=derivation)
     db = database.session()
     pepper = settings.key_pepper.get_secret_value()
     admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)

@@ -31,6 +31,7 @@ FIELDS = {
     "portalWishId": ["w1", "w2", " w3 ", "w" * 101, None, None, None, *ODD],
     "contractStart": ["2026-01-05", "2025-09-01", "2026-13-01", None, None, None, None, *ODD],
     "contractEnd": ["2026-06-30", "2025-10-01", "2025-08-01", "nope", None, None, None, None, *ODD],
+    "learnerRef": ["APP-1", "APP-2", " APP-1 ", "x" * 65, "a\x01b", None, None, None, *ODD],
 }
 
 GOOD = {
@@ -45,6 +46,10 @@ def valid_record(draw) -> dict:
     record = {"eventId": f"e{draw(st.integers(0, 60))}"} | {name: draw(st.sampled_from(v)) for name, v in GOOD.items()}
     if draw(st.booleans()):
         record["portal"], record["portalWishId"] = draw(st.sampled_from(["PARCOURSUP", "AFFELNET"])), draw(st.sampled_from(["w1", "w2"]))
+    if draw(st.integers(0, 3)) == 0:  # a learner reference, with or without the INE
+        record["learnerRef"] = draw(st.sampled_from(["APP-1", "APP-2", "L 3"]))
+        if draw(st.booleans()):
+            del record["ine"]
     if record["step"] in ("APPRENTICE", "CONTRACT_BROKEN") and draw(st.booleans()):
         record["contractStart"] = draw(st.sampled_from(["2025-09-01", "2026-01-05"]))
         record["contractEnd"] = draw(st.sampled_from(["2025-10-01", "2026-06-30", "2028-06-30"]))

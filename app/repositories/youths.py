@@ -128,14 +128,16 @@ class YouthRepository(Repository):
                 arrays.byteas(ref_hashes), LEARNER_LOCKS,
             )
 
-    async def learners(self, ref_hashes: Sequence[bytes]) -> list[tuple[bytes, int, bytes | None]]:
-        """(reference hash, youth id, the youth's INE hash) of the references known among these."""
-        rows = await self.db.fetch(
-            "SELECT r.ref_hash, r.youth_id, y.ine_hash FROM unnest($1::text::bytea[]) AS u(h)"
-            " JOIN youth_learner_ref r ON r.ref_hash = u.h JOIN youth y ON y.id = r.youth_id",
+    async def learners(self, ref_hashes: Sequence[bytes], *, with_nir_given: bool = False) -> list[Any]:
+        """(reference hash, youth id, the youth's INE hash[, whether a NIR was given]) of the
+        references known among these (an index probe each)."""
+        nir_given = ", y.nir_given" if with_nir_given else ""
+        return list(await self.db.fetch(
+            f"SELECT r.ref_hash, r.youth_id, y.ine_hash{nir_given} FROM unnest($1::text::bytea[]) AS u(h)"
+            " CROSS JOIN LATERAL (SELECT r.ref_hash, r.youth_id FROM youth_learner_ref r WHERE r.ref_hash = u.h) AS r"
+            " JOIN youth y ON y.id = r.youth_id",
             arrays.byteas(ref_hashes),
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
+        ))
 
     async def link_learners(self, pairs: Sequence[tuple[bytes, int]]) -> None:
         """Link these (reference hash, youth id); a reference already linked stays as it is (its

@@ -57,10 +57,11 @@ async def resolve_youths(
     ine_hashes = {i.ine_hash for i in identities if i.ine_hash}
     nir_hashes = {i.nir_hash for i in identities if i.nir_hash}
     ref_hashes = sorted({i.ref_hash for i in identities if i.ref_hash})
-    if not nir_hashes and not ref_hashes and all(i.ine_hash for i in identities):
-        # No NIR to match by (the default, HUB_NIR_MATCHING=off): no merge can happen.
-        by_ine_only = cast(Sequence[_ByIne], identities)  # every one has its INE and hash (checked above)
-        return await _resolve_by_ine(repository, vault, by_ine_only, ine_hashes, also_lock, lock, optimistic, known)
+    if not nir_hashes and all((i.ine_hash is None) != (i.ref_hash is None) for i in identities):
+        # One key each, an INE or a learner reference, and no NIR to match by (the default,
+        # HUB_NIR_MATCHING=off): no merge can happen.
+        return await _resolve_single_keys(repository, vault, identities, ine_hashes, ref_hashes, also_lock, lock,
+                                          optimistic, known)
     if not lock:
         raise ValueError("youths matched by NIR or learner reference are locked (they may be merged)")
     # learners first: their locks before any youth's row, in every batch
@@ -126,6 +127,44 @@ async def resolve_youths(
         youth_ids=[_stored_id(h.root()) for h in handles],
         merged=merged,
         created=frozenset(created),
+    )
+
+
+async def _resolve_single_keys(
+    repository: YouthRepository, vault: IdentityVault, identities: Sequence[Identity], ine_hashes: set[bytes],
+    ref_hashes: list[bytes], also_lock: Sequence[int], lock: bool, optimistic: bool, known: KnownYouths | None,
+) -> Resolution:
+    """Matching when each identity has one key, its INE or its learner reference: the learners
+    found (their locks taken first), the new ones created without INE and linked; the INEs as
+    :func:`_resolve_by_ine` does. Merges need two keys on one record: none here (a youth known by
+    a reference alone has that one reference, taken by its lock: a batch merging it waits)."""
+    youth_of_ref: dict[bytes, int] = {}
+    created: set[int] = set()
+    if ref_hashes:
+        await repository.lock_learners(ref_hashes)
+        given = {i.ref_hash for i in identities if i.ref_hash is not None and i.nir_given}
+        learned = []
+        for ref_hash, youth_id, _, nir_given in await repository.learners(ref_hashes, with_nir_given=True):
+            youth_of_ref[ref_hash] = youth_id
+            if ref_hash in given and not nir_given:
+                learned.append(youth_id)
+        missing = [ref_hash for ref_hash in ref_hashes if ref_hash not in youth_of_ref]
+        ids = await repository.insert_keyless([ref_hash in given for ref_hash in missing])
+        await repository.link_learners(list(zip(missing, ids)))
+        youth_of_ref.update(zip(missing, ids))
+        created.update(ids)
+        if learned:
+            await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in sorted(set(learned))])
+    by_ine = cast(Sequence[_ByIne], [i for i in identities if i.ine_hash is not None])
+    found = sorted(set(youth_of_ref.values()) - created) if lock else []  # the learners' rows locked too
+    if by_ine or found or also_lock:
+        resolved = await _resolve_by_ine(repository, vault, by_ine, ine_hashes, [*also_lock, *found], lock, optimistic, known)
+    else:
+        resolved = Resolution(youth_ids=[], merged=[], created=frozenset())
+    of_ine = iter(resolved.youth_ids)
+    return Resolution(
+        youth_ids=[youth_of_ref[i.ref_hash] if i.ref_hash is not None else next(of_ine) for i in identities],
+        merged=[], created=frozenset(created | resolved.created),
     )
 
 

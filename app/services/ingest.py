@@ -136,6 +136,7 @@ def validate(
     one = checks.one
     sha256 = hashlib.sha256
     uais, ines, certifications, steps = checks.uais, checks.ines, checks.certifications, checks.steps
+    learners = checks.learners_alone
     effective_dates, starts, ends = checks.effective_dates, checks.starts, checks.ends
     training_starts, training_ends, residences = checks.training_starts, checks.training_ends, checks.residences
     issuperset = STEP_FIELDS.issuperset
@@ -145,9 +146,16 @@ def validate(
             get = record.get
             raw_id, raw_uai, raw_ine, raw_certification, raw_step, raw_effective = (
                 get("eventId"), get("uai"), get("ine"), get("certification"), get("step"), get("effectiveDate"))
+            raw_learner = get("learnerRef")
             try:  # each value's outcome, checked now if it is the first of its kind
                 uai = uais.get(raw_uai) or learn(uais, raw_uai, uai_value)
-                youth = ines.get(raw_ine) or learn(ines, raw_ine, checks.ine_alone)
+                if raw_learner is None:
+                    youth = ines.get(raw_ine) or learn(ines, raw_ine, checks.ine_alone)
+                elif raw_ine is None:  # a learner known by its CFA's reference alone
+                    key = (raw_uai, raw_learner)
+                    youth = learners.get(key) or learn(learners, key, checks.learner_alone)
+                else:
+                    youth = None  # both keys: the field-by-field checks
                 certification = certifications.get(raw_certification) or learn(certifications, raw_certification, certification_value)
                 step = steps.get(raw_step) or learn(steps, raw_step, _step)
                 effective = effective_dates.get(raw_effective) or learn(effective_dates, raw_effective, checks.effective_date)
@@ -156,7 +164,7 @@ def validate(
             if (
                 type(raw_id) is str and type(uai) is str and type(youth) is tuple and type(certification) is Certification
                 and type(step) is str and type(effective) is tuple and get("nir") is None and get("responsibleUai") is None
-                and get("employerSiret") is None and get("learnerRef") is None
+                and get("employerSiret") is None
             ):
                 event_id = raw_id.strip()
                 raw_portal, raw_wish_id, raw_start, raw_end = get("portal"), get("portalWishId"), get("contractStart"), get("contractEnd")
@@ -204,10 +212,10 @@ def validate(
                         extra = f"|{first_iso}|{last_iso}|{lives}"
                 if ok:
                     seen.add(event_id)
-                    identity, ine_hex = youth
+                    identity, ine_hex, learner_hex = youth
                     content = (
                         f"{uai}|{ine_hex}||{certification.code}|{step}|{effective[1]}|{portal or ''}|{wish_id or ''}|"
-                        f"{start_iso}|{end_iso}{extra}"
+                        f"{start_iso}|{end_iso}{extra}{learner_hex}"
                     )
                     valid.append(_valid(_Valid, (
                         index, event_id, uai, identity, certification.code, certification.kind, step, effective[0],
@@ -242,6 +250,7 @@ class _StepChecks:
         self.responsibles: dict[Any, Any] = {}  # -> UAI
         self.employers: dict[Any, Any] = {}  # -> SIRET
         self.learners: dict[Any, Any] = {}  # -> learnerRef
+        self.learners_alone: dict[Any, Any] = {}  # (raw uai, raw learnerRef) of a record without INE -> as ines
 
     def one(self, index: int, record: Mapping[str, Any], seen: set[str]) -> _Valid:
         """The record checked field by field, in the order of the report's precedence (the first
@@ -254,8 +263,8 @@ class _StepChecks:
         raw_learner = get("learnerRef")
         learner = memo(self.learners, raw_learner, _learner_ref) if raw_learner is not None else None
         if get("nir") is None and not linked and learner is None:
-            identity, ine_hex = memo(self.ines, get("ine"), self.ine_alone)
-            nir_hex = learner_hex = ""
+            identity, ine_hex, learner_hex = memo(self.ines, get("ine"), self.ine_alone)
+            nir_hex = ""
         else:  # a NIR, a learner reference, or a link to a wish (whose youth a step without INE is about)
             ine, nir = identity_fields(record, self.nir_hmac, linked=linked, learner=learner is not None,
                                        nir_alone="IDENTITY_MISSING")
@@ -307,8 +316,20 @@ class _StepChecks:
             hashlib.sha256(content.encode()).digest(),
         )
 
-    def ine_alone(self, raw: Any) -> tuple[Identity, str]:
-        """The youth of a record with no NIR: its Identity and its INE hash in hex."""
+    def learner_alone(self, key: tuple[Any, Any]) -> tuple[Identity, str, str]:
+        """The youth of a record with a learner reference and no INE, NIR or wish link (the fast
+        path's): its Identity, "" (no INE hash), and the reference's part of the content."""
+        raw_uai, raw_learner = key
+        uai = uai_value(raw_uai)
+        learner = _learner_ref(raw_learner)
+        if learner is None:
+            raise Reject("ine", "IDENTITY_MISSING", "give the youth's ine, learnerRef or nir")
+        ref_hash = self.vault.hash_learner(uai, learner)
+        return _identity(Identity, (None, None, None, False, ref_hash)), "", f"|learner={ref_hash.hex()}"
+
+    def ine_alone(self, raw: Any) -> tuple[Identity, str, str]:
+        """The youth of a record with no NIR: its Identity, its INE hash in hex, and "" (no
+        learner reference)."""
         if type(raw) is str and is_normal_ine(raw):  # as most vendors send it
             checked = raw
         else:
@@ -320,7 +341,7 @@ class _StepChecks:
                 raise Reject("ine", normalised.code, normalised.message)
             checked = normalised
         ine_hash = self.vault.hash_ine(checked)
-        return _identity(Identity, (checked, ine_hash, None, False, None)), ine_hash.hex()
+        return _identity(Identity, (checked, ine_hash, None, False, None)), ine_hash.hex(), ""
 
     def effective_date(self, raw: Any) -> tuple[date, str]:
         effective = date_value(raw, "effectiveDate", required=True)
@@ -437,7 +458,9 @@ async def _record_steps(
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
     # never merged and the batch writes no derived row. Otherwise its youths stay locked.
-    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac or any(v.identity.ref_hash for v in valid)
+    # A learner reference with an INE may merge two youths: locked too.
+    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac or any(
+        v.identity.ref_hash is not None and v.identity.ine_hash is not None for v in valid)
     run = _Run(db, vault, settings, principal, result, StepRepository(db), lock_youths,
                None if lock_youths else known_youths)
     if valid:
