@@ -165,8 +165,10 @@ async def test_the_learner_reference_is_kept_only_as_a_keyed_hash(gql, world, co
 
 @pytest.mark.parametrize("derivation", [Derivation.INLINE, Derivation.DEFERRED])
 async def test_concurrent_batches_creating_the_same_learner_make_one_youth(own_database, derivation):
-    """Inline, every youth is locked; deferred, a batch of learners alone (vendors 0 and 2) reads
-    them unlocked while the batches bringing INEs (1 and 3) lock and may merge them."""
+    """Inline, every youth is locked FOR UPDATE; deferred, a batch of learners alone (vendors 0
+    and 2) holds them FOR SHARE while the batches bringing INEs (1 and 3) lock them and may merge
+    them. A batch that meets a learner created by another meanwhile runs again and finds it
+    (without that check the test fails)."""
     settings, database = await own_database(derivation=derivation)
     db = database.session()
     pepper = settings.key_pepper.get_secret_value()

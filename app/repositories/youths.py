@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
+import asyncpg
 from sqlalchemy import Row, text
 
 from app.repositories import arrays
@@ -17,10 +18,13 @@ from app.security import ENCRYPTED_INE_BYTES
 # former hold it shared, the latter exclusively, so that no batch gives a step to a youth being
 # deleted.
 YOUTH_DELETION_LOCK = 0x68756279  # "huby"
-# The advisory locks of learner references (the class of the two-key form; the key: 32 bits of
-# the reference's hash): a batch takes its references' locks before it looks them up, so that two
-# batches never create the same learner twice (the second waits, then finds the first's).
-LEARNER_LOCKS = 0x6C726566  # "lref"
+
+
+class LearnersMoved(asyncpg.exceptions.SerializationError):  # type: ignore[misc]  # asyncpg is untyped here
+    """A concurrent batch created one of the batch's learners, or merged one away, since it was
+    looked up: the batch is run again from the start (graphql_schema/bulk.py, retrying), and then
+    finds it. No lock per reference is taken (thousands a batch would fill PostgreSQL's lock
+    table): the unique reference and the youths' row locks decide."""
 
 
 class FoundYouth(NamedTuple):
@@ -117,16 +121,16 @@ class YouthRepository(Repository):
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
         ))
 
-    async def lock_learners(self, ref_hashes: Sequence[bytes]) -> None:
-        """Take the advisory locks of these learner references until the transaction ends, in
-        key order (every batch does: no deadlock between them), before their youths' rows."""
-        if ref_hashes:
-            await self.db.fetch(
-                "SELECT pg_advisory_xact_lock($2::int, k) FROM (SELECT DISTINCT"
-                " ('x' || substr(encode(h, 'hex'), 1, 8))::bit(32)::int AS k FROM unnest($1::text::bytea[]) AS u(h)"
-                " ORDER BY 1) AS keys",
-                arrays.byteas(ref_hashes), LEARNER_LOCKS,
-            )
+    async def hold(self, youth_ids: Sequence[int], *, exclusive: bool) -> None:
+        """Lock these youths (FOR UPDATE, else FOR SHARE: a merge waits for the batch, which waits
+        for a merge) in id order until the transaction ends; LearnersMoved when one is gone."""
+        if not youth_ids:
+            return
+        mode = "UPDATE" if exclusive else "SHARE"
+        rows = await self.db.fetch(
+            f"SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR {mode}", arrays.ints(youth_ids))
+        if len(rows) != len(set(youth_ids)):
+            raise LearnersMoved("a learner's youth was merged by a concurrent batch")
 
     async def learners(self, ref_hashes: Sequence[bytes], *, with_nir_given: bool = False) -> list[Any]:
         """(reference hash, youth id, the youth's INE hash[, whether a NIR was given]) of the
@@ -140,14 +144,16 @@ class YouthRepository(Repository):
         ))
 
     async def link_learners(self, pairs: Sequence[tuple[bytes, int]]) -> None:
-        """Link these (reference hash, youth id); a reference already linked stays as it is (its
-        lock is held: only a batch without it could have)."""
+        """Link these (reference hash, youth id), in reference order (concurrent batches wait for
+        each other's, never in a circle); LearnersMoved when a concurrent batch linked one first."""
         if pairs:
-            await self.db.run(
+            rows = await self.db.fetch(
                 "INSERT INTO youth_learner_ref (ref_hash, youth_id) SELECT * FROM unnest($1::text::bytea[], $2::text::bigint[])"
-                " ORDER BY 1 ON CONFLICT (ref_hash) DO NOTHING",
+                " ORDER BY 1 ON CONFLICT (ref_hash) DO NOTHING RETURNING ref_hash",
                 arrays.byteas([pair[0] for pair in pairs]), arrays.ints(pair[1] for pair in pairs),
             )
+            if len(rows) != len({pair[0] for pair in pairs}):
+                raise LearnersMoved("a learner was created by a concurrent batch")
 
     async def insert_keyless(self, nir_given: Sequence[bool]) -> list[int]:
         """Insert youths without INE or NIR hash (known by a learner reference alone), each with

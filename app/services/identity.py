@@ -18,7 +18,7 @@ from typing import Protocol, cast
 
 from app.db import RequestSession
 from app.domain.matching import Identity, MatchedYouth, match
-from app.repositories.youths import YouthRepository
+from app.repositories.youths import LearnersMoved, YouthRepository
 from app.security import IdentityVault
 from app.services.known_youths import KnownYouths
 from app.services.paths import forget
@@ -64,8 +64,6 @@ async def resolve_youths(
                                           optimistic, known)
     if not lock:
         raise ValueError("youths matched by NIR or learner reference are locked (they may be merged)")
-    # learners first: their locks before any youth's row, in every batch
-    await repository.lock_learners(ref_hashes)
     learner_of = {ref_hash: youth_id for ref_hash, youth_id, _ in await repository.learners(ref_hashes)}
     by_ine: dict[bytes, MatchedYouth] = {}
     by_nir: dict[bytes, MatchedYouth] = {}
@@ -81,7 +79,9 @@ async def resolve_youths(
             by_ine[ine_hash] = youth
         if nir_hash:
             by_nir[nir_hash] = youth
-    by_ref = {ref_hash: by_id[youth_id] for ref_hash, youth_id in learner_of.items() if youth_id in by_id}
+    if not learners <= by_id.keys():  # merged away by a concurrent batch since the look-up
+        raise LearnersMoved("a learner's youth was merged by a concurrent batch")
+    by_ref = {ref_hash: by_id[youth_id] for ref_hash, youth_id in learner_of.items()}
 
     handles = [match(identity, by_ine, by_nir, by_ref if ref_hashes else None) for identity in identities]
 
@@ -137,17 +137,19 @@ async def _resolve_single_keys(
     """Matching when each identity has one key, its INE or its learner reference: the learners
     found (their locks taken first), the new ones created without INE and linked; the INEs as
     :func:`_resolve_by_ine` does. Merges need two keys on one record: none here (a youth known by
-    a reference alone has that one reference, taken by its lock: a batch merging it waits)."""
+    a reference alone has that one reference; its youth's row is held, so that a batch merging it
+    waits, and a youth merged away since the look-up, or a learner created meanwhile by another
+    batch, runs the batch again: YouthRepository.hold and link_learners)."""
     youth_of_ref: dict[bytes, int] = {}
     created: set[int] = set()
     if ref_hashes:
-        await repository.lock_learners(ref_hashes)
         given = {i.ref_hash for i in identities if i.ref_hash is not None and i.nir_given}
         learned = []
         for ref_hash, youth_id, _, nir_given in await repository.learners(ref_hashes, with_nir_given=True):
             youth_of_ref[ref_hash] = youth_id
             if ref_hash in given and not nir_given:
                 learned.append(youth_id)
+        await repository.hold(sorted(set(youth_of_ref.values())), exclusive=lock)
         missing = [ref_hash for ref_hash in ref_hashes if ref_hash not in youth_of_ref]
         ids = await repository.insert_keyless([ref_hash in given for ref_hash in missing])
         await repository.link_learners(list(zip(missing, ids)))
@@ -156,9 +158,8 @@ async def _resolve_single_keys(
         if learned:
             await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in sorted(set(learned))])
     by_ine = cast(Sequence[_ByIne], [i for i in identities if i.ine_hash is not None])
-    found = sorted(set(youth_of_ref.values()) - created) if lock else []  # the learners' rows locked too
-    if by_ine or found or also_lock:
-        resolved = await _resolve_by_ine(repository, vault, by_ine, ine_hashes, [*also_lock, *found], lock, optimistic, known)
+    if by_ine or also_lock:
+        resolved = await _resolve_by_ine(repository, vault, by_ine, ine_hashes, also_lock, lock, optimistic, known)
     else:
         resolved = Resolution(youth_ids=[], merged=[], created=frozenset())
     of_ine = iter(resolved.youth_ids)
