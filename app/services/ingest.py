@@ -13,7 +13,7 @@ other content it replaces the stored event (a correction) and the paths are reco
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -354,15 +354,21 @@ def _refuse(problem: Problem | None) -> None:
         raise Reject(*problem)
 
 
-def _responsible_uai(raw: Any) -> str | None:
-    """``responsibleUai``: a UAI, checked and normalised (None when blank)."""
-    value = string_value(raw, "responsibleUai")
+def _identifier(raw: Any, name: str, check: Callable[[str], str | Invalid]) -> str | None:
+    """An optional identifier field ``name``: None when blank, else checked and normalised by
+    ``check`` (app/domain/identifiers.py), its code and message on the field."""
+    value = string_value(raw, name)
     if value is None:
         return None
-    checked = check_uai(value)
+    checked = check(value)
     if isinstance(checked, Invalid):
-        raise Reject("responsibleUai", checked.code, checked.message)
+        raise Reject(name, checked.code, checked.message)
     return checked
+
+
+def _responsible_uai(raw: Any) -> str | None:
+    """``responsibleUai``: a UAI, checked and normalised (None when blank)."""
+    return _identifier(raw, "responsibleUai", check_uai)
 
 
 MAX_LEARNER_REF = 64
@@ -382,13 +388,7 @@ def _learner_ref(raw: Any) -> str | None:
 
 def _employer_siret(raw: Any) -> str | None:
     """``employerSiret``: a SIRET, checked (Luhn, La Poste's rule) and compacted (None when blank)."""
-    value = string_value(raw, "employerSiret")
-    if value is None:
-        return None
-    checked = check_siret(value)
-    if isinstance(checked, Invalid):
-        raise Reject("employerSiret", checked.code, checked.message)
-    return checked
+    return _identifier(raw, "employerSiret", check_siret)
 
 
 def _contract_start(raw: Any) -> tuple[date, str] | None:
