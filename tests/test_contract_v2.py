@@ -37,7 +37,6 @@ SHARED_V2 = ROOT.parent / "shared" / "contract" / "hub-v2.graphql"
 # The v2 items not served yet, by the issue that serves them. Shorten it; never lengthen it.
 PENDING = {
     # issue 18: youths without an INE, organisations
-    "StepInput.employerSiret",
     # issue 19: the CFA and its vendors as actors
     "Client.uais",
     "Mutation.createClient (meaning)",

@@ -190,3 +190,13 @@ async def test_an_employers_siret_is_checked_and_kept_on_contract_steps(gql, wor
     stored = dict((await connection.execute(text(
         "SELECT event_id, employer_siret FROM step_event WHERE uai = :uai ORDER BY event_id"), {"uai": OWN})).all())
     assert stored["e7"] == "35600000000010"
+
+
+async def test_the_v2_step_fields_are_declared_for_inline_input_too(gql, world):
+    """Variables of a bulk type skip graphql-core's coercion (graphql_schema/bulk.py): an inline
+    literal does not, so it proves StepInput declares the fields."""
+    await gql.data(CONSENT, {"uai": RESPONSIBLE, "given": True, "vendors": [world["vendor_id"]]}, key=world["admin"])
+    inline = f"""mutation {{ recordSteps(input: [{{eventId: "i1", uai: "{PARIS}", responsibleUai: "{RESPONSIBLE}",
+      learnerRef: "APP-1", certification: "{CAP}", step: APPRENTICE, effectiveDate: "{(TODAY - timedelta(days=3)).isoformat()}",
+      employerSiret: "73282932000074"}}]) {{ accepted rejected {{ code }} }} }}"""
+    assert (await gql.data(inline, key=world["vendor"]))["recordSteps"] == {"accepted": 1, "rejected": []}

@@ -59,6 +59,10 @@ class StepInput:
         "RESPONSIBLE_MISMATCH, `uai` itself RESPONSIBLE_IS_SELF (all on responsibleUai); the youth is counted where it "
         "is trained, at `uai`."
     )
+    employer_siret: str | None = strawberry.field(
+        default=None, description="v2: APPRENTICE and CONTRACT_BROKEN: the employer's SIRET (14 digits, Luhn; La Poste's "
+        "356000000… by its own rule): INVALID_SIRET, or NOT_A_CONTRACT_STEP on another step."
+    )
 
 
 @strawberry.input(description="A wish transmitted by a portal to a CFA (PORTAL).")
