@@ -58,7 +58,8 @@ class Query:
     youth = strawberry.field(
         resolver=youth_queries.youth,
         extensions=[guard()],
-        description="ADMIN: a youth by INE (or NIR, with NIR matching on), with its path; null when unknown. Audited.",
+        description="ADMIN: a youth by INE (or NIR, with NIR matching on; v2: or its CFA's uai and learnerRef), with its "
+        "path; null when unknown. Audited.",
     )
     offers = strawberry.field(
         resolver=offer_queries.offers,
@@ -166,7 +167,8 @@ class Mutation:
     erase_youth = strawberry.field(
         resolver=step_mutations.erase_youth,
         extensions=[guard()],
-        description="ADMIN: right to erasure; removes the youth, its wishes' personal link and its events.",
+        description="ADMIN: right to erasure; removes the youth, its wishes' personal link, its events and its learner "
+        "references (v2: found by INE, NIR, or its CFA's uai and learnerRef).",
     )
 
 

@@ -11,6 +11,7 @@ from app.domain.identifiers import (
     check_certification,
     check_department_code,
     check_ine,
+    check_learner_ref,
     check_nir,
     check_siren,
     check_siret,
@@ -290,3 +291,21 @@ CERTIFICATION_FORMATS = ("a certification is a CFD code (8 characters, e.g. 5002
 def test_every_refusal_says_exactly_what_is_wrong(check, raw, code, message):
     # the code is what clients branch on, the message what a person reads: both are the contract
     assert check(raw) == Invalid(code, message)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("APP-0042", "APP-0042"),
+    ("  app 42  ", "app 42"),  # stripped; case and inner spaces are the software's
+    ("x" * 64, "x" * 64),
+    ("é", "é"),
+    ("a\u00a0b", "a\u00a0b"),  # a no-break space (160) is no control character
+    ("a~b", "a~b"),  # 126
+])
+def test_learner_ref_valid(raw, expected):
+    assert check_learner_ref(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "x" * 65, "a\x01b", "a\x1fb", "a\x7fb", "a\u0080b", "a\u009fb", "a\tb"])
+def test_learner_ref_invalid(raw):
+    assert check_learner_ref(raw) == Invalid(
+        "INVALID_LEARNER_REF", "a learnerRef is 1 to 64 characters, without control characters")

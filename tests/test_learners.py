@@ -201,3 +201,28 @@ async def test_concurrent_batches_creating_the_same_learner_make_one_youth(own_d
             "SELECT count(DISTINCT youth_id) FROM step_event GROUP BY substr(event_id, strpos(event_id, '-') + 1)"))).scalars().all()
         assert per_youth == [1] * 30  # each learner's four steps on one youth
         assert (await connection.execute(text("SELECT count(*) FROM youth WHERE ine_hash IS NOT NULL"))).scalar_one() == 15
+
+
+YOUTH = """query($uai: String, $ref: String, $ine: String) { youth(uai: $uai, learnerRef: $ref, ine: $ine) {
+  history { step effectiveDate } } }"""
+ERASE = "mutation($uai: String, $ref: String) { eraseYouth(uai: $uai, learnerRef: $ref) }"
+
+
+async def test_an_admin_reads_and_erases_a_learner_without_ine_by_its_reference(gql, world, connection):
+    await send(gql, world, [step("r", "REGISTERED", 30, learner="APP-9"), step("c", "APPRENTICE", 10, learner="APP-9")])
+    found = (await gql.data(YOUTH, {"uai": X, "ref": "APP-9"}, key=world["admin"]))["youth"]
+    assert [h["step"] for h in found["history"]] == ["REGISTERED", "APPRENTICE"]
+    assert (await gql.data(YOUTH, {"uai": Z, "ref": "APP-9"}, key=world["admin"]))["youth"] is None  # another CFA's
+    audited = (await connection.execute(text("SELECT count(*) FROM audit_log WHERE operation = 'youth'"))).scalar_one()
+    assert audited == 1
+    for variables, field in (({"ref": "APP-9"}, "uai"), ({"uai": X}, "learnerRef"), ({"uai": X, "ref": "a\x01"}, "learnerRef"),
+                             ({"uai": "0751234A", "ref": "APP-9"}, "uai")):
+        error = await gql.error(YOUTH, variables, key=world["admin"])
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
+    assert (await gql.data(ERASE, {"uai": X, "ref": "APP-9"}, key=world["admin"]))["eraseYouth"] is True
+    assert (await connection.execute(text("SELECT count(*) FROM youth_learner_ref"))).scalar_one() == 0
+    assert (await connection.execute(text("SELECT count(*) FROM step_event"))).scalar_one() == 0
+    assert (await gql.data(ERASE, {"uai": X, "ref": "APP-9"}, key=world["admin"]))["eraseYouth"] is False
+    # the same reference later is a new learner
+    await send(gql, world, [step("again", "MEETING", 1, learner="APP-9")])
+    assert (await connection.execute(text("SELECT count(*) FROM youth"))).scalar_one() == 1

@@ -115,6 +115,18 @@ def check_ine(value: str) -> str | Invalid:
     )
 
 
+MAX_LEARNER_REF = 64
+
+
+def check_learner_ref(value: str) -> str | Invalid:
+    """A CFA software's id of a learner (``learnerRef``): 1 to 64 characters (stripped), none a
+    control character (C0, DEL, C1); kept as given otherwise (its case and inner spaces count)."""
+    ref = value.strip()
+    if not ref or len(ref) > MAX_LEARNER_REF or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in ref):
+        return Invalid("INVALID_LEARNER_REF", f"a learnerRef is 1 to {MAX_LEARNER_REF} characters, without control characters")
+    return ref
+
+
 def check_nir(value: str) -> str | Invalid:
     """NIR: 13 characters and a 2-digit key = 97 - (first 13 mod 97); 2A reads 19, 2B 18."""
     nir = _compact(value)

@@ -24,7 +24,16 @@ from app.auth import Principal
 from app.db import RequestSession
 from app.domain.batch import BatchResult
 from app.domain.dates import today as france_today
-from app.domain.identifiers import MAX_ID_LENGTH, Certification, Invalid, check_ine, check_siret, check_uai, is_normal_ine
+from app.domain.identifiers import (
+    MAX_ID_LENGTH,
+    Certification,
+    Invalid,
+    check_ine,
+    check_learner_ref,
+    check_siret,
+    check_uai,
+    is_normal_ine,
+)
 from app.domain.matching import Identity, as_wish_youth
 from app.domain.step_fields import (
     PORTALS,
@@ -371,19 +380,10 @@ def _responsible_uai(raw: Any) -> str | None:
     return _identifier(raw, "responsibleUai", check_uai)
 
 
-MAX_LEARNER_REF = 64
-
-
 def _learner_ref(raw: Any) -> str | None:
-    """``learnerRef``: the CFA software's id of the learner, 1 to 64 characters without control
-    characters (None when blank); kept only as a keyed hash with the UAI."""
-    value = string_value(raw, "learnerRef")
-    if value is None:
-        return None
-    if len(value) > MAX_LEARNER_REF or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-        raise Reject("learnerRef", "INVALID_LEARNER_REF",
-                     f"learnerRef is 1 to {MAX_LEARNER_REF} characters, without control characters")
-    return value
+    """``learnerRef``: the CFA software's id of the learner (None when blank); kept only as a keyed
+    hash with the UAI."""
+    return _identifier(raw, "learnerRef", check_learner_ref)
 
 
 def _employer_siret(raw: Any) -> str | None:

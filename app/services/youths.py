@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 
 from app.auth import Principal
 from app.db import RequestSession
-from app.domain.identifiers import Invalid, check_ine, check_nir
+from app.domain.identifiers import Invalid, check_ine, check_learner_ref, check_nir
 from app.domain.timeline import Segment, status_on, unpack
 from app.errors import BadInput
 from app.repositories.feedback import FeedbackRepository
@@ -22,13 +22,43 @@ from app.repositories.wishes import WishRepository
 from app.repositories.youths import YouthRepository
 from app.security import IdentityVault
 from app.services import outcomes
+from app.services.arguments import uai_argument
 from app.services.paths import forget
 from app.settings import NirMatching, Settings
 
 
+class Keys(NamedTuple):
+    """How a youth is looked up: keyed hashes of its CFA's learner reference, its INE, its NIR."""
+
+    ref_hash: bytes | None
+    ine_hash: bytes | None
+    nir_hash: bytes | None
+
+
+def _keys(
+    vault: IdentityVault, settings: Settings, ine: str | None, nir: str | None, uai: str | None, learner_ref: str | None,
+) -> Keys:
+    """The keys given, checked: a learner reference goes with its CFA's UAI."""
+    ref_hash = None
+    if learner_ref is not None or uai is not None:
+        if learner_ref is None or uai is None:
+            missing = "learnerRef" if learner_ref is None else "uai"
+            raise BadInput(f"{missing}: a learner reference is the CFA's UAI and its learnerRef together",
+                           field=missing, reason="MISSING_FIELD")
+        checked_ref = check_learner_ref(learner_ref)
+        if isinstance(checked_ref, Invalid):
+            raise BadInput(f"learnerRef: {checked_ref.message}", field="learnerRef", reason=checked_ref.code)
+        ref_hash = vault.hash_learner(uai_argument(uai, "uai"), checked_ref)
+        if not ine and not nir:
+            return Keys(ref_hash, None, None)
+    ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
+    return Keys(ref_hash, ine_hash, nir_hash)
+
+
 def _hashes(vault: IdentityVault, settings: Settings, ine: str | None, nir: str | None) -> tuple[bytes | None, bytes | None]:
     if not ine and not nir:
-        raise BadInput("ine/nir: give the youth's INE or NIR", field="ine", reason="IDENTITY_MISSING")
+        raise BadInput("ine/nir: give the youth's INE, NIR, or its CFA's uai and learnerRef", field="ine",
+                       reason="IDENTITY_MISSING")
     ine_hash = nir_hash = None
     if ine:
         checked = check_ine(ine)
@@ -46,13 +76,11 @@ def _hashes(vault: IdentityVault, settings: Settings, ine: str | None, nir: str 
 
 async def find_youth(
     db: RequestSession, vault: IdentityVault, settings: Settings, principal: Principal,
-    *, ine: str | None, nir: str | None, request_id: str | None,
+    *, ine: str | None, nir: str | None, request_id: str | None, uai: str | None = None, learner_ref: str | None = None,
 ) -> int | None:
     """The youth's id, or None; a found youth is written to the audit log."""
-    ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
-    if ine_hash is None and nir_hash is None:
-        return None
-    youth_id = await YouthRepository(db).id_by_hashes(ine_hash, nir_hash)
+    keys = _keys(vault, settings, ine, nir, uai, learner_ref)
+    youth_id = await _youth_of(YouthRepository(db), keys)
     if youth_id is not None:
         await FeedbackRepository(db).audit(principal.client_id, "youth", [youth_id], [], request_id)
     return youth_id
@@ -60,16 +88,14 @@ async def find_youth(
 
 async def erase_youth(
     db: RequestSession, vault: IdentityVault, settings: Settings, principal: Principal,
-    *, ine: str | None, nir: str | None, request_id: str | None,
+    *, ine: str | None, nir: str | None, request_id: str | None, uai: str | None = None, learner_ref: str | None = None,
 ) -> bool:
-    """Remove the youth, its steps and path; its wishes stay for statistics, unlinked, their
-    outcomes recomputed without the erased steps."""
-    ine_hash, nir_hash = _hashes(vault, settings, ine, nir)
-    if ine_hash is None and nir_hash is None:
-        return False
+    """Remove the youth, its steps, path and learner references; its wishes stay for statistics,
+    unlinked, their outcomes recomputed without the erased steps."""
+    keys = _keys(vault, settings, ine, nir, uai, learner_ref)
     repository = YouthRepository(db)
     await repository.take_deletion_lock()  # batches in flight finish first
-    youth_id = await repository.id_by_hashes(ine_hash, nir_hash)
+    youth_id = await _youth_of(repository, keys)
     if youth_id is None:
         return False
     # The outcomes its steps gave (its wishes, and wishes its steps were linked to) go with them.
@@ -80,6 +106,20 @@ async def erase_youth(
     await outcomes.refresh(db, wish_ids=wish_ids, links=links)
     await FeedbackRepository(db).audit(principal.client_id, "eraseYouth", [youth_id], [], request_id)
     return True
+
+
+async def _youth_of(repository: YouthRepository, keys: Keys) -> int | None:
+    """The youth of these keys: by its learner reference first, else its INE or NIR."""
+    if keys.ref_hash is not None:
+        found = await repository.learners([keys.ref_hash])
+        if found:
+            youth_id: int = found[0][1]
+            return youth_id
+        if keys.ine_hash is None and keys.nir_hash is None:
+            return None
+    if keys.ine_hash is None and keys.nir_hash is None:
+        return None
+    return await repository.id_by_hashes(keys.ine_hash, keys.nir_hash)
 
 
 async def ines(db: RequestSession, vault: IdentityVault, youth_ids: Sequence[int]) -> list[str | None]:

@@ -29,10 +29,14 @@ async def erase_youth(
     info: Info,
     ine: Annotated[str | None, strawberry.argument(description="The youth's INE.")] = None,
     nir: Annotated[str | None, strawberry.argument(description="The youth's NIR (matched by keyed hash only).")] = None,
+    uai: Annotated[str | None, strawberry.argument(description="v2: with learnerRef, the CFA whose software names the "
+                                                   "learner.")] = None,
+    learner_ref: Annotated[str | None, strawberry.argument(description="v2: the CFA software's id of the learner (a "
+                                                           "youth without INE); with uai.")] = None,
 ) -> bool:
     context = info.context
     return await youths.erase_youth(
         context.db, context.vault, context.settings, context.require_principal(),
-        ine=ine, nir=nir, request_id=context.request_id,
+        ine=ine, nir=nir, request_id=context.request_id, uai=uai, learner_ref=learner_ref,
     )
 
