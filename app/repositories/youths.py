@@ -50,12 +50,17 @@ class YouthRepository(Repository):
         """Move the ``youth_deletions`` sequence before youths go away."""
         await self.db.run("SELECT nextval('youth_deletions')")
 
-    async def lock(self, youth_ids: Sequence[int]) -> None:
+    async def lock(self, youth_ids: Sequence[int], *, shared: bool = False) -> int:
         """Lock these youths (those that exist) until the transaction ends, in id order as every
-        writer does, so that derivers and batches touching them wait."""
-        await self.db.fetch(
-            "SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR UPDATE", arrays.ints(youth_ids)
+        writer does, so that derivers and batches touching them wait (``shared``: FOR SHARE, a
+        reader of learners that a merge must wait for); how many exist."""
+        if not youth_ids:
+            return 0
+        rows = await self.db.fetch(
+            f"SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR {'SHARE' if shared else 'UPDATE'}",
+            arrays.ints(youth_ids),
         )
+        return len(rows)
 
     async def purge_candidates(self, cutoff: date, after_id: int, limit: int) -> list[int]:
         """Youths with no step effective and no wish submitted since ``cutoff``, after
@@ -121,16 +126,9 @@ class YouthRepository(Repository):
             arrays.byteas(ine_hashes), arrays.byteas(nir_hashes), arrays.ints(also_ids),
         ))
 
-    async def hold(self, youth_ids: Sequence[int], *, exclusive: bool) -> None:
-        """Lock these youths (FOR UPDATE, else FOR SHARE: a merge waits for the batch, which waits
-        for a merge) in id order until the transaction ends; LearnersMoved when one is gone."""
-        if not youth_ids:
-            return
-        mode = "UPDATE" if exclusive else "SHARE"
-        rows = await self.db.fetch(
-            f"SELECT id FROM youth WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR {mode}", arrays.ints(youth_ids))
-        if len(rows) != len(set(youth_ids)):
-            raise LearnersMoved("a learner's youth was merged by a concurrent batch")
+    async def mark_nir_given(self, youth_ids: Sequence[int]) -> None:
+        """These youths were sent with a NIR (kept as a fact, never the NIR)."""
+        await self.learn_identifiers([(youth_id, None, None, None, True) for youth_id in sorted(set(youth_ids))])
 
     async def learners(self, ref_hashes: Sequence[bytes], *, with_nir_given: bool = False) -> list[Any]:
         """(reference hash, youth id, the youth's INE hash[, whether a NIR was given]) of the

@@ -135,11 +135,11 @@ async def _resolve_single_keys(
     ref_hashes: list[bytes], also_lock: Sequence[int], lock: bool, optimistic: bool, known: KnownYouths | None,
 ) -> Resolution:
     """Matching when each identity has one key, its INE or its learner reference: the learners
-    found (their locks taken first), the new ones created without INE and linked; the INEs as
-    :func:`_resolve_by_ine` does. Merges need two keys on one record: none here (a youth known by
-    a reference alone has that one reference; its youth's row is held, so that a batch merging it
-    waits, and a youth merged away since the look-up, or a learner created meanwhile by another
-    batch, runs the batch again: YouthRepository.hold and link_learners)."""
+    found, the new ones created without INE and linked; the INEs as :func:`_resolve_by_ine` does.
+    Merges need two keys on one record: none here. A youth known by a reference alone has that
+    one reference; its row is locked (shared when youths are not), so that a batch merging it
+    waits; a youth merged away since the look-up, or a learner another batch created meanwhile
+    (YouthRepository.link_learners), runs the batch again (LearnersMoved)."""
     youth_of_ref: dict[bytes, int] = {}
     created: set[int] = set()
     if ref_hashes:
@@ -149,14 +149,16 @@ async def _resolve_single_keys(
             youth_of_ref[ref_hash] = youth_id
             if ref_hash in given and not nir_given:
                 learned.append(youth_id)
-        await repository.hold(sorted(set(youth_of_ref.values())), exclusive=lock)
+        found = sorted(set(youth_of_ref.values()))
+        if await repository.lock(found, shared=not lock) != len(found):
+            raise LearnersMoved("a learner's youth was merged by a concurrent batch")
         missing = [ref_hash for ref_hash in ref_hashes if ref_hash not in youth_of_ref]
         ids = await repository.insert_keyless([ref_hash in given for ref_hash in missing])
         await repository.link_learners(list(zip(missing, ids)))
         youth_of_ref.update(zip(missing, ids))
         created.update(ids)
         if learned:
-            await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in sorted(set(learned))])
+            await repository.mark_nir_given(learned)
     by_ine = cast(Sequence[_ByIne], [i for i in identities if i.ine_hash is not None])
     if by_ine or also_lock:
         resolved = await _resolve_by_ine(repository, vault, by_ine, ine_hashes, also_lock, lock, optimistic, known)
@@ -219,7 +221,7 @@ async def _resolve_by_ine(
             await find(missing)
             learned += [youth_of[h] for h in missing if h in given and not nir_given_of[h]]
     if learned:
-        await repository.learn_identifiers([(youth_id, None, None, None, True) for youth_id in learned])
+        await repository.mark_nir_given(learned)
     return Resolution(youth_ids=[youth_of[i.ine_hash] for i in identities], merged=[], created=created)
 
 

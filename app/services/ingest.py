@@ -458,9 +458,9 @@ async def _record_steps(
     # No youth of the batch is deleted meanwhile (an erasure, the retention purge wait for the
     # batches in flight). Deferred derivation matching by INE alone needs nothing more: youths are
     # never merged and the batch writes no derived row. Otherwise its youths stay locked.
-    # A learner reference with an INE may merge two youths: locked too.
-    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac or any(
-        v.identity.ref_hash is not None and v.identity.ine_hash is not None for v in valid)
+    # A learner reference with an INE may merge two youths (or conflict): locked too.
+    two_keys = any(v.identity.ref_hash is not None and v.identity.ine_hash is not None for v in valid)
+    lock_youths = settings.derivation != Derivation.DEFERRED or nir_hmac or two_keys
     run = _Run(db, vault, settings, principal, result, StepRepository(db), lock_youths,
                None if lock_youths else known_youths)
     if valid:
@@ -468,7 +468,7 @@ async def _record_steps(
         valid = await vendor_may_write(db, principal.client_id, valid, result, ref="event_id")
     if valid and any(v.portal_wish_id is not None for v in valid):
         valid = await _check_links(db, valid, result, nir_hmac)
-    if valid and any(v.identity.ref_hash is not None and v.identity.ine_hash is not None for v in valid):
+    if valid and two_keys:
         valid = await _check_learners(db, valid, result)
     if valid:
         # The events already stored, looked up in index order: consecutive probes then share the

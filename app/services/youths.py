@@ -115,8 +115,6 @@ async def _youth_of(repository: YouthRepository, keys: Keys) -> int | None:
         if found:
             youth_id: int = found[0][1]
             return youth_id
-        if keys.ine_hash is None and keys.nir_hash is None:
-            return None
     if keys.ine_hash is None and keys.nir_hash is None:
         return None
     return await repository.id_by_hashes(keys.ine_hash, keys.nir_hash)
