@@ -129,10 +129,11 @@ class CfaRepository(Repository):
         )
         return (await self.db.execute(statement)).first()
 
-    async def youths_who_wished(self, uai: str) -> list[int]:
-        """The youths with a wish to this CFA, in id order."""
+    async def youths_who_wished(self, uais: Sequence[str]) -> list[int]:
+        """The youths with a wish to one of these CFAs, in id order."""
         rows = await self.db.fetch(
-            "SELECT DISTINCT youth_id FROM wish WHERE uai = $1 AND youth_id IS NOT NULL ORDER BY youth_id", uai
+            "SELECT DISTINCT youth_id FROM wish WHERE uai = ANY($1::text[]) AND youth_id IS NOT NULL ORDER BY youth_id",
+            list(uais),
         )
         return [row[0] for row in rows]
 
@@ -151,11 +152,12 @@ class CfaRepository(Repository):
         )
         return [row[0] for row in rows]
 
-    async def record_consent_event(
-        self, uai: str, given: bool, vendor_ids: Sequence[uuid.UUID], changed_by: uuid.UUID
+    async def record_consent_events(
+        self, uais: Sequence[str], given: bool, vendor_ids: Sequence[uuid.UUID], changed_by: uuid.UUID
     ) -> None:
-        await self.db.execute(
-            insert(consent_t).values(
-                uai=uai, given=given, vendor_client_ids=list(vendor_ids), changed_by=changed_by
-            )
-        )
+        """The same change of consent for these CFAs (a responsible's and the formateurs that
+        follow it), one statement."""
+        if uais:
+            await self.db.execute(insert(consent_t), [
+                {"uai": uai, "given": given, "vendor_client_ids": list(vendor_ids), "changed_by": changed_by} for uai in uais
+            ])

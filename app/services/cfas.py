@@ -62,7 +62,7 @@ async def register_cfa(
         await repository.move_territory(normalised_uai, department)
         await repository.rebuild_department_changes([before[0].department_code, department])
     if responsible is not KEEP and await repository.follow_decisions([normalised_uai]):
-        await _derive_wishers(db, settings or Settings(), normalised_uai)
+        await _derive_wishers(db, settings or Settings(), [normalised_uai])
         row = (await repository.by_uais([normalised_uai]))[0]
     return row
 
@@ -136,19 +136,18 @@ async def set_consent(
         await cfas.replace_vendors(normalised_uai, vendor_ids)
     else:
         vendor_ids = await cfas.vendor_ids(normalised_uai)
-    await cfas.record_consent_event(normalised_uai, given, vendor_ids, principal.client_id)
-    await _derive_wishers(db, settings or Settings(), normalised_uai)
     # its formateurs without a decision of their own follow it (their history says so too)
-    for formateur in await cfas.follow_decisions(await cfas.formateurs_of(normalised_uai)):
-        await cfas.record_consent_event(formateur, given, vendor_ids, principal.client_id)
-        await _derive_wishers(db, settings or Settings(), formateur)
+    following = await cfas.follow_decisions(await cfas.formateurs_of(normalised_uai))
+    await cfas.record_consent_events([normalised_uai, *following], given, vendor_ids, principal.client_id)
+    await _derive_wishers(db, settings or Settings(), [normalised_uai, *following])
     return cfa
 
 
-async def _derive_wishers(db: RequestSession, settings: Settings, uai: str) -> None:
+async def _derive_wishers(db: RequestSession, settings: Settings, uais: Sequence[str]) -> None:
+    """The youths who wished these CFAs, derived again once (their consent changed)."""
     from app.services.derivation import rederive
 
-    await rederive(db, settings, await CfaRepository(db).youths_who_wished(uai), with_outcomes=False)
+    await rederive(db, settings, await CfaRepository(db).youths_who_wished(uais), with_outcomes=False)
 
 
 async def cfa_page(db: RequestSession, first: int, after: str | None) -> Page:
