@@ -6,8 +6,13 @@ from datetime import date
 from typing import Any
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
-_CAMEL = {"contract_broken": "contractBroken", "dropped_out": "droppedOut"}  # the service's names of the counts
+
+def api_names(fields: list[str]) -> list[str]:
+    """The services' names of suppressed counts as the API names its fields (contract_broken:
+    contractBroken), the way strawberry names them."""
+    return [to_camel_case(name) for name in fields] if fields else []
 
 
 @strawberry.type(description="Headcounts of one group on one date, against capacities.")
@@ -42,7 +47,7 @@ class HeadcountRow:
             contract_broken=row.contract_broken, dropped_out=row.dropped_out, capacity=row.capacity,
             vacancies=row.vacancies, over_capacity=row.over_capacity, rule_version=row.rule_version,
             suppressed=row.suppressed,
-            suppressed_fields=[_CAMEL.get(name, name) for name in row.suppressed_fields] if row.suppressed_fields else [],
+            suppressed_fields=api_names(row.suppressed_fields),
         )
 
 
@@ -73,12 +78,11 @@ class ConversionRow:
 
     @classmethod
     def from_row(cls, row: Any) -> ConversionRow:
-        camel = {"handled_by_wished_cfa": "handledByWishedCfa", "apprentices_as_wished": "apprenticesAsWished"}
         return cls(
             key=row.key, label=row.label, wishes=row.wishes, handled=row.handled,
             handled_by_wished_cfa=row.handled_by_wished_cfa, registered=row.registered, apprentices=row.apprentices,
             apprentices_as_wished=row.apprentices_as_wished, left=row.left, suppressed=row.suppressed,
-            suppressed_fields=[camel.get(name, name) for name in row.suppressed_fields],
+            suppressed_fields=api_names(row.suppressed_fields),
         )
 
 
@@ -98,4 +102,4 @@ class CoverageRow:
     @classmethod
     def from_row(cls, row: Any) -> CoverageRow:
         return cls(key=row.key, label=row.label, cfas=row.cfas, consenting=row.consenting, transmitting=row.transmitting,
-                   apprentices=row.apprentices, suppressed=row.suppressed, suppressed_fields=list(row.suppressed_fields))
+                   apprentices=row.apprentices, suppressed=row.suppressed, suppressed_fields=api_names(row.suppressed_fields))
