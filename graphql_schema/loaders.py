@@ -7,7 +7,6 @@ the services give); the types make their objects from them, so no loader imports
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -54,13 +53,6 @@ class Loaders:
     @cached_property
     def certification_by_code(self) -> DataLoader[str, Any]:
         return _loader(self._db, reference.certifications)
-
-    @cached_property
-    def client_by_id(self) -> DataLoader[uuid.UUID, Any]:
-        async def fetch(db: RequestSession, ids: Sequence[uuid.UUID]) -> list[Any]:
-            return await reference.clients(db, ids)
-
-        return _loader(self._db, fetch)
 
     @cached_property
     def steps_by_youth(self) -> DataLoader[int, Any]:

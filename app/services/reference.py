@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,6 @@ from sqlalchemy import Row
 from app.db import RequestSession
 from app.repositories.certifications import CertificationRepository
 from app.repositories.cfas import CfaRepository
-from app.repositories.clients import ClientRepository
 from app.repositories.reference import ReferenceRepository
 
 
@@ -36,5 +34,3 @@ async def certifications(db: RequestSession, codes: Sequence[str]) -> list[Row[A
     return _in_key_order(await CertificationRepository(db).by_codes(codes), codes, "code")
 
 
-async def clients(db: RequestSession, ids: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
-    return _in_key_order(await ClientRepository(db).by_ids(ids), ids, "id")
