@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from app.domain.dates import today as france_today
 from app.main import create_app
 from app.services import cfas, clients
 from app.settings import Derivation
+from tests.conftest import _asyncpg_args
 from tests.factories import new_cfa, new_client
 from tests.helpers import assert_change_points_match_paths
 
@@ -226,3 +228,51 @@ async def test_an_admin_reads_and_erases_a_learner_without_ine_by_its_reference(
     # the same reference later is a new learner
     await send(gql, world, [step("again", "MEETING", 1, learner="APP-9")])
     assert (await connection.execute(text("SELECT count(*) FROM youth"))).scalar_one() == 1
+
+
+async def test_a_batch_meeting_a_learner_merged_away_meanwhile_runs_again_and_loses_nothing(own_database):
+    """A merging batch holds the learner's youth when another batch looks the learner up: the
+    second waits on the youth's row, finds it gone, and runs again (LearnersMoved), writing its
+    step to the youth the learner was merged into, never to the one deleted."""
+    settings, database = await own_database(derivation=Derivation.DEFERRED)
+    db = database.session()
+    pepper = settings.key_pepper.get_secret_value()
+    admin = await clients.create_client(db, pepper, name="admin", role=Role.ADMIN)
+    principal = Principal(admin.client.id, "admin", Role.ADMIN, None, None, admin.client.created_at, admin.client.id)
+    vendor = await clients.create_client(db, pepper, name="vendor", role=Role.VENDOR)
+    await cfas.register_cfa(db, uai=X, siret=None, name="X", department_code="75")
+    await cfas.set_consent(db, principal, uai=X, given=True, vendor_client_ids=[str(vendor.client.id)])
+    await db.commit()
+    await db.close()
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=60) as http:
+        async def post(records: list[dict]) -> dict:
+            response = await http.post("/graphql", json={"query": RECORD, "variables": {"input": records}},
+                                       headers={"Authorization": f"Bearer {vendor.api_key}"})
+            return response.json()["data"]["recordSteps"]
+
+        assert (await post([step("l1", "REGISTERED", 20, learner="L-9"), step("h1", "REGISTERED", 20, ine="123456789AB")]))[
+            "accepted"] == 2
+        async with database.engine.connect() as connection:
+            ids = dict((await connection.execute(text("SELECT event_id, youth_id FROM step_event"))).all())
+        learner, holder = ids["l1"], ids["h1"]
+        # a merging batch in flight: it holds the learner's youth, then merges it into the holder
+        merging = await asyncpg.connect(**_asyncpg_args(database.engine.url))  # a concurrent transaction
+        await merging.execute("BEGIN")
+        await merging.execute("SELECT id FROM youth WHERE id = $1 FOR UPDATE", learner)
+        waiting = asyncio.create_task(post([step("l2", "APPRENTICE", 5, learner="L-9")]))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # it found the learner and waits for its row
+        await merging.execute("UPDATE step_event SET youth_id = $2 WHERE youth_id = $1", learner, holder)
+        await merging.execute("UPDATE youth_learner_ref SET youth_id = $2 WHERE youth_id = $1", learner, holder)
+        await merging.execute("DELETE FROM youth WHERE id = $1", learner)
+        await merging.execute("COMMIT")
+        await merging.close()
+        assert (await asyncio.wait_for(waiting, timeout=20))["accepted"] == 1
+    async with database.engine.connect() as connection:
+        ids = dict((await connection.execute(text("SELECT event_id, youth_id FROM step_event"))).all())
+        assert ids == {"l1": holder, "h1": holder, "l2": holder}
+        orphans = (await connection.execute(text(
+            "SELECT count(*) FROM step_event e WHERE NOT EXISTS (SELECT FROM youth y WHERE y.id = e.youth_id)"))).scalar_one()
+        assert orphans == 0
+
