@@ -103,7 +103,7 @@ async def series(
     places = {(p.day, p.key): p for p in await repository.places(
         points, group_by=group_by, departments=departments, uais=uais, certifications=certifications,
         enrolled=offers_enrolled(principal.scope) if with_vacancies else None)}
-    groups: set[str] = {key for _, key in places}
+    groups: set[str] = {row for _, row in places}  # every row with places
     # On each point: group -> (registered, apprentices, contract broken, drop-outs since 1 August)
     counts_of: dict[date, dict[str, tuple[int, int, int, int]]] = {point: {} for point in points}
     quick = None
